@@ -1,0 +1,94 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace TacRS.Hil.Core.Config;
+
+/// <summary>
+/// A YAML file loaded with positions kept, so that every problem can be reported as
+/// <c>file:line:col: message</c>. Problems accumulate in <see cref="Problems"/>; nothing throws
+/// until the caller asks (<see cref="ConfigProblems.ThrowIfAny"/>).
+/// </summary>
+public sealed class ConfigDocument
+{
+    private ConfigDocument(string file, string? baseDirectory, ConfigProblems problems, ConfigNode? root)
+    {
+        File = file;
+        BaseDirectory = baseDirectory ?? Directory.GetCurrentDirectory();
+        Problems = problems;
+        Root = root;
+    }
+
+    /// <summary>The file name as the user gave it (used in messages).</summary>
+    public string File { get; }
+
+    /// <summary>Directory against which relative paths inside the file are resolved.</summary>
+    public string BaseDirectory { get; }
+
+    public ConfigProblems Problems { get; }
+
+    /// <summary>The root node, or null when the file could not be parsed at all.</summary>
+    public ConfigNode? Root { get; private set; }
+
+    public static ConfigDocument Load(string path, ConfigProblems? problems = null)
+    {
+        problems ??= new ConfigProblems();
+        string text;
+        try
+        {
+            text = System.IO.File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add(new SourceLocation(path, 1, 1), $"cannot read file: {e.Message}");
+            return new ConfigDocument(path, Path.GetDirectoryName(Path.GetFullPath(path)), problems, null);
+        }
+
+        return Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path)), problems);
+    }
+
+    public static ConfigDocument Parse(string text, string file, string? baseDirectory = null, ConfigProblems? problems = null)
+    {
+        problems ??= new ConfigProblems();
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            var message = e.InnerException is { } inner && e.Message.Contains("Duplicate key", StringComparison.Ordinal)
+                ? inner.Message
+                : e.Message;
+            problems.Add(new SourceLocation(file, Math.Max(1, (int)e.Start.Line), Math.Max(1, (int)e.Start.Column)), Clean(message));
+            return new ConfigDocument(file, baseDirectory, problems, null);
+        }
+
+        if (stream.Documents.Count == 0)
+        {
+            problems.Add(new SourceLocation(file, 1, 1), "file is empty");
+            return new ConfigDocument(file, baseDirectory, problems, null);
+        }
+
+        if (stream.Documents.Count > 1)
+        {
+            var second = stream.Documents[1].RootNode.Start;
+            problems.Add(new SourceLocation(file, (int)second.Line, (int)second.Column), "only one YAML document is allowed per file");
+        }
+
+        var doc = new ConfigDocument(file, baseDirectory, problems, null);
+        doc.Root = new ConfigNode(doc, stream.Documents[0].RootNode);
+        return doc;
+    }
+
+    /// <summary>Resolves a path written inside this file relative to the file's directory.</summary>
+    public string ResolvePath(string path) =>
+        Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(BaseDirectory, path));
+
+    private static string Clean(string message)
+    {
+        // YamlDotNet prefixes "(Line: 3, Col: 5, Idx: 20) - (Line: ...): "; the location is already ours.
+        var i = message.IndexOf("): ", StringComparison.Ordinal);
+        var m = i >= 0 && message.StartsWith("(Line", StringComparison.Ordinal) ? message[(i + 3)..] : message;
+        return "YAML syntax error: " + m.Trim();
+    }
+}

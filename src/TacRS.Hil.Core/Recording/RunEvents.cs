@@ -1,0 +1,112 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TacRS.Hil.Core.Recording;
+
+/// <summary>
+/// One line of <c>record.jsonl</c>. <see cref="At"/> is the run's clock (virtual in simulation),
+/// <see cref="Seq"/> the line's index. The record is append-only and flushed per event, so a
+/// killed run loses nothing that had finished.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "event")]
+[JsonDerivedType(typeof(RunStarted), "run-start")]
+[JsonDerivedType(typeof(StepStarted), "step-start")]
+[JsonDerivedType(typeof(MeasurementRecorded), "measurement")]
+[JsonDerivedType(typeof(StepEnded), "step-end")]
+[JsonDerivedType(typeof(SafingStarted), "safing-start")]
+[JsonDerivedType(typeof(SafingAction), "safing-action")]
+[JsonDerivedType(typeof(SafingEnded), "safing-end")]
+[JsonDerivedType(typeof(FaultInjected), "fault")]
+[JsonDerivedType(typeof(Note), "note")]
+[JsonDerivedType(typeof(OperatorExchange), "operator")]
+[JsonDerivedType(typeof(PhaseStarted), "phase-start")]
+[JsonDerivedType(typeof(PhaseEnded), "phase-end")]
+[JsonDerivedType(typeof(RunEnded), "run-end")]
+public abstract record RunEvent
+{
+    public long Seq { get; init; }
+
+    public DateTimeOffset At { get; init; }
+}
+
+public sealed record RunStarted(
+    string RunId,
+    string Rig,
+    string RigFile,
+    string Procedure,
+    string ProcedureFile,
+    string ProcedureHash,
+    long Seed,
+    string ToolVersion,
+    string Mode,
+    DateTimeOffset WallClockStart,
+    bool Unattended,
+    IReadOnlyDictionary<string, string>? Context = null) : RunEvent;
+
+public sealed record StepStarted(string Step, string Title, int Attempt, string? Phase = null) : RunEvent;
+
+public sealed record MeasurementRecorded(
+    string Step,
+    string Name,
+    double? Value,
+    string Unit,
+    double? Low,
+    double? High,
+    double? Marginal,
+    double? Expected,
+    string Outcome,
+    bool IsMarginal,
+    int Attempt,
+    string? Phase = null) : RunEvent;
+
+public sealed record StepEnded(
+    string Step,
+    string Outcome,
+    int Attempt,
+    double DurationSeconds,
+    string? Reason = null,
+    string? Next = null,
+    string? Phase = null) : RunEvent;
+
+public sealed record SafingStarted(string Trigger, string Reason) : RunEvent;
+
+public sealed record SafingAction(int Index, string Action, string Outcome, string? Error = null) : RunEvent;
+
+public sealed record SafingEnded(string Outcome, int Actions, int Failed, string? Verification = null) : RunEvent;
+
+public sealed record FaultInjected(string Device, string Fault, string Detail, bool Active) : RunEvent;
+
+/// <summary>Anything else worth keeping: a device alarm, a lost device, a limit violation, a bounce.</summary>
+public sealed record Note(string Category, string Source, string Severity, string Message, IReadOnlyDictionary<string, string>? Fields = null, string? Step = null) : RunEvent;
+
+public sealed record OperatorExchange(string Step, string Prompt, string Answer, string AnsweredBy, bool Confirmed, string Kind) : RunEvent;
+
+public sealed record PhaseStarted(string Phase, string Title, double BudgetSeconds, double PlannedStartSeconds, int Attempt) : RunEvent;
+
+public sealed record PhaseEnded(string Phase, string Outcome, double ActualSeconds, double BudgetSeconds, bool OverBudget, int Attempt, string? Reason = null) : RunEvent;
+
+public sealed record RunEnded(
+    string Outcome,
+    string Reason,
+    double DurationSeconds,
+    int StepsPassed,
+    int StepsFailed,
+    bool SafeStateReached,
+    int ExitCode) : RunEvent;
+
+public static class RunEventJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = false,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static string Serialize(RunEvent e) => JsonSerializer.Serialize(e, Options);
+
+    public static RunEvent Deserialize(string line) =>
+        JsonSerializer.Deserialize<RunEvent>(line, Options) ?? throw new JsonException("empty record line");
+}

@@ -1,0 +1,149 @@
+using TacRS.Hil.Core.Config;
+
+namespace TacRS.Hil.Core.Rigs;
+
+/// <summary>Reads a rig file. Every problem is collected; <see cref="Load"/> throws one <see cref="ConfigException"/> listing them all.</summary>
+public static class RigLoader
+{
+    public static readonly IReadOnlyList<string> Modes = ["simulated", "hardware"];
+
+    /// <summary>Loads and fully validates a rig (devices through <paramref name="catalog"/>).</summary>
+    public static RigDefinition Load(string path, IDeviceCatalog catalog, Action<RigDefinition>? validateMore = null)
+    {
+        var (rig, problems) = Read(path, catalog.Kinds);
+        if (rig is not null)
+        {
+            foreach (var d in rig.Devices)
+            {
+                if (catalog.Kinds.Contains(d.Kind))
+                {
+                    catalog.Describe(d, rig);
+                    d.Config.ReportUnknownKeys($"device '{d.Name}' (kind {d.Kind})");
+                }
+            }
+
+            validateMore?.Invoke(rig);
+        }
+
+        problems.ThrowIfAny();
+        return rig!;
+    }
+
+    /// <summary>Reads the rig's own keys; device-specific keys are left to the device kinds.</summary>
+    public static (RigDefinition? Rig, ConfigProblems Problems) Read(string path, IReadOnlyCollection<string> kinds)
+    {
+        var doc = ConfigDocument.Load(path);
+        var problems = doc.Problems;
+        if (doc.Root is null)
+        {
+            return (null, problems);
+        }
+
+        var root = doc.Root.AsMap("a rig file");
+        if (root is null)
+        {
+            return (null, problems);
+        }
+
+        var name = root.String("rig", required: true) ?? Path.GetFileNameWithoutExtension(path);
+        var description = root.String("description");
+        var modeText = root.OneOf("mode", Modes) ?? "simulated";
+        var mode = modeText == "hardware" ? RigMode.Hardware : RigMode.Simulated;
+        var vehicle = root.String("vehicle");
+        var payload = root.String("payload");
+        var defaultProcedure = root.String("default-procedure");
+        var proceduresDir = root.String("procedures") ?? "procedures";
+        var history = root.String("history");
+        var simulation = root.Map("simulation");
+        long seed = 0;
+        if (simulation?.Get("seed") is { IsNull: false } seedNode)
+        {
+            if (seedNode.Text is { } s && long.TryParse(s, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= 0)
+            {
+                seed = v;
+            }
+            else
+            {
+                seedNode.Error($"'seed' must be a whole number ≥ 0, not {seedNode.Describe()}");
+            }
+        }
+
+        var policy = ReadOperator(root.Map("operator"));
+
+        var devices = new List<DeviceDefinition>();
+        var devicesMap = root.Map("devices", required: true);
+        if (devicesMap is not null)
+        {
+            foreach (var (key, keyNode, value) in devicesMap.Entries())
+            {
+                if (!IsIdentifier(key))
+                {
+                    keyNode.Error($"device name '{key}' must be lower-case letters, digits and '_' (it is used as '{key}.signal' in procedures)");
+                    continue;
+                }
+
+                var map = value.AsMap($"device '{key}'");
+                if (map is null)
+                {
+                    continue;
+                }
+
+                var kindNode = map.Require("kind", $"device '{key}'");
+                var kind = kindNode?.AsString("'kind'");
+                map.Get("description");
+                if (kind is null)
+                {
+                    continue;
+                }
+
+                if (!kinds.Contains(kind))
+                {
+                    kindNode!.Error($"unknown device kind '{kind}' (known kinds: {string.Join(", ", kinds.Order(StringComparer.Ordinal))})");
+                    continue;
+                }
+
+                devices.Add(new DeviceDefinition(key, kind, map, keyNode.Location));
+            }
+
+            if (devicesMap.Keys.Count == 0)
+            {
+                devicesMap.Node.Error("a rig needs at least one device");
+            }
+        }
+
+        root.ReportUnknownKeys("the rig");
+
+        var rig = new RigDefinition(
+            name, path, description, mode, devices, seed, defaultProcedure, doc.ResolvePath(proceduresDir),
+            vehicle, payload, history is null ? null : doc.ResolvePath(history), policy, simulation, doc);
+        return (rig, problems);
+    }
+
+    public static bool IsIdentifier(string s) =>
+        s.Length > 0 && char.IsAsciiLetterLower(s[0]) && s.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_');
+
+    private static OperatorPolicy ReadOperator(ConfigMap? map)
+    {
+        if (map is null)
+        {
+            return OperatorPolicy.Default;
+        }
+
+        var answers = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (map.Map("unattended-answers") is { } a)
+        {
+            foreach (var (k, _, v) in a.Entries())
+            {
+                if (v.AsString($"answer to '{k}'") is { } text)
+                {
+                    answers[k] = text;
+                }
+            }
+        }
+
+        var allow = map.Bool("allow-hazardous-unattended") ?? false;
+        var timeout = map.Duration("prompt-timeout") ?? OperatorPolicy.Default.PromptTimeout;
+        map.ReportUnknownKeys("'operator'");
+        return new OperatorPolicy(answers, allow, timeout);
+    }
+}

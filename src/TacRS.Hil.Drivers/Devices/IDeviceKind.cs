@@ -1,0 +1,40 @@
+using System.Device.Gpio;
+using System.Device.I2c;
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Drivers.Transports;
+
+namespace TacRS.Hil.Drivers.Devices;
+
+/// <summary>
+/// The buses a driver is handed (dotnet/iot's lesson: a driver receives its bus and never opens
+/// hardware itself). On a bench these are real ports and chips; in simulation the same calls
+/// return in-process pipes to emulators, a <see cref="GpioController"/> over a simulated
+/// <c>GpioDriver</c>, and simulated <see cref="I2cDevice"/>s.
+/// </summary>
+public interface IBusProvider
+{
+    TimeProvider Time { get; }
+
+    ValueTask<IByteTransport> OpenStreamAsync(DeviceDefinition device, TransportSpec? spec, CancellationToken cancellationToken);
+
+    ValueTask<IDatagramTransport> OpenDatagramAsync(DeviceDefinition device, TransportSpec? spec, CancellationToken cancellationToken);
+
+    GpioController OpenGpio(DeviceDefinition device, int chip);
+
+    I2cDevice OpenI2c(DeviceDefinition device, int bus, int address);
+}
+
+/// <summary>A device's parsed configuration, produced by its kind at validation time and used again to build it.</summary>
+public abstract record DeviceBlueprint(DeviceDefinition Definition, DeviceDescription Description);
+
+/// <summary>One kind of device a rig can name (<c>kind: gpio</c>, <c>kind: modbus</c> …).</summary>
+public interface IDeviceKind
+{
+    string Kind { get; }
+
+    /// <summary>Reads the device's keys from <see cref="DeviceDefinition.Config"/>, reporting problems; null when too broken to use.</summary>
+    DeviceBlueprint? Describe(DeviceDefinition device, RigDefinition rig);
+
+    IDevice Create(DeviceBlueprint blueprint, IBusProvider buses, DeviceServices services);
+}

@@ -1,0 +1,134 @@
+namespace TacRS.Hil.Drivers.Transports;
+
+/// <summary>
+/// A pair of connected in-process byte streams: what one end writes, the other reads. Used to put
+/// an emulator at the far end of a real driver in simulation. Reads complete through
+/// <see cref="TaskCompletionSource{T}"/> continuations that run asynchronously, so under the
+/// simulation scheduler they are queued on it and virtual time only advances once both ends are idle.
+/// </summary>
+public static class InProcessPipe
+{
+    public static (IByteTransport DeviceSide, IByteTransport EmulatorSide) Create(string name, int capacity = 1 << 20)
+    {
+        var toEmulator = new ByteQueue(capacity);
+        var toDevice = new ByteQueue(capacity);
+        return (new End($"sim://{name}", toDevice, toEmulator), new End($"sim://{name}#emulator", toEmulator, toDevice));
+    }
+
+    private sealed class End(string path, ByteQueue inbound, ByteQueue outbound) : IByteTransport
+    {
+        public string Path { get; } = path;
+
+        public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) => inbound.ReadAsync(buffer, cancellationToken);
+
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            outbound.Write(data.Span, Path);
+            return ValueTask.CompletedTask;
+        }
+
+        public void DiscardInput() => inbound.Clear();
+
+        public ValueTask DisposeAsync()
+        {
+            inbound.Close();
+            outbound.Close();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class ByteQueue(int capacity)
+    {
+        private readonly Lock _gate = new();
+        private readonly byte[] _buffer = new byte[capacity];
+        private int _head;
+        private int _count;
+        private bool _closed;
+        private TaskCompletionSource? _waiter;
+
+        public void Write(ReadOnlySpan<byte> data, string path)
+        {
+            TaskCompletionSource? wake;
+            lock (_gate)
+            {
+                if (_closed)
+                {
+                    throw new TransportException(path, "the other end of the in-process link is closed");
+                }
+
+                if (_count + data.Length > _buffer.Length)
+                {
+                    throw new TransportException(path, $"in-process link overflow: {data.Length} bytes into {_buffer.Length - _count} free");
+                }
+
+                foreach (var b in data)
+                {
+                    _buffer[(_head + _count) % _buffer.Length] = b;
+                    _count++;
+                }
+
+                wake = _waiter;
+                _waiter = null;
+            }
+
+            wake?.TrySetResult();
+        }
+
+        public void Clear()
+        {
+            lock (_gate)
+            {
+                _head = 0;
+                _count = 0;
+            }
+        }
+
+        public void Close()
+        {
+            TaskCompletionSource? wake;
+            lock (_gate)
+            {
+                _closed = true;
+                wake = _waiter;
+                _waiter = null;
+            }
+
+            wake?.TrySetResult();
+        }
+
+        public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                Task wait;
+                lock (_gate)
+                {
+                    if (_count > 0)
+                    {
+                        var n = Math.Min(_count, destination.Length);
+                        var span = destination.Span;
+                        for (var i = 0; i < n; i++)
+                        {
+                            span[i] = _buffer[(_head + i) % _buffer.Length];
+                        }
+
+                        _head = (_head + n) % _buffer.Length;
+                        _count -= n;
+                        return n;
+                    }
+
+                    if (_closed)
+                    {
+                        return 0;
+                    }
+
+                    _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    wait = _waiter.Task;
+                }
+
+                await wait.WaitAsync(cancellationToken);
+            }
+        }
+    }
+}
