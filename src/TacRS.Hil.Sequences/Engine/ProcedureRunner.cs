@@ -1,0 +1,507 @@
+using Serilog;
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Measurements;
+using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Sequences.Operator;
+using TacRS.Hil.Sequences.Procedures;
+
+namespace TacRS.Hil.Sequences.Engine;
+
+/// <summary>How one procedure run ended.</summary>
+public sealed record ProcedureResult(
+    Outcome Outcome,
+    string Reason,
+    int StepsPassed,
+    int StepsFailed,
+    bool SafeStateReached,
+    string FinalState,
+    IReadOnlyList<Measurement> Measurements);
+
+/// <summary>
+/// Owns one procedure's Stateless machine and is the only thing that fires its triggers (Stateless
+/// is not thread-safe and <c>FireAsync</c> takes no token). It executes the state it is in, judges
+/// every measurement against the procedure's limits, and on every way out — pass, fail, timeout,
+/// exception, lost device, cancellation — runs the safe state, recording each action.
+/// </summary>
+public sealed class ProcedureRunner
+{
+    private readonly ProcedureDefinition _procedure;
+    private readonly IReadOnlyDictionary<string, IDevice> _devices;
+    private readonly IRunRecorder _recorder;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly IOperator _operator;
+    private readonly EngineAlarms _alarms;
+    private readonly string? _phase;
+    private readonly TimeSpan _promptTimeout;
+    private readonly List<Measurement> _measurements = [];
+    private readonly Dictionary<string, double> _outputs = new(StringComparer.Ordinal);
+
+    public ProcedureRunner(
+        ProcedureDefinition procedure,
+        IReadOnlyDictionary<string, IDevice> devices,
+        IRunRecorder recorder,
+        TimeProvider time,
+        ILogger log,
+        IOperator @operator,
+        EngineAlarms alarms,
+        string? phase = null,
+        TimeSpan? promptTimeout = null)
+    {
+        _procedure = procedure;
+        _devices = devices;
+        _recorder = recorder;
+        _time = time;
+        _log = log.ForContext("Procedure", procedure.Id);
+        _operator = @operator;
+        _alarms = alarms;
+        _phase = phase;
+        _promptTimeout = promptTimeout ?? TimeSpan.FromMinutes(10);
+    }
+
+    /// <summary>
+    /// Runs the procedure. Cancelling <paramref name="abort"/> (Ctrl+C, SIGTERM) ends the running step
+    /// as ABORTED and goes to the safe state; the safe state itself is not cancellable.
+    /// </summary>
+    public async Task<ProcedureResult> RunAsync(CancellationToken abort, string? abortBeforeStart = null)
+    {
+        var state = _procedure.Steps.Count > 0 ? _procedure.Steps[0].Id : ProcedureMachine.Safing;
+        var machine = ProcedureMachine.Build(_procedure, () => state, s => state = s);
+        var attempt = 1;
+        int passed = 0, failed = 0;
+        var runOutcome = Outcome.Pass;
+        var reason = "all steps passed";
+        var safingTrigger = "pass";
+
+        if (abortBeforeStart is not null && state != ProcedureMachine.Safing)
+        {
+            // A device was lost before the first step: no step runs, the rig is still safed.
+            await machine.FireAsync(EngineTrigger.Abort);
+            (runOutcome, reason, safingTrigger) = (Outcome.Aborted, abortBeforeStart, "device-lost");
+        }
+
+        try
+        {
+            while (state != ProcedureMachine.Safing)
+            {
+                var step = _procedure.FindStep(state) ?? throw new InvalidOperationException($"machine is in unknown state '{state}'");
+                var (outcome, why, forceSafe) = await ExecuteStepAsync(step, attempt, abort);
+                EngineTrigger trigger;
+                if (outcome == Outcome.Pass)
+                {
+                    trigger = EngineTrigger.Pass;
+                }
+                else if (outcome == Outcome.Aborted || forceSafe)
+                {
+                    trigger = EngineTrigger.Abort;
+                }
+                else if (attempt <= step.Retries)
+                {
+                    trigger = EngineTrigger.Retry;
+                }
+                else
+                {
+                    trigger = outcome switch
+                    {
+                        Outcome.Fail => EngineTrigger.Fail,
+                        Outcome.Timeout => EngineTrigger.Timeout,
+                        _ => EngineTrigger.Error,
+                    };
+                }
+
+                if (trigger == EngineTrigger.Retry && step.RetryDelay > TimeSpan.Zero)
+                {
+                    _log.Warning("Step {Step} attempt {Attempt} ended {Outcome}; retrying", step.Id, attempt, outcome);
+                    try
+                    {
+                        await Task.Delay(step.RetryDelay, _time, abort);
+                    }
+                    catch (OperationCanceledException) when (abort.IsCancellationRequested)
+                    {
+                        (trigger, outcome, why) = (EngineTrigger.Abort, Outcome.Aborted, "aborted by the operator during the retry delay");
+                    }
+                }
+
+                if (trigger == EngineTrigger.Pass)
+                {
+                    passed++;
+                }
+                else if (trigger != EngineTrigger.Retry)
+                {
+                    failed++;
+                    var worst = runOutcome.Worst(outcome);
+                    if (worst != runOutcome || runOutcome == Outcome.Pass)
+                    {
+                        reason = $"step '{step.Id}' {outcome.ToWire()}: {why}";
+                    }
+
+                    runOutcome = worst;
+                    safingTrigger = trigger == EngineTrigger.Abort
+                        ? (outcome == Outcome.Aborted ? "abort" : "red-alarm")
+                        : outcome.ToWire().ToLowerInvariant();
+                }
+
+                await machine.FireAsync(trigger);
+                attempt = trigger == EngineTrigger.Retry ? attempt + 1 : 1;
+            }
+        }
+        catch (Exception e)
+        {
+            // A bug in the engine or a device is still a way out: record it and safe the rig.
+            _log.Error(e, "Engine error in {State}", state);
+            Note("engine", "error", $"engine error in state '{state}': {e.GetType().Name}: {e.Message}");
+            runOutcome = runOutcome.Worst(Outcome.Error);
+            reason = $"engine error in state '{state}': {e.Message}";
+            safingTrigger = "error";
+            state = ProcedureMachine.Safing;
+        }
+
+        var safe = await SafeAsync(safingTrigger, reason);
+        var final = runOutcome switch
+        {
+            Outcome.Pass => EngineTrigger.SafedPass,
+            Outcome.Aborted => EngineTrigger.SafedAbort,
+            _ => EngineTrigger.SafedFail,
+        };
+        if (machine.State == ProcedureMachine.Safing)
+        {
+            await machine.FireAsync(final);
+        }
+
+        return new ProcedureResult(runOutcome, reason, passed, failed, safe, machine.State, _measurements.ToList());
+    }
+
+    private async Task<(Outcome Outcome, string Reason, bool ForceSafe)> ExecuteStepAsync(StepDefinition step, int attempt, CancellationToken abort)
+    {
+        var started = _time.GetTimestamp();
+        _recorder.Write(new StepStarted(step.Id, step.Title, attempt, _phase) { At = _time.GetUtcNow() });
+        _log.Information("Step {Step} started (attempt {Attempt})", step.Id, attempt);
+        _outputs.Clear();
+        var tripToken = _alarms.Arm(step.Id);
+        using var timeout = new CancellationTokenSource(step.Timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(abort, timeout.Token, tripToken);
+        var ct = linked.Token;
+        Outcome outcome;
+        string reason;
+        try
+        {
+            (outcome, reason) = await RunStepBodyAsync(step, attempt, ct);
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            (outcome, reason) = (Outcome.Aborted, "aborted by the operator (Ctrl+C / SIGTERM)");
+        }
+        catch (OperationCanceledException) when (tripToken.IsCancellationRequested)
+        {
+            (outcome, reason) = (Outcome.Fail, "red alarm");
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            (outcome, reason) = (Outcome.Timeout, $"step timeout of {Core.Config.Duration.Format(step.Timeout)} expired");
+        }
+        catch (DeviceLostException e)
+        {
+            Note("device-lost", "red", e.Message, e.Device);
+            (outcome, reason) = (Outcome.Aborted, e.Message);
+        }
+        catch (DeviceTimeoutException e)
+        {
+            (outcome, reason) = (Outcome.Timeout, e.Message);
+        }
+        catch (StepTimeoutException e)
+        {
+            (outcome, reason) = (Outcome.Timeout, e.Message);
+        }
+        catch (DeviceCheckFailedException e)
+        {
+            (outcome, reason) = (Outcome.Fail, e.Message);
+        }
+        catch (StepFailedException e)
+        {
+            (outcome, reason) = (Outcome.Fail, e.Message);
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "Step {Step} raised an exception", step.Id);
+            (outcome, reason) = (Outcome.Error, $"{e.GetType().Name}: {e.Message}");
+        }
+
+        var alarm = _alarms.Disarm();
+        var forceSafe = false;
+        if (alarm is not null && outcome != Outcome.Aborted)
+        {
+            outcome = Outcome.Fail;
+            reason = $"red alarm on {alarm.Source}.{alarm.Channel}: {alarm.Message}";
+            forceSafe = _procedure.OnRedAlarm == AlarmPolicy.Safe;
+        }
+
+        var elapsed = _time.GetElapsedTime(started);
+        var next = outcome == Outcome.Pass ? _procedure.NextOf(step) ?? ProcedureMachine.Safing : null;
+        _recorder.Write(new StepEnded(step.Id, outcome.ToWire(), attempt, elapsed.TotalSeconds, outcome == Outcome.Pass ? null : reason, next, _phase) { At = _time.GetUtcNow() });
+        _log.Information("Step {Step} ended {Outcome} after {Elapsed}: {Reason}", step.Id, outcome.ToWire(), elapsed, reason);
+        return (outcome, reason, forceSafe);
+    }
+
+    private async Task<(Outcome, string)> RunStepBodyAsync(StepDefinition step, int attempt, CancellationToken ct)
+    {
+        if (step.Hazardous)
+        {
+            foreach (var inhibit in step.Inhibits)
+            {
+                var value = await ReadAsync(inhibit.Signal, ct);
+                if (Math.Abs(value - inhibit.Expected) > 1e-9)
+                {
+                    return (Outcome.Fail, $"inhibit {inhibit.Describe()} not satisfied (it reads {value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}): hazardous step refused");
+                }
+            }
+
+            var response = await AskAsync(new OperatorRequest(step.Id, step.Id, $"Hazardous step '{step.Title}': inhibits are satisfied. Confirm to proceed.", RequestKind.HazardConfirmation, _promptTimeout), ct);
+            if (!response.Confirmed)
+            {
+                return (Outcome.Fail, response.Answer.StartsWith("refused", StringComparison.Ordinal) ? response.Answer : $"hazardous step not confirmed: {response.Answer}");
+            }
+        }
+
+        foreach (var action in step.Actions)
+        {
+            await ExecuteActionAsync(action, step, ct);
+        }
+
+        var outcome = Outcome.Pass;
+        var failedNames = new List<string>();
+        foreach (var m in step.Measurements)
+        {
+            var measurement = await MeasureAsync(m, attempt, ct);
+            Record(step, measurement);
+            if (measurement.Outcome != Outcome.Pass)
+            {
+                outcome = Outcome.Fail;
+                failedNames.Add(measurement.Summary());
+            }
+        }
+
+        return outcome == Outcome.Pass ? (Outcome.Pass, "passed") : (Outcome.Fail, string.Join("; ", failedNames));
+    }
+
+    private async Task ExecuteActionAsync(ProcedureAction action, StepDefinition step, CancellationToken ct)
+    {
+        _log.Debug("Action {Action}", action.Describe());
+        switch (action)
+        {
+            case SetAction set:
+                var device = Device(set.Target.Device);
+                var info = device.Description.FindSignal(set.Target.Signal);
+                var value = info is not null && set.Unit.CanConvertTo(info.Unit) ? set.Unit.ConvertTo(set.Value, info.Unit) : set.Value;
+                await device.WriteAsync(set.Target.Signal, value, ct);
+                break;
+            case CallAction call:
+                var result = await Device(call.Device).InvokeAsync(call.Action, call.Arguments, ct);
+                foreach (var (k, v) in result.Outputs)
+                {
+                    _outputs[$"{call.Action}.{k}"] = v;
+                    _outputs[$"{call.Device}:{call.Action}.{k}"] = v;
+                }
+
+                if (result.Detail is { } detail)
+                {
+                    Note("action", "info", $"{call.Describe()}: {detail}", call.Device, step.Id);
+                }
+
+                break;
+            case WaitAction wait:
+                await Task.Delay(wait.Duration, _time, ct);
+                break;
+            case WaitUntilAction until:
+                await WaitUntilAsync(until, ct);
+                break;
+            case PromptAction prompt:
+                var response = await AskAsync(new OperatorRequest(step.Id, prompt.Id, prompt.Text, RequestKind.Prompt, _promptTimeout), ct);
+                if (!response.Confirmed)
+                {
+                    throw new StepFailedException($"operator prompt '{prompt.Id}' not confirmed: {response.Answer}");
+                }
+
+                if (response.Simulated)
+                {
+                    foreach (var a in prompt.Simulate)
+                    {
+                        await ExecuteActionAsync(a, step, ct);
+                    }
+                }
+
+                break;
+            default:
+                throw new InvalidOperationException($"unknown action {action.GetType().Name}");
+        }
+    }
+
+    private async Task WaitUntilAsync(WaitUntilAction until, CancellationToken ct)
+    {
+        var start = _time.GetTimestamp();
+        double last;
+        while (true)
+        {
+            last = until.Unit.IsDimensionless ? await ReadAsync(until.Signal, ct) : await ReadInAsync(until.Signal, until.Unit, ct);
+            if (until.Limits.Judge(last) != LimitVerdict.Outside)
+            {
+                return;
+            }
+
+            if (_time.GetElapsedTime(start) >= until.Timeout)
+            {
+                throw new StepTimeoutException(
+                    $"{until.Signal} did not reach {until.Limits.Describe(until.Unit)} within {Core.Config.Duration.Format(until.Timeout)} (last value {last.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} {until.Unit.Symbol})".TrimEnd());
+            }
+
+            await Task.Delay(until.Poll, _time, ct);
+        }
+    }
+
+    private async Task<Measurement> MeasureAsync(MeasureDefinition m, int attempt, CancellationToken ct)
+    {
+        if (m.Output is { } output)
+        {
+            var key = $"{output.Device}:{output.Signal}";
+            if (!_outputs.TryGetValue(key, out var raw))
+            {
+                throw new StepFailedException($"measurement '{m.Spec.Name}': action {output.Device}.{output.Signal.Split('.')[0]} produced no output '{output.Signal.Split('.')[1]}'");
+            }
+
+            var v = m.SourceUnit.CanConvertTo(m.Spec.Unit) ? m.SourceUnit.ConvertTo(raw, m.Spec.Unit) : raw;
+            return m.Spec.Judge(v, _time.GetUtcNow(), attempt);
+        }
+
+        var start = _time.GetTimestamp();
+        while (true)
+        {
+            var value = await ReadInAsync(m.Signal!, m.Spec.Unit, ct);
+            var judged = m.Spec.Judge(value, _time.GetUtcNow(), attempt);
+            if (judged.Outcome == Outcome.Pass || m.Settle is not { } settle || _time.GetElapsedTime(start) >= settle)
+            {
+                return judged;
+            }
+
+            await Task.Delay(m.Poll, _time, ct);
+        }
+    }
+
+    private async Task<double> ReadInAsync(SignalRef r, Core.Units.Unit unit, CancellationToken ct)
+    {
+        var device = Device(r.Device);
+        var raw = await device.ReadAsync(r.Signal, ct);
+        var info = device.Description.FindSignal(r.Signal);
+        return info is not null && info.Unit.CanConvertTo(unit) ? info.Unit.ConvertTo(raw, unit) : raw;
+    }
+
+    private ValueTask<double> ReadAsync(SignalRef r, CancellationToken ct) => Device(r.Device).ReadAsync(r.Signal, ct);
+
+    private async Task<OperatorResponse> AskAsync(OperatorRequest request, CancellationToken ct)
+    {
+        using var promptTimeout = new CancellationTokenSource(request.Timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, promptTimeout.Token);
+        OperatorResponse response;
+        try
+        {
+            response = await _operator.AskAsync(request, linked.Token);
+        }
+        catch (OperationCanceledException) when (promptTimeout.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            response = new OperatorResponse(false, $"no answer within {Core.Config.Duration.Format(request.Timeout)}", "nobody", false);
+        }
+
+        _recorder.Write(new OperatorExchange(
+            request.Step,
+            request.Text,
+            response.Answer,
+            response.AnsweredBy,
+            response.Confirmed,
+            request.Kind == RequestKind.HazardConfirmation ? "hazard-confirmation" : "prompt") { At = _time.GetUtcNow() });
+        return response;
+    }
+
+    /// <summary>Runs every safe-state action even if some fail, then verifies the safe state.</summary>
+    private async Task<bool> SafeAsync(string trigger, string reason)
+    {
+        _recorder.Write(new SafingStarted(trigger, reason) { At = _time.GetUtcNow() });
+        _log.Information("Safing after {Trigger}: {Reason}", trigger, reason);
+        var failedActions = 0;
+        var index = 0;
+        foreach (var action in _procedure.SafeState)
+        {
+            index++;
+            using var cts = new CancellationTokenSource(_procedure.SafingActionTimeout, _time);
+            try
+            {
+                await ExecuteActionAsync(action, SafingStep, cts.Token);
+                _recorder.Write(new SafingAction(index, action.Describe(), "PASS") { At = _time.GetUtcNow() });
+            }
+            catch (Exception e)
+            {
+                failedActions++;
+                var message = e is OperationCanceledException ? $"no completion within {Core.Config.Duration.Format(_procedure.SafingActionTimeout)}" : e.Message;
+                _log.Error("SAFING ACTION FAILED: {Action}: {Error}", action.Describe(), message);
+                _recorder.Write(new SafingAction(index, action.Describe(), "ERROR", message) { At = _time.GetUtcNow() });
+            }
+        }
+
+        var verification = new List<string>();
+        foreach (var m in _procedure.SafeVerify)
+        {
+            using var cts = new CancellationTokenSource(_procedure.SafingActionTimeout, _time);
+            try
+            {
+                var measurement = await MeasureAsync(m, 1, cts.Token);
+                Record(SafingStep, measurement);
+                if (measurement.Outcome != Outcome.Pass)
+                {
+                    verification.Add(measurement.Summary());
+                }
+            }
+            catch (Exception e)
+            {
+                verification.Add($"{m.Spec.Name}: {e.Message}");
+            }
+        }
+
+        var ok = failedActions == 0 && verification.Count == 0;
+        _recorder.Write(new SafingEnded(
+            ok ? "PASS" : "ERROR",
+            _procedure.SafeState.Count,
+            failedActions,
+            _procedure.SafeVerify.Count == 0 ? null : verification.Count == 0 ? "safe state verified" : "NOT VERIFIED: " + string.Join("; ", verification)) { At = _time.GetUtcNow() });
+        return ok;
+    }
+
+    private static readonly StepDefinition SafingStep = new(
+        ProcedureMachine.Safing, "Safe state", [], [], TimeSpan.MaxValue, 0, TimeSpan.Zero, FailPolicy.Abort, null, null, false, [], default);
+
+    private void Record(StepDefinition step, Measurement m)
+    {
+        _measurements.Add(m);
+        _recorder.Write(new MeasurementRecorded(
+            step.Id,
+            m.Name,
+            double.IsNaN(m.Value) ? null : m.Value,
+            m.Unit.Symbol,
+            m.Limits.Low,
+            m.Limits.High,
+            m.Limits.Marginal,
+            m.Limits.Expected,
+            m.Outcome.ToWire(),
+            m.Marginal,
+            m.Attempt,
+            _phase) { At = m.At });
+    }
+
+    private IDevice Device(string name) =>
+        _devices.TryGetValue(name, out var d) ? d : throw new InvalidOperationException($"device '{name}' is not connected");
+
+    private void Note(string category, string severity, string message, string source = "engine", string? step = null) =>
+        _recorder.Write(new Note(category, source, severity, message, null, step) { At = _time.GetUtcNow() });
+}
+
+/// <summary>A step cannot pass for a reason other than a measurement (operator declined, missing output).</summary>
+public sealed class StepFailedException(string message) : Exception(message);
+
+/// <summary>A condition the step waited for did not come in time.</summary>
+public sealed class StepTimeoutException(string message) : TimeoutException(message);

@@ -1,0 +1,130 @@
+using TacRS.Hil.Core.Config;
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Measurements;
+using TacRS.Hil.Core.Units;
+
+namespace TacRS.Hil.Sequences.Procedures;
+
+/// <summary><c>device.signal</c> as written in a procedure.</summary>
+public sealed record SignalRef(string Device, string Signal, SourceLocation At)
+{
+    public override string ToString() => $"{Device}.{Signal}";
+}
+
+/// <summary>Something a step (or the safe state) does, in order.</summary>
+public abstract record ProcedureAction(SourceLocation At)
+{
+    public abstract string Describe();
+}
+
+public sealed record SetAction(SignalRef Target, double Value, Unit Unit, SourceLocation At) : ProcedureAction(At)
+{
+    public override string Describe() => $"set {Target} = {Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}{(Unit.Symbol.Length > 0 && Unit.Symbol != "bool" ? " " + Unit.Symbol : string.Empty)}";
+}
+
+public sealed record CallAction(string Device, string Action, IReadOnlyDictionary<string, ArgumentValue> Arguments, bool Hazardous, SourceLocation At) : ProcedureAction(At)
+{
+    public override string Describe() =>
+        Arguments.Count == 0
+            ? $"call {Device}.{Action}"
+            : $"call {Device}.{Action}({string.Join(", ", Arguments.Select(a => $"{a.Key}={a.Value}"))})";
+}
+
+public sealed record WaitAction(TimeSpan Duration, SourceLocation At) : ProcedureAction(At)
+{
+    public override string Describe() => $"wait {Duration.Format()}";
+}
+
+public sealed record WaitUntilAction(SignalRef Signal, Unit Unit, Limits Limits, TimeSpan Timeout, TimeSpan Poll, SourceLocation At) : ProcedureAction(At)
+{
+    public override string Describe() => $"wait until {Signal} {Limits.Describe(Unit)} (up to {Timeout.Format()})";
+}
+
+/// <summary>
+/// An operator instruction. <see cref="Simulate"/> is what the simulated operator does in its place
+/// on a simulated rig (mate a connector in the harness model); ignored on a hardware rig.
+/// </summary>
+public sealed record PromptAction(string Id, string Text, bool Confirm, IReadOnlyList<ProcedureAction> Simulate, SourceLocation At) : ProcedureAction(At)
+{
+    public override string Describe() => $"prompt '{Id}': {Text}";
+}
+
+/// <summary>Where a measured value comes from: a signal read, or an output of an action this step called.</summary>
+public sealed record MeasureDefinition(
+    MeasurementSpec Spec,
+    SignalRef? Signal,
+    SignalRef? Output,
+    Unit SourceUnit,
+    TimeSpan? Settle,
+    TimeSpan Poll,
+    SourceLocation At);
+
+/// <summary>A condition that must hold before a hazardous step may run (arm plug safe, enable low …).</summary>
+public sealed record Inhibit(SignalRef Signal, double Expected, SourceLocation At)
+{
+    public string Describe() => $"{Signal} == {Expected.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+}
+
+public enum FailPolicy
+{
+    Abort,
+    Continue,
+    Goto,
+}
+
+public sealed record StepDefinition(
+    string Id,
+    string Title,
+    IReadOnlyList<ProcedureAction> Actions,
+    IReadOnlyList<MeasureDefinition> Measurements,
+    TimeSpan Timeout,
+    int Retries,
+    TimeSpan RetryDelay,
+    FailPolicy OnFail,
+    string? GotoStep,
+    string? Next,
+    bool Hazardous,
+    IReadOnlyList<Inhibit> Inhibits,
+    SourceLocation At);
+
+public enum AlarmPolicy
+{
+    /// <summary>A red alarm fails the running step (its on-fail then applies).</summary>
+    FailStep,
+
+    /// <summary>A red alarm aborts the procedure straight to its safe state.</summary>
+    Safe,
+}
+
+/// <summary>A procedure, checked against a rig: the engine builds its Stateless machine from this.</summary>
+public sealed record ProcedureDefinition(
+    string Id,
+    string Title,
+    string? Description,
+    string File,
+    string Hash,
+    IReadOnlyList<StepDefinition> Steps,
+    IReadOnlyList<ProcedureAction> SafeState,
+    IReadOnlyList<MeasureDefinition> SafeVerify,
+    AlarmPolicy OnRedAlarm,
+    TimeSpan SafingActionTimeout)
+{
+    public StepDefinition? FindStep(string id) => Steps.FirstOrDefault(s => s.Id == id);
+
+    /// <summary>The step that follows <paramref name="step"/> on success, or null after the last.</summary>
+    public string? NextOf(StepDefinition step)
+    {
+        if (step.Next is not null)
+        {
+            return step.Next;
+        }
+
+        var i = Steps.ToList().IndexOf(step);
+        return i + 1 < Steps.Count ? Steps[i + 1].Id : null;
+    }
+}
+
+internal static class TimeSpanFormat
+{
+    public static string Format(this TimeSpan t) => Duration.Format(t);
+}

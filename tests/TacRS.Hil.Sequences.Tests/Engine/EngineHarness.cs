@@ -1,0 +1,67 @@
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Sequences.Engine;
+using TacRS.Hil.Sequences.Operator;
+using TacRS.Hil.Sequences.Procedures;
+using TacRS.Hil.Simulation.Time;
+
+namespace TacRS.Hil.Sequences.Tests.Engine;
+
+/// <summary>Runs a procedure text against scripted devices on a simulation scheduler with virtual time.</summary>
+internal sealed class EngineHarness : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("tacrs-engine-").FullName;
+
+    public EngineHarness()
+    {
+        Clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        Scheduler = new SimulationScheduler(Clock);
+        Dev = new ScriptedDevice("dev", Clock);
+        Recorder = new MemoryRecorder();
+    }
+
+    public VirtualTimeProvider Clock { get; }
+
+    public SimulationScheduler Scheduler { get; }
+
+    public ScriptedDevice Dev { get; }
+
+    public MemoryRecorder Recorder { get; }
+
+    public OperatorPolicy Policy { get; set; } = OperatorPolicy.Default;
+
+    public string Write(string yaml, string name = "proc.yaml")
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    public ProcedureDefinition Load(string yaml) =>
+        ProcedureLoader.Load(Write(yaml), new Dictionary<string, DeviceDescription> { ["dev"] = Dev.Description }, simulated: true);
+
+    public RunResult Run(string yaml, Action<CancellationTokenSource>? onStart = null, IOperator? op = null)
+    {
+        var proc = Load(yaml);
+        return Scheduler.Run(async () =>
+        {
+            using var abort = new CancellationTokenSource();
+            onStart?.Invoke(abort);
+            var alarms = new EngineAlarms(Recorder, Clock);
+            Alarms = alarms;
+            var session = new RunSession(Recorder, Clock, Serilog.Core.Logger.None, alarms);
+            var plan = new RunPlan("run-1", "test-rig", "rig.yaml", "simulated", 1, default, true, "test", proc, [Dev], op ?? new UnattendedOperator(Policy, "test-rig"), TimeSpan.FromMinutes(1));
+            AbortSource = abort;
+            return await session.RunAsync(plan, abort.Token);
+        });
+    }
+
+    public EngineAlarms? Alarms { get; private set; }
+
+    public CancellationTokenSource? AbortSource { get; private set; }
+
+    public IReadOnlyList<T> Events<T>() where T : RunEvent => Recorder.Events.OfType<T>().ToList();
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
