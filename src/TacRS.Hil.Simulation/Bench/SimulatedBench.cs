@@ -1,0 +1,210 @@
+using System.Device.Gpio;
+using System.Device.I2c;
+using Serilog;
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Drivers.Devices;
+using TacRS.Hil.Drivers.Gpio;
+using TacRS.Hil.Drivers.Transports;
+using TacRS.Hil.Simulation.Gpio;
+using TacRS.Hil.Simulation.I2c;
+
+namespace TacRS.Hil.Simulation.Bench;
+
+/// <summary>
+/// The buses of a simulated rig: a <see cref="GpioController"/> over a <see cref="SimulatedGpioDriver"/>
+/// per chip, a simulated <see cref="I2cDevice"/> per chip address, and in-process pipes whose far
+/// ends are served by registered emulators — all wired to one <see cref="BenchPlant"/> and one
+/// <see cref="SimulationRandom"/>. Drivers above it are exactly the bench drivers.
+/// </summary>
+public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
+{
+    private readonly RigDefinition _rig;
+    private readonly DeviceServices _services;
+    private readonly Dictionary<int, SimulatedGpioDriver> _chips = [];
+    private readonly Dictionary<(int Bus, int Address), SimulatedI2cDevice> _i2c = [];
+    private readonly Dictionary<string, IEmulatorKind> _emulators = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<DeviceDefinition, I2cConnectionSettings, SimulatedI2cDevice>> _i2cChips = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _wiredGpioDevices = new(StringComparer.Ordinal);
+    private readonly List<Task> _running = [];
+    private readonly CancellationTokenSource _stop = new();
+
+    public SimulatedBench(RigDefinition rig, long seed, TimeProvider time, IRunRecorder recorder, ILogger? log = null, SimulationSettings? settings = null)
+    {
+        _rig = rig;
+        Time = time;
+        Log = log ?? Serilog.Core.Logger.None;
+        Settings = (settings ?? SimulationSettings.Read(rig)) with { Seed = seed };
+        Random = new SimulationRandom(seed);
+        _services = new DeviceServices(time, Log, recorder, NullAlarmSink.Instance);
+        Plant = new BenchPlant(time, Random, Settings);
+        RegisterI2cChip("ina219", (d, s) => new SimulatedIna219(s, d.Config.Double("shunt-ohms") ?? 0.1, Plant.Payload.SampleVoltage, Plant.Payload.SampleCurrent));
+    }
+
+    public TimeProvider Time { get; }
+
+    public ILogger Log { get; }
+
+    public SimulationSettings Settings { get; }
+
+    public SimulationRandom Random { get; }
+
+    public BenchPlant Plant { get; }
+
+    /// <summary>Registers the emulator for a device kind (the composition root registers Modbus GSE, flight computer, station).</summary>
+    public SimulatedBench Register(IEmulatorKind kind)
+    {
+        _emulators[kind.Kind] = kind;
+        return this;
+    }
+
+    /// <summary>Registers the simulated chip behind an I2C device kind.</summary>
+    public SimulatedBench RegisterI2cChip(string kind, Func<DeviceDefinition, I2cConnectionSettings, SimulatedI2cDevice> create)
+    {
+        _i2cChips[kind] = create;
+        return this;
+    }
+
+    /// <summary>The simulated GPIO chip <c>gpiochipN</c> (created on first use).</summary>
+    public SimulatedGpioDriver Chip(int chip)
+    {
+        if (!_chips.TryGetValue(chip, out var d))
+        {
+            d = new SimulatedGpioDriver(Time, name: $"sim-gpiochip{chip}");
+            _chips[chip] = d;
+        }
+
+        return d;
+    }
+
+    /// <summary>The simulated chip at an I2C address, once a driver has opened it.</summary>
+    public SimulatedI2cDevice? I2cChip(int bus, int address) => _i2c.GetValueOrDefault((bus, address));
+
+    public GpioController OpenGpio(DeviceDefinition device, int chip)
+    {
+        var driver = Chip(chip);
+        if (device.Kind == GpioDeviceKind.KindName && _wiredGpioDevices.Add(device.Name))
+        {
+            WireGpio(device, driver);
+        }
+
+        return new GpioController(driver);
+    }
+
+    public I2cDevice OpenI2c(DeviceDefinition device, int bus, int address)
+    {
+        if (_i2c.TryGetValue((bus, address), out var existing))
+        {
+            return existing;
+        }
+
+        if (!_i2cChips.TryGetValue(device.Kind, out var create))
+        {
+            // Nothing answers at this address: exactly what a bench with the chip missing does.
+            throw new IOException($"Error 6 performing I2C data transfer. (no simulated chip for kind '{device.Kind}' at i2c-{bus}@0x{address:X2})");
+        }
+
+        var chip = create(device, new I2cConnectionSettings(bus, address));
+        _i2c[(bus, address)] = chip;
+        return chip;
+    }
+
+    public ValueTask<IByteTransport> OpenStreamAsync(DeviceDefinition device, TransportSpec? spec, CancellationToken cancellationToken)
+    {
+        var emulator = CreateEmulator(device);
+        if (emulator is not IStreamEmulator stream)
+        {
+            throw new DeviceLostException(device.Name, $"sim://{device.Name}", $"the emulator for kind '{device.Kind}' does not serve a byte stream");
+        }
+
+        var (deviceSide, emulatorSide) = InProcessPipe.Create(device.Name);
+        _running.Add(Serve(device, () => stream.RunAsync(emulatorSide, _stop.Token)));
+        return ValueTask.FromResult(deviceSide);
+    }
+
+    public ValueTask<IDatagramTransport> OpenDatagramAsync(DeviceDefinition device, TransportSpec? spec, CancellationToken cancellationToken)
+    {
+        var emulator = CreateEmulator(device);
+        if (emulator is not IDatagramEmulator datagram)
+        {
+            throw new DeviceLostException(device.Name, $"sim://{device.Name}", $"the emulator for kind '{device.Kind}' does not serve datagrams");
+        }
+
+        var (deviceSide, emulatorSide) = InProcessDatagramPipe.Create(device.Name);
+        _running.Add(Serve(device, () => datagram.RunAsync(emulatorSide, _stop.Token)));
+        return ValueTask.FromResult(deviceSide);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        foreach (var t in _running)
+        {
+            await t;
+        }
+
+        _stop.Dispose();
+    }
+
+    private object CreateEmulator(DeviceDefinition device)
+    {
+        if (!_emulators.TryGetValue(device.Kind, out var kind))
+        {
+            throw new DeviceLostException(device.Name, $"sim://{device.Name}", $"no emulator is registered for device kind '{device.Kind}'");
+        }
+
+        var sim = device.Config.Get("sim") is { IsNull: false } n ? n.AsMap($"'sim' of device '{device.Name}'") : null;
+        var context = new EmulatorContext(device, _rig, sim, Time, Random.For($"emulator.{device.Name}"), Plant, _services);
+        return kind.Create(context);
+    }
+
+    private async Task Serve(DeviceDefinition device, Func<Task> run)
+    {
+        try
+        {
+            await run();
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            // Bench shut down.
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or OperationCanceledException or FormatException or ArgumentException)
+        {
+            // An emulator crash looks to the driver like a silent device; say why in the record.
+            Log.Error(e, "Emulator for {Device} stopped", device.Name);
+            _services.Note("simulation", device.Name, "error", $"emulator stopped: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Connects a gpio device's lines to the plant. A line is wired to a model terminal named by the
+    /// device's <c>sim: { line: terminal }</c> mapping, or by its own name when that is a known terminal.
+    /// </summary>
+    private void WireGpio(DeviceDefinition device, SimulatedGpioDriver driver)
+    {
+        var lines = GpioLineSpec.ReadAll(device.Config, $"device '{device.Name}'");
+        var sim = device.Config.Get("sim") is { IsNull: false } n ? n.AsMap($"'sim' of device '{device.Name}'") : null;
+        foreach (var l in lines)
+        {
+            var terminal = sim?.String(l.Name) ?? l.Name;
+            switch (terminal)
+            {
+                case "payload_enable" or "payload.enable":
+                    var spec = l;
+                    driver.LineChanged += (line, level) =>
+                    {
+                        if (line == spec.Line)
+                        {
+                            Plant.Payload.Enabled = (level == PinValue.High) != spec.ActiveLow;
+                        }
+                    };
+                    break;
+                default:
+                    // Not wired: an input floats (its pull decides), an output drives nothing.
+                    break;
+            }
+        }
+
+    }
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using TacRS.Hil.Core.Config;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Simulation.Models;
+
+namespace TacRS.Hil.Simulation.Bench;
+
+/// <summary>
+/// The rig's <c>simulation:</c> block:
+/// <code>
+/// simulation:
+///   seed: 42
+///   start: 2026-01-01T00:00:00Z      # virtual clock at run start
+///   payload: { supply-voltage: 28, cable-ohms: 0.15, ... }
+///   faults: [ { device: rail, fault: stuck, at: 30s, for: 10s } ]
+/// </code>
+/// Read it once, from the rig loader's <c>validateMore</c> hook, so its problems are reported with
+/// every other problem of the rig (file:line:col, unknown keys included).
+/// </summary>
+public sealed record SimulationSettings(long Seed, DateTimeOffset Start, PayloadElectricalOptions Payload, ConfigMap? Map)
+{
+    public static readonly DateTimeOffset DefaultStart = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public static SimulationSettings Read(RigDefinition rig)
+    {
+        var map = rig.Simulation;
+        if (map is null)
+        {
+            return new SimulationSettings(rig.Seed, DefaultStart, new PayloadElectricalOptions(), null);
+        }
+
+        map.Get("seed");
+        var start = DefaultStart;
+        if (map.Get("start") is { IsNull: false } s)
+        {
+            if (s.Text is { } t && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var v))
+            {
+                start = v;
+            }
+            else
+            {
+                s.Error($"'start' must be a date-time such as 2026-01-01T00:00:00Z, not {s.Describe()}");
+            }
+        }
+
+        var payload = PayloadElectricalOptions.Read(map.Map("payload"));
+
+        // Keys read by other parts of the simulation (faults, harness, thermal) are claimed by them.
+        foreach (var k in ClaimedKeys)
+        {
+            map.Get(k);
+        }
+
+        map.ReportUnknownKeys("'simulation'");
+        return new SimulationSettings(rig.Seed, start, payload, map);
+    }
+
+    /// <summary>Keys of <c>simulation:</c> parsed elsewhere.</summary>
+    internal static readonly string[] ClaimedKeys = ["faults"];
+}

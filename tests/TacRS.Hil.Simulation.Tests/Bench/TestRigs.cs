@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Time.Testing;
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Drivers.Devices;
+using TacRS.Hil.Drivers.Gpio;
+using TacRS.Hil.Drivers.I2c;
+using TacRS.Hil.Simulation.Bench;
+
+namespace TacRS.Hil.Simulation.Tests.Bench;
+
+/// <summary>Loads a rig from YAML text and builds its devices over a <see cref="SimulatedBench"/> on a fake clock.</summary>
+internal sealed class TestRig : IAsyncDisposable
+{
+    public const string Default = """
+        rig: test-bench
+        mode: simulated
+        devices:
+          payload_io:
+            kind: gpio
+            chip: 0
+            lines:
+              payload_enable: { line: 23, direction: output, initial: 0 }
+              sep_a: { line: 17, direction: input, debounce: 5ms, pull: up, active: low }
+          rail: { kind: ina219, i2c: { bus: 1, address: 0x40 }, shunt-ohms: 0.1, max-current: 3.2 }
+        simulation: { seed: 42 }
+        """;
+
+    private readonly string _dir;
+
+    private TestRig(string yaml, long? seed)
+    {
+        _dir = Directory.CreateTempSubdirectory("tacrs-rig-").FullName;
+        var path = Path.Combine(_dir, "rig.yaml");
+        File.WriteAllText(path, yaml);
+        Registry = new DeviceKindRegistry(Kinds());
+        Rig = RigLoader.Load(path, Registry, r => SimulationSettings.Read(r));
+        Time = new FakeTimeProvider(SimulationSettings.DefaultStart);
+        Recorder = new MemoryRecorder();
+        Bench = new SimulatedBench(Rig, seed ?? Rig.Seed, Time, Recorder);
+        Services = new DeviceServices(Time, Serilog.Core.Logger.None, Recorder, NullAlarmSink.Instance);
+    }
+
+    public RigDefinition Rig { get; }
+
+    public DeviceKindRegistry Registry { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public MemoryRecorder Recorder { get; }
+
+    public SimulatedBench Bench { get; }
+
+    public DeviceServices Services { get; }
+
+    public Dictionary<string, IDevice> Devices { get; } = [];
+
+    public static IDeviceKind[] Kinds() => [new GpioDeviceKind(), new Ina219DeviceKind()];
+
+    public static async Task<TestRig> StartAsync(string yaml = Default, long? seed = null)
+    {
+        var rig = new TestRig(yaml, seed);
+        foreach (var d in rig.Rig.Devices)
+        {
+            var device = rig.Registry.Create(d, rig.Rig, rig.Bench, rig.Services);
+            await device.ConnectAsync(CancellationToken.None);
+            rig.Devices[d.Name] = device;
+        }
+
+        return rig;
+    }
+
+    public IDevice this[string name] => Devices[name];
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var d in Devices.Values)
+        {
+            await d.DisposeAsync();
+        }
+
+        await Bench.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
