@@ -15,14 +15,16 @@ public static class RigLoader
         {
             foreach (var d in rig.Devices)
             {
-                if (catalog.Kinds.Contains(d.Kind))
-                {
-                    catalog.Describe(d, rig);
-                    d.Config.ReportUnknownKeys($"device '{d.Name}' (kind {d.Kind})");
-                }
+                catalog.Describe(d, rig);
             }
 
+            // Simulation-side keys (a device's 'sim:' mapping, the 'simulation:' block) are read here,
+            // before unknown keys are reported.
             validateMore?.Invoke(rig);
+            foreach (var d in rig.Devices)
+            {
+                d.Config.ReportUnknownKeys($"device '{d.Name}' (kind {d.Kind})");
+            }
         }
 
         problems.ThrowIfAny();

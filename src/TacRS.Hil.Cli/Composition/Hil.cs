@@ -1,0 +1,48 @@
+using System.Reflection;
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Drivers.Devices;
+using TacRS.Hil.Drivers.Gpio;
+using TacRS.Hil.Drivers.I2c;
+using TacRS.Hil.Simulation.Bench;
+
+namespace TacRS.Hil.Cli.Composition;
+
+/// <summary>The composition root's catalogue: which device kinds and emulators this build knows.</summary>
+internal static class Hil
+{
+    public static string ToolVersion { get; } =
+        typeof(Hil).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static DeviceKindRegistry Kinds() => new(
+    [
+        new GpioDeviceKind(),
+        new Ina219DeviceKind(),
+    ]);
+
+    /// <summary>Loads and fully validates a rig: its own keys, every device's keys, and the simulation block.</summary>
+    public static RigDefinition LoadRig(string path, DeviceKindRegistry kinds) =>
+        RigLoader.Load(path, kinds, ValidateSimulation);
+
+    public static IReadOnlyDictionary<string, DeviceDescription> Describe(RigDefinition rig, DeviceKindRegistry kinds) =>
+        rig.Devices
+            .Select(d => kinds.Describe(d, rig))
+            .OfType<DeviceDescription>()
+            .ToDictionary(d => d.Name, StringComparer.Ordinal);
+
+    /// <summary>Registers the emulators of stream and datagram devices with a simulated bench.</summary>
+    public static SimulatedBench RegisterEmulators(SimulatedBench bench) => bench;
+
+    private static void ValidateSimulation(RigDefinition rig)
+    {
+        SimulationSettings.Read(rig);
+        foreach (var d in rig.Devices)
+        {
+            // A device's 'sim:' mapping belongs to its emulator; it is read when the bench builds it.
+            if (d.Config.Get("sim") is { IsNull: false } sim)
+            {
+                sim.AsMap($"'sim' of device '{d.Name}'");
+            }
+        }
+    }
+}
