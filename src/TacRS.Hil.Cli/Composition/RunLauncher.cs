@@ -39,9 +39,9 @@ internal static class RunLauncher
 {
     public static RunOutcome Run(RunRequest request, CancellationToken abort)
     {
-        var kinds = Hil.Kinds();
-        var rig = Hil.LoadRig(request.RigPath, kinds);
-        var descriptions = Hil.Describe(rig, kinds);
+        var kinds = Composer.Kinds();
+        var rig = Composer.LoadRig(request.RigPath, kinds);
+        var descriptions = Composer.Describe(rig, kinds);
         var procName = request.Procedure ?? rig.DefaultProcedure
             ?? throw new ConfigProblemException(rig.File, "the rig names no 'default-procedure'; pass --procedure NAME");
         var procPath = rig.ResolveProcedure(procName);
@@ -83,7 +83,7 @@ internal static class RunLauncher
         async Task<RunResult> Body(CancellationToken token)
         {
             await using var buses = rig.Mode == RigMode.Simulated
-                ? (IAsyncDisposable)Hil.RegisterEmulators(new SimulatedBench(rig, seed, time, recorder, log, settings with { Seed = seed }))
+                ? (IAsyncDisposable)Composer.RegisterEmulators(new SimulatedBench(rig, seed, time, recorder, log, settings with { Seed = seed }))
                 : new HardwareBuses(time);
             var devices = new List<IDevice>();
             foreach (var d in rig.Devices)
@@ -93,7 +93,7 @@ internal static class RunLauncher
 
             var plan = new RunPlan(
                 runId, rig.Name, rig.File, rig.Mode == RigMode.Simulated ? "simulated" : "hardware", seed, wallStart,
-                request.Unattended, Hil.ToolVersion, procedure, devices, op, rig.Operator.PromptTimeout,
+                request.Unattended, Composer.ToolVersion, procedure, devices, op, rig.Operator.PromptTimeout,
                 new Dictionary<string, string>
                 {
                     ["clock"] = virtualTime ? "virtual" : "system",

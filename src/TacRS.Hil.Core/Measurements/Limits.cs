@@ -63,7 +63,7 @@ public sealed record Limits(double? Low = null, double? High = null, double? Mar
 
     public string Describe(Unit unit)
     {
-        var u = unit.Symbol.Length == 0 ? string.Empty : " " + unit.Symbol;
+        var u = unit.Suffix;
         string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
         if (Expected is { } e)
         {

@@ -30,7 +30,7 @@ public sealed record Measurement(
 {
     public string FormatValue() => double.IsNaN(Value)
         ? "no value"
-        : Value.ToString("G6", CultureInfo.InvariantCulture) + (Unit.Symbol.Length == 0 ? string.Empty : " " + Unit.Symbol);
+        : Value.ToString("G6", CultureInfo.InvariantCulture) + Unit.Suffix;
 
     public string Summary() =>
         $"{Name} = {FormatValue()} (limits {Limits.Describe(Unit)}) {Outcome.ToWire()}{(Marginal ? " marginal" : string.Empty)}";

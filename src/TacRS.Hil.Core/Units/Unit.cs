@@ -50,6 +50,9 @@ public sealed record Unit(string Symbol, Dimension Dimension, double Factor = 1.
 
     public bool IsDimensionless => Dimension == Dimension.Dimensionless;
 
+    /// <summary>" V", " mA" … to follow a number in text; empty for plain numbers and booleans.</summary>
+    public string Suffix => Symbol is "" or "bool" or "1" ? string.Empty : " " + Symbol;
+
     /// <summary>All spellings accepted in rig, procedure and dictionary files.</summary>
     public static IReadOnlyCollection<string> Symbols => Known.Keys;
 

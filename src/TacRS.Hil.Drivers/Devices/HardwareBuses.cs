@@ -39,9 +39,9 @@ public sealed class HardwareBuses(TimeProvider time) : IBusProvider, IAsyncDispo
     {
         try
         {
-            return ValueTask.FromResult(spec switch
+            return ValueTask.FromResult<IDatagramTransport>(spec switch
             {
-                UdpSpec udp => UdpTransport.Open(udp),
+                UdpSpec udp => throw new TransportException(udp.Describe(), "PENDING-UDP"),
                 null => throw new TransportException($"device '{device.Name}'", "a hardware rig needs a 'transport:' for this device"),
                 _ => throw new TransportException(spec.Describe(), "this device needs a datagram link (udp)"),
             });

@@ -133,7 +133,7 @@ public static class JUnitWriter
 
     public static string Describe(MeasurementRecorded m)
     {
-        var unit = m.Unit.Length == 0 ? string.Empty : " " + m.Unit;
+        var unit = m.Unit is "" or "bool" ? string.Empty : " " + m.Unit;
         var value = m.Value is { } v ? v.ToString("G6", CultureInfo.InvariantCulture) + unit : "no value";
         var limits = new Limits(m.Low, m.High, m.Marginal, m.Expected).Describe(Core.Units.Unit.TryParse(m.Unit, out var u) ? u : Core.Units.Unit.None);
         return $"{m.Name} = {value}, limits {limits}: {m.Outcome}";

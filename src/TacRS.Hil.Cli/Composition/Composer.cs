@@ -9,10 +9,10 @@ using TacRS.Hil.Simulation.Bench;
 namespace TacRS.Hil.Cli.Composition;
 
 /// <summary>The composition root's catalogue: which device kinds and emulators this build knows.</summary>
-internal static class Hil
+internal static class Composer
 {
     public static string ToolVersion { get; } =
-        typeof(Hil).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+        typeof(Composer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     public static DeviceKindRegistry Kinds() => new(
     [

@@ -1,0 +1,179 @@
+using System.CommandLine;
+using TacRS.Hil.Cli.Composition;
+using TacRS.Hil.Core;
+using TacRS.Hil.Core.Config;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Sequences.Engine;
+using TacRS.Hil.Sequences.Procedures;
+
+namespace TacRS.Hil.Cli.Commands;
+
+/// <summary>run, validate, list and graph: the core harness commands.</summary>
+internal static class CoreCommands
+{
+    public static Command Run(Func<CancellationToken> abortToken)
+    {
+        var rig = new Argument<string>("RIG") { Description = "rig file (e.g. hil-configs/sim-laptop.yaml)" };
+        var procedure = new Option<string?>("--procedure", "-p") { Description = "procedure name (in the rig's procedures folder) or file; default: the rig's default-procedure" };
+        var outDir = new Option<string?>("--out", "-o") { Description = "run directory (default: runs/<time>-<rig>-<procedure>-<pid>)" };
+        var seed = new Option<long?>("--seed") { Description = "seed for every emulator's noise and every fault (default: the rig's simulation.seed)" };
+        var unattended = new Option<bool>("--unattended") { Description = "no person at the console: the rig's simulated operator answers prompts; hazardous steps refused unless the rig allows" };
+        var realTime = new Option<bool>("--realtime") { Description = "run a simulated rig on the system clock instead of virtual time" };
+        var cmd = new Command("run", "Run a procedure (or the rig's default) on a rig; the rig always ends in its safe state.")
+        {
+            rig, procedure, outDir, seed, unattended, realTime,
+        };
+        cmd.SetAction(pr =>
+        {
+            var outcome = RunLauncher.Run(
+                new RunRequest(
+                    pr.GetRequiredValue(rig),
+                    pr.GetValue(procedure),
+                    pr.GetValue(outDir),
+                    pr.GetValue(seed),
+                    pr.GetValue(unattended),
+                    pr.GetValue(realTime),
+                    System.Console.Out,
+                    !System.Console.IsOutputRedirected),
+                abortToken());
+            return outcome.ExitCode;
+        });
+        return cmd;
+    }
+
+    public static Command Validate()
+    {
+        var files = new Argument<string[]>("FILE") { Description = "rig or procedure files", Arity = ArgumentArity.OneOrMore };
+        var rigOption = new Option<string?>("--rig") { Description = "check procedures against this rig's devices (default: every rig under hil-configs/ that names them, else structure only)" };
+        var cmd = new Command("validate", "Check rig and procedure files; report every problem as file:line:col.") { files, rigOption };
+        cmd.SetAction(pr =>
+        {
+            var problems = 0;
+            var kinds = Composer.Kinds();
+            RigDefinition? rig = null;
+            if (pr.GetValue(rigOption) is { } rigPath)
+            {
+                rig = Composer.LoadRig(rigPath, kinds);
+            }
+
+            foreach (var f in pr.GetRequiredValue(files))
+            {
+                var found = Check(f, kinds, rig);
+                problems += found.Count;
+                foreach (var p in found)
+                {
+                    System.Console.Error.WriteLine(p);
+                }
+
+                if (found.Count == 0)
+                {
+                    System.Console.Out.WriteLine($"{f}: ok");
+                }
+            }
+
+            return problems == 0 ? ExitCodes.Passed : ExitCodes.ConfigError;
+        });
+        return cmd;
+    }
+
+    /// <summary>Checks one file, deciding by its first key whether it is a rig or a procedure.</summary>
+    public static IReadOnlyList<ConfigProblem> Check(string file, Drivers.Devices.DeviceKindRegistry kinds, RigDefinition? rig)
+    {
+        var doc = ConfigDocument.Load(file);
+        if (doc.Root is null)
+        {
+            return doc.Problems.Sorted();
+        }
+
+        var isRig = doc.Root.IsMap && doc.Root.AsMap("a file")!.Has("rig");
+        try
+        {
+            if (isRig)
+            {
+                Composer.LoadRig(file, kinds);
+                return [];
+            }
+
+            var devices = rig is null ? null : Composer.Describe(rig, kinds);
+            return ProcedureLoader.TryLoad(file, devices, rig?.Mode != RigMode.Hardware).Problems;
+        }
+        catch (ConfigException e)
+        {
+            return e.Problems;
+        }
+    }
+
+    public static Command List()
+    {
+        var what = new Argument<string>("WHAT") { Description = "procedures | devices" };
+        what.AcceptOnlyFromAmong("procedures", "devices");
+        var rigOption = new Option<string>("--rig") { Description = "rig file", DefaultValueFactory = _ => "hil-configs/sim-laptop.yaml" };
+        var cmd = new Command("list", "List the procedures a rig can run, or its devices with their signals and actions.") { what, rigOption };
+        cmd.SetAction(pr =>
+        {
+            var kinds = Composer.Kinds();
+            var rig = Composer.LoadRig(pr.GetRequiredValue(rigOption), kinds);
+            if (pr.GetRequiredValue(what) == "devices")
+            {
+                foreach (var d in Composer.Describe(rig, kinds).Values)
+                {
+                    System.Console.Out.WriteLine($"{d.Name} ({d.Kind})");
+                    foreach (var s in d.Signals)
+                    {
+                        System.Console.Out.WriteLine($"  {d.Name}.{s.Name,-28} {s.Unit.Symbol,-6} {(s.CanWrite ? (s.CanRead ? "read/write" : "write") : "read")}{(s.Description is null ? string.Empty : "  " + s.Description)}");
+                    }
+
+                    foreach (var a in d.Actions)
+                    {
+                        var args = string.Join(", ", a.Parameters.Select(p => p.Required ? p.Name : $"[{p.Name}]"));
+                        System.Console.Out.WriteLine($"  {d.Name}.{a.Name}({args}){(a.Hazardous ? "  HAZARDOUS" : string.Empty)}{(a.Description is null ? string.Empty : "  " + a.Description)}");
+                    }
+                }
+
+                return ExitCodes.Passed;
+            }
+
+            var devices = Composer.Describe(rig, kinds);
+            var bad = 0;
+            foreach (var f in Directory.Exists(rig.ProceduresDirectory) ? Directory.GetFiles(rig.ProceduresDirectory, "*.yaml").Order(StringComparer.Ordinal).ToArray() : [])
+            {
+                var (proc, problems) = ProcedureLoader.TryLoad(f, devices, rig.Mode == RigMode.Simulated);
+                var name = Path.GetFileNameWithoutExtension(f);
+                if (proc is not null)
+                {
+                    System.Console.Out.WriteLine($"{name,-32} {proc.Steps.Count,3} steps  {proc.Title}{(name == rig.DefaultProcedure ? "  (default)" : string.Empty)}");
+                }
+                else
+                {
+                    bad++;
+                    System.Console.Out.WriteLine($"{name,-32}  not runnable on rig '{rig.Name}': {problems[0].Message}{(problems.Count > 1 ? $" (+{problems.Count - 1} more)" : string.Empty)}");
+                }
+            }
+
+            return ExitCodes.Passed;
+        });
+        return cmd;
+    }
+
+    public static Command Graph()
+    {
+        var procedure = new Argument<string>("PROCEDURE") { Description = "procedure file, or a name in hil-configs/procedures" };
+        var format = new Option<string>("--format") { Description = "mermaid | dot", DefaultValueFactory = _ => "mermaid" };
+        format.AcceptOnlyFromAmong("mermaid", "dot");
+        var cmd = new Command("graph", "Draw a procedure's state machine from the configured Stateless machine itself.") { procedure, format };
+        cmd.SetAction(pr =>
+        {
+            var p = pr.GetRequiredValue(procedure);
+            var path = File.Exists(p) ? p : Path.Combine("hil-configs", "procedures", p + ".yaml");
+            if (!File.Exists(path))
+            {
+                throw new ConfigProblemException(p, $"procedure not found (looked for {p} and {path})");
+            }
+
+            var proc = ProcedureLoader.Load(path, devices: null, simulated: true);
+            System.Console.Out.WriteLine(pr.GetValue(format) == "dot" ? ProcedureMachine.Dot(proc) : ProcedureMachine.Mermaid(proc));
+            return ExitCodes.Passed;
+        });
+        return cmd;
+    }
+}
