@@ -56,10 +56,9 @@ public sealed class ConfigDocument
         }
         catch (YamlException e)
         {
-            var message = e.InnerException is { } inner && e.Message.Contains("Duplicate key", StringComparison.Ordinal)
-                ? inner.Message
-                : e.Message;
-            problems.Add(new SourceLocation(file, Math.Max(1, (int)e.Start.Line), Math.Max(1, (int)e.Start.Column)), Clean(message));
+            var at = new SourceLocation(file, Math.Max(1, (int)e.Start.Line), Math.Max(1, (int)e.Start.Column));
+            var dup = e.Message.IndexOf("Duplicate key ", StringComparison.Ordinal);
+            problems.Add(at, dup >= 0 ? $"duplicate key '{e.Message[(dup + 14)..].Trim()}'" : Clean(e.Message));
             return new ConfigDocument(file, baseDirectory, problems, null);
         }
 

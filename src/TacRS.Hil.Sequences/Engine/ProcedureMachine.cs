@@ -63,11 +63,12 @@ public static class ProcedureMachine
         sm.Configure(Safing)
             .Permit(EngineTrigger.SafedPass, Passed)
             .Permit(EngineTrigger.SafedFail, Failed)
-            .Permit(EngineTrigger.SafedAbort, Aborted)
-            .Ignore(EngineTrigger.Abort);
-        sm.Configure(Passed).Ignore(EngineTrigger.Abort);
-        sm.Configure(Failed).Ignore(EngineTrigger.Abort);
-        sm.Configure(Aborted).Ignore(EngineTrigger.Abort);
+            .Permit(EngineTrigger.SafedAbort, Aborted);
+
+        // Final states take no trigger: nothing leaves them.
+        sm.Configure(Passed);
+        sm.Configure(Failed);
+        sm.Configure(Aborted);
         return sm;
     }
 

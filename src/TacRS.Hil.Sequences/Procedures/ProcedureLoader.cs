@@ -284,7 +284,7 @@ public sealed class ProcedureLoader
             }
         }
 
-        if (actions.Count == 0 && measures.Count == 0)
+        if (!map.Has("do") && !map.Has("measure"))
         {
             map.Node.Error($"{where} has nothing to do: give it 'do:' actions or 'measure:' entries");
         }

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace TacRS.Hil.Testing;
+
+/// <summary>Runs the real <c>tacrs-hil</c> as a child process from the repository root (end-to-end tests).</summary>
+internal sealed class CliProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _out = new();
+    private readonly StringBuilder _err = new();
+
+    private CliProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "tacrs-hil.dll");
+
+    public int Pid => _process.Id;
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_out)
+            {
+                return _out.ToString();
+            }
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_err)
+            {
+                return _err.ToString();
+            }
+        }
+    }
+
+    public static CliProcess Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = RepoPaths.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var p = new Process { StartInfo = psi };
+        var cli = new CliProcess(p);
+        p.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (cli._out)
+                {
+                    cli._out.AppendLine(e.Data);
+                }
+            }
+        };
+        p.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (cli._err)
+                {
+                    cli._err.AppendLine(e.Data);
+                }
+            }
+        };
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        p.StandardInput.Close();
+        return cli;
+    }
+
+    public static (int ExitCode, string Stdout, string Stderr) Run(TimeSpan timeout, params string[] args)
+    {
+        using var cli = Start(args);
+        var code = cli.WaitForExit(timeout);
+        return (code, cli.Stdout, cli.Stderr);
+    }
+
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            _process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"tacrs-hil did not exit within {timeout}; stdout:\n{Stdout}\nstderr:\n{Stderr}");
+        }
+
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    /// <summary>Sends a POSIX signal (INT, TERM, KILL) the way a shell or a CI runner would.</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    /// <summary>Waits (on real time: this is a real child process) until <paramref name="condition"/> holds.</summary>
+    public void WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var start = TimeProvider.System.GetTimestamp();
+        while (!condition())
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"tacrs-hil exited ({_process.ExitCode}) before {what}; stdout:\n{Stdout}\nstderr:\n{Stderr}");
+            }
+
+            if (TimeProvider.System.GetElapsedTime(start) > timeout)
+            {
+                throw new TimeoutException($"timed out waiting for {what}; stdout:\n{Stdout}");
+            }
+
+            // Polling a real child process: there is no virtual clock to advance here.
+            using var tick = new ManualResetEventSlim();
+            tick.Wait(TimeSpan.FromMilliseconds(50));
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,33 @@
+namespace TacRS.Hil.Cli.Tests;
+
+/// <summary>Runs <c>tacrs-hil</c> in this process (fast) with the console captured, from the repository root.</summary>
+internal static class InProcessCli
+{
+    private static readonly Lock Gate = new();
+
+    public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
+    {
+        lock (Gate)
+        {
+            var oldOut = System.Console.Out;
+            var oldErr = System.Console.Error;
+            var oldDir = Environment.CurrentDirectory;
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            try
+            {
+                System.Console.SetOut(stdout);
+                System.Console.SetError(stderr);
+                Environment.CurrentDirectory = TacRS.Hil.Testing.RepoPaths.Root;
+                var code = Program.Run(args, () => CancellationToken.None);
+                return (code, stdout.ToString(), stderr.ToString());
+            }
+            finally
+            {
+                System.Console.SetOut(oldOut);
+                System.Console.SetError(oldErr);
+                Environment.CurrentDirectory = oldDir;
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+using System.Xml.Linq;
+using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Reporting.Record;
+using TacRS.Hil.Testing;
+
+namespace TacRS.Hil.Cli.Tests;
+
+/// <summary>The real <c>tacrs-hil</c> process, end to end: exit codes, run directory, signals.</summary>
+[NonParallelizable]
+public sealed class RunEndToEndTests
+{
+    private string _dir = null!;
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("tacrs-e2e-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private string Out(string name) => Path.Combine(_dir, name);
+
+    [Test]
+    public void Run_DefaultSimulatedRig_PassesOnVirtualTimeAndLeavesRunDirectory()
+    {
+        var start = TimeProvider.System.GetTimestamp();
+        var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", "hil-configs/sim-laptop.yaml", "--out", Out("pass"));
+        var wall = TimeProvider.System.GetElapsedTime(start);
+
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+        Assert.That(File.Exists(Path.Combine(Out("pass"), "record.jsonl")), Is.True);
+        Assert.That(File.Exists(Path.Combine(Out("pass"), "junit.xml")), Is.True);
+        Assert.That(new FileInfo(Path.Combine(Out("pass"), "log.clef")).Length, Is.GreaterThan(0));
+        var events = JsonlRecorder.Read(Path.Combine(Out("pass"), "record.jsonl")).Events;
+        var end = events.OfType<RunEnded>().Single();
+        Assert.That(end.DurationSeconds, Is.GreaterThan(600), "the procedure soaks 10 virtual minutes");
+        Assert.That(wall, Is.LessThan(TimeSpan.FromSeconds(30)), "10 virtual minutes must not cost wall time");
+        Assert.That(stdout, Does.Contain("SAFE STATE REACHED"));
+        Assert.That(stdout, Does.Contain("RESULT: PASS"));
+    }
+
+    [Test]
+    public void Run_RailOutOfLimits_Exit1NamesMeasurementValueAndLimitsAndSafes()
+    {
+        var (code, stdout, _) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", "hil-configs/sim-laptop-overvoltage.yaml", "--out", Out("fail"));
+
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(stdout, Does.Match(@"✗ bus_voltage = 30\.\d+ V, limits \[27, 29\] V: FAIL"));
+        var junit = XDocument.Load(Path.Combine(Out("fail"), "junit.xml"));
+        var failure = junit.Descendants("failure").Single();
+        Assert.That(failure.Parent!.Attribute("name")!.Value, Is.EqualTo("rail-steady"));
+        Assert.That(failure.Attribute("message")!.Value, Does.Match(@"bus_voltage = 30\.\d+ V, limits \[27, 29\] V: FAIL"));
+        var events = JsonlRecorder.Read(Path.Combine(Out("fail"), "record.jsonl")).Events;
+        Assert.That(events.OfType<SafingAction>().Select(a => a.Action), Does.Contain("set payload_io.payload_enable = 0"));
+        Assert.That(events.OfType<SafingEnded>().Single().Outcome, Is.EqualTo("PASS"));
+        Assert.That(events.OfType<StepStarted>().Select(s => s.Step), Does.Not.Contain("soak"), "abort on fail skips the rest");
+    }
+
+    [Test]
+    public void Run_SigintDuringSoak_SafesAndExits3WithCompleteRecord()
+    {
+        var dir = Out("sigint");
+        using var cli = CliProcess.Start("run", "hil-configs/sim-laptop.yaml", "--realtime", "--out", dir);
+        var record = Path.Combine(dir, "record.jsonl");
+        cli.WaitUntil(() => File.Exists(record) && File.ReadAllText(record).Contains("\"step\":\"soak\""), TimeSpan.FromSeconds(60), "the soak step to start");
+
+        cli.Signal("INT");
+        var code = cli.WaitForExit(TimeSpan.FromSeconds(60));
+
+        Assert.That(code, Is.EqualTo(3), cli.Stdout + cli.Stderr);
+        var events = JsonlRecorder.Read(record).Events;
+        var soak = events.OfType<StepEnded>().Single(e => e.Step == "soak");
+        Assert.That(soak.Outcome, Is.EqualTo("ABORTED"));
+        Assert.That(events.OfType<SafingStarted>().Single().Trigger, Is.EqualTo("abort"));
+        Assert.That(events.OfType<SafingAction>().First().Action, Is.EqualTo("set payload_io.payload_enable = 0"));
+        Assert.That(events.OfType<SafingEnded>().Single().Verification, Is.EqualTo("safe state verified"));
+        var end = events.OfType<RunEnded>().Single();
+        Assert.That((end.Outcome, end.ExitCode, end.SafeStateReached), Is.EqualTo(("ABORTED", 3, true)));
+        Assert.That(cli.Stderr, Does.Contain("SIGINT: aborting"));
+    }
+
+    [Test]
+    public void Run_SigtermDuringSoak_AlsoSafesAndExits3()
+    {
+        var dir = Out("sigterm");
+        using var cli = CliProcess.Start("run", "hil-configs/sim-laptop.yaml", "--realtime", "--out", dir);
+        var record = Path.Combine(dir, "record.jsonl");
+        cli.WaitUntil(() => File.Exists(record) && File.ReadAllText(record).Contains("\"step\":\"soak\""), TimeSpan.FromSeconds(60), "the soak step to start");
+
+        cli.Signal("TERM");
+
+        Assert.That(cli.WaitForExit(TimeSpan.FromSeconds(60)), Is.EqualTo(3));
+        Assert.That(JsonlRecorder.Read(record).Events.OfType<RunEnded>().Single().SafeStateReached, Is.True);
+    }
+
+    [Test]
+    public void Run_SigkillMidRun_EveryFinishedStepReadsBack()
+    {
+        var dir = Out("sigkill");
+        using var cli = CliProcess.Start("run", "hil-configs/sim-laptop.yaml", "--realtime", "--out", dir);
+        var record = Path.Combine(dir, "record.jsonl");
+        cli.WaitUntil(() => File.Exists(record) && File.ReadAllText(record).Contains("\"step\":\"soak\""), TimeSpan.FromSeconds(60), "the soak step to start");
+
+        cli.Signal("KILL");
+        cli.WaitForExit(TimeSpan.FromSeconds(30));
+
+        var read = JsonlRecorder.Read(record);
+        Assert.That(read.Problem, Is.Null, "every line written was complete");
+        var ended = read.Events.OfType<StepEnded>().Select(e => (e.Step, e.Outcome)).ToList();
+        Assert.That(ended, Is.EqualTo(new[] { ("safe-to-power", "PASS"), ("power-on", "PASS"), ("rail-steady", "PASS") }));
+        Assert.That(read.Events.OfType<MeasurementRecorded>().Select(m => m.Name), Is.SupersetOf(new[] { "enable_before", "rail_before", "bus_voltage", "bus_current", "rail_power" }));
+        Assert.That(read.Events.OfType<StepStarted>().Last().Step, Is.EqualTo("soak"));
+        Assert.That(read.Events.OfType<RunEnded>(), Is.Empty);
+    }
+
+    [Test]
+    public void Graph_PowerOnProcedure_DrawsMachineInMermaidAndDot()
+    {
+        var (code, stdout, _) = CliProcess.Run(TimeSpan.FromMinutes(1), "graph", "payload-power-on");
+        Assert.That(code, Is.EqualTo(0));
+        Assert.That(stdout, Does.Contain("stateDiagram-v2"));
+        Assert.That(stdout, Does.Contain("railsteady : rail-steady"));
+        Assert.That(stdout, Does.Not.Contain("safing --> safing"));
+        Assert.That(stdout, Does.Contain("railsteady --> railsteady : Retry"));
+        Assert.That(stdout, Does.Contain("poweroff --> safing : Pass"));
+
+        var (code2, dot, _) = CliProcess.Run(TimeSpan.FromMinutes(1), "graph", "hil-configs/procedures/payload-power-on.yaml", "--format", "dot");
+        Assert.That(code2, Is.EqualTo(0));
+        Assert.That(dot, Does.StartWith("digraph"));
+    }
+}
