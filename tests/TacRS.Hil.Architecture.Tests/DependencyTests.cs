@@ -1,0 +1,75 @@
+using System.Reflection;
+using System.Xml.Linq;
+using TacRS.Hil.Testing;
+
+namespace TacRS.Hil.Architecture.Tests;
+
+/// <summary>
+/// Dependencies point one way (DESIGN.md §2): Core ← Protocols ← Drivers ← Simulation; Sequences
+/// and Reporting use Core only; only the CLI (the composition root) knows everything.
+/// </summary>
+public sealed class DependencyTests
+{
+    private static readonly Dictionary<string, string[]> Allowed = new()
+    {
+        ["TacRS.Hil.Core"] = [],
+        ["TacRS.Hil.Protocols"] = ["TacRS.Hil.Core"],
+        ["TacRS.Hil.Orbit"] = ["TacRS.Hil.Core"],
+        ["TacRS.Hil.Drivers"] = ["TacRS.Hil.Core", "TacRS.Hil.Protocols", "TacRS.Hil.Orbit"],
+        ["TacRS.Hil.Simulation"] = ["TacRS.Hil.Core", "TacRS.Hil.Protocols", "TacRS.Hil.Drivers", "TacRS.Hil.Orbit"],
+        ["TacRS.Hil.Sequences"] = ["TacRS.Hil.Core"],
+        ["TacRS.Hil.Reporting"] = ["TacRS.Hil.Core"],
+    };
+
+    public static IEnumerable<string> Projects() => Allowed.Keys;
+
+    [TestCaseSource(nameof(Projects))]
+    public void Assembly_ReferencesOnlyLayersBelowIt(string name)
+    {
+        var asm = Assembly.Load(name);
+        var refs = asm.GetReferencedAssemblies().Select(a => a.Name!).Where(n => n.StartsWith("TacRS.Hil", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+
+        Assert.That(refs, Is.SubsetOf(Allowed[name]), $"{name} references {string.Join(", ", refs)}");
+    }
+
+    [TestCaseSource(nameof(Projects))]
+    public void ProjectFile_ReferencesOnlyLayersBelowIt(string name)
+    {
+        var csproj = XDocument.Load(Path.Combine(RepoPaths.Root, "src", name, name + ".csproj"));
+        var refs = csproj.Descendants("ProjectReference").Select(r => Path.GetFileNameWithoutExtension(r.Attribute("Include")!.Value)).ToList();
+
+        Assert.That(refs, Is.SubsetOf(Allowed[name]));
+    }
+
+    [Test]
+    public void Protocols_DoNoIo()
+    {
+        var refs = Assembly.Load("TacRS.Hil.Protocols").GetReferencedAssemblies().Select(a => a.Name).ToList();
+
+        Assert.That(refs, Has.None.Matches<string>(n => n is "System.IO.Ports" or "System.Net.Sockets" or "System.Device.Gpio" or "System.IO.FileSystem" or "System.Net.Primitives"));
+    }
+
+    [Test]
+    public void Sequences_KnowNoDriversOrSimulation()
+    {
+        var refs = Assembly.Load("TacRS.Hil.Sequences").GetReferencedAssemblies().Select(a => a.Name).ToList();
+
+        Assert.That(refs, Has.None.Matches<string>(n => n is "System.IO.Ports" or "System.Device.Gpio" or "Iot.Device.Bindings"));
+    }
+
+    [Test]
+    public void WallClock_OnlyTheCompositionRootOptsOutOfTheBan()
+    {
+        var optOuts = Directory.GetFiles(Path.Combine(RepoPaths.Root, "src"), "*.csproj", SearchOption.AllDirectories)
+            .Where(f => File.ReadAllText(f).Contains("<TacRsAllowWallClock>true</TacRsAllowWallClock>", StringComparison.Ordinal))
+            .Select(Path.GetFileNameWithoutExtension)
+            .ToList();
+        var banned = File.ReadAllText(Path.Combine(RepoPaths.Root, "BannedSymbols.txt"));
+
+        Assert.That(optOuts, Is.EqualTo(new[] { "TacRS.Hil.Cli" }));
+        Assert.That(banned, Does.Contain("P:System.DateTime.UtcNow"));
+        Assert.That(banned, Does.Contain("M:System.Threading.Thread.Sleep(System.Int32)"));
+        Assert.That(banned, Does.Contain("M:System.Threading.CancellationTokenSource.#ctor(System.TimeSpan)"));
+        Assert.That(banned, Does.Contain("M:System.Threading.Tasks.Task.Delay(System.TimeSpan)"));
+    }
+}
