@@ -19,9 +19,10 @@ internal static class CoreCommands
         var seed = new Option<long?>("--seed") { Description = "seed for every emulator's noise and every fault (default: the rig's simulation.seed)" };
         var unattended = new Option<bool>("--unattended") { Description = "no person at the console: the rig's simulated operator answers prompts; hazardous steps refused unless the rig allows" };
         var realTime = new Option<bool>("--realtime") { Description = "run a simulated rig on the system clock instead of virtual time" };
+        var vehicle = new Option<string?>("--vehicle") { Description = "launch vehicle profile for this run (alpha, electron, epsilon-s, kairos), overriding the rig's" };
         var cmd = new Command("run", "Run a procedure (or the rig's default) on a rig; the rig always ends in its safe state.")
         {
-            rig, procedure, outDir, seed, unattended, realTime,
+            rig, procedure, outDir, seed, unattended, realTime, vehicle,
         };
         cmd.SetAction(pr =>
         {
@@ -34,7 +35,8 @@ internal static class CoreCommands
                     pr.GetValue(unattended),
                     pr.GetValue(realTime),
                     System.Console.Out,
-                    !System.Console.IsOutputRedirected),
+                    !System.Console.IsOutputRedirected,
+                    pr.GetValue(vehicle)),
                 abortToken());
             return outcome.ExitCode;
         });

@@ -10,6 +10,7 @@ using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Devices;
 using TacRS.Hil.Reporting.JUnit;
 using TacRS.Hil.Reporting.Record;
+using TacRS.Hil.Sequences.Campaigns;
 using TacRS.Hil.Sequences.Engine;
 using TacRS.Hil.Sequences.Operator;
 using TacRS.Hil.Sequences.Procedures;
@@ -26,7 +27,8 @@ internal sealed record RunRequest(
     bool Unattended = false,
     bool RealTime = false,
     TextWriter? Console = null,
-    bool Colour = false);
+    bool Colour = false,
+    string? Vehicle = null);
 
 internal sealed record RunOutcome(int ExitCode, string? RunDirectory, string Summary);
 
@@ -50,12 +52,29 @@ internal static class RunLauncher
             throw new ConfigProblemException(rig.File, $"procedure '{procName}' not found (looked for {procPath})");
         }
 
-        var procedure = ProcedureLoader.Load(procPath, descriptions, rig.Mode == RigMode.Simulated);
+        var simulated = rig.Mode == RigMode.Simulated;
+        CampaignDefinition? campaign = null;
+        ProcedureDefinition? procedure = null;
+        if (CampaignLoader.IsCampaign(procPath))
+        {
+            var vehicleId = request.Vehicle ?? rig.Vehicle
+                ?? throw new ConfigProblemException(rig.File, "a campaign needs a launch vehicle: set 'vehicle:' in the rig or pass --vehicle NAME");
+            var payloadId = rig.Payload ?? throw new ConfigProblemException(rig.File, "a campaign needs a payload: set 'payload:' in the rig");
+            var vehicle = ProfileLoader.LoadVehicle(Profile(rig, "vehicles", vehicleId));
+            var payload = ProfileLoader.LoadPayload(Profile(rig, "payloads", payloadId));
+            campaign = CampaignLoader.Load(procPath, vehicle, payload, rig.ResolveProcedure, descriptions, simulated);
+        }
+        else
+        {
+            procedure = ProcedureLoader.Load(procPath, descriptions, simulated);
+        }
+
+        var runName = campaign?.Id ?? procedure!.Id;
         var seed = request.Seed ?? rig.Seed;
         var settings = SimulationSettings.Read(rig);
 
         var wallStart = DateTimeOffset.UtcNow;
-        var runId = $"{wallStart:yyyyMMdd'T'HHmmss'Z'}-{rig.Name}-{procedure.Id}-{Environment.ProcessId}";
+        var runId = $"{wallStart:yyyyMMdd'T'HHmmss'Z'}-{rig.Name}-{runName}-{Environment.ProcessId}";
         var runDir = request.OutDir ?? Path.Combine("runs", runId);
         Directory.CreateDirectory(runDir);
 
@@ -75,7 +94,8 @@ internal static class RunLauncher
             .CreateLogger();
 
         var alarms = new EngineAlarms(recorder, time);
-        var services = new DeviceServices(time, log, recorder, alarms);
+        var router = new PhaseAlarmRouter(recorder, time);
+        var services = new DeviceServices(time, log, recorder, campaign is null ? alarms : router);
         IOperator op = request.Unattended || rig.Mode == RigMode.Simulated || System.Console.IsInputRedirected
             ? new UnattendedOperator(rig.Operator, rig.Name)
             : new ConsoleOperator(request.Console ?? System.Console.Out);
@@ -91,15 +111,23 @@ internal static class RunLauncher
                 devices.Add(kinds.Create(d, rig, (IBusProvider)buses, services));
             }
 
+            var context = new Dictionary<string, string>
+            {
+                ["clock"] = virtualTime ? "virtual" : "system",
+                ["host"] = Environment.MachineName,
+                ["runtime"] = RuntimeInformation.FrameworkDescription,
+            };
+            var mode = simulated ? "simulated" : "hardware";
+            if (campaign is not null)
+            {
+                var basePlan = new RunPlanBase(runId, rig.Name, rig.File, mode, seed, wallStart, request.Unattended, Composer.ToolVersion, context);
+                var c = await new CampaignRunner(campaign, recorder, time, log, op, rig.Operator.PromptTimeout, router).RunAsync(basePlan, devices, token);
+                return new RunResult(c.Outcome, c.Reason, c.ExitCode, c.SafeStateReached, null);
+            }
+
             var plan = new RunPlan(
-                runId, rig.Name, rig.File, rig.Mode == RigMode.Simulated ? "simulated" : "hardware", seed, wallStart,
-                request.Unattended, Composer.ToolVersion, procedure, devices, op, rig.Operator.PromptTimeout,
-                new Dictionary<string, string>
-                {
-                    ["clock"] = virtualTime ? "virtual" : "system",
-                    ["host"] = Environment.MachineName,
-                    ["runtime"] = RuntimeInformation.FrameworkDescription,
-                });
+                runId, rig.Name, rig.File, mode, seed, wallStart,
+                request.Unattended, Composer.ToolVersion, procedure!, devices, op, rig.Operator.PromptTimeout, context);
             return await new RunSession(recorder, time, log, alarms).RunAsync(plan, token);
         }
 
@@ -121,6 +149,18 @@ internal static class RunLauncher
         JUnitWriter.Write(Path.Combine(runDir, JUnitWriter.FileName), [JUnitWriter.BuildSuite(memory.Events)]);
         request.Console?.WriteLine($"run directory: {runDir} (record.jsonl, junit.xml, log.clef)");
         return new RunOutcome(result.ExitCode, runDir, result.Reason);
+    }
+
+    private static string Profile(RigDefinition rig, string kind, string id)
+    {
+        var path = Path.Combine(rig.ProfilesDirectory, kind, id + ".yaml");
+        if (!File.Exists(path))
+        {
+            var known = Directory.Exists(Path.GetDirectoryName(path)) ? Directory.GetFiles(Path.GetDirectoryName(path)!, "*.yaml").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).ToArray() : [];
+            throw new ConfigProblemException(rig.File, $"no {kind[..^1]} profile '{id}' (known: {string.Join(", ", known)})");
+        }
+
+        return path;
     }
 
     /// <summary>Stamps every log event with the run's clock (virtual in simulation), next to Serilog's wall-clock timestamp.</summary>

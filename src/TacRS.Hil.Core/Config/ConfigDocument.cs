@@ -29,7 +29,7 @@ public sealed class ConfigDocument
     /// <summary>The root node, or null when the file could not be parsed at all.</summary>
     public ConfigNode? Root { get; private set; }
 
-    public static ConfigDocument Load(string path, ConfigProblems? problems = null)
+    public static ConfigDocument Load(string path, ConfigProblems? problems = null, IReadOnlyDictionary<string, string>? variables = null)
     {
         problems ??= new ConfigProblems();
         string text;
@@ -43,7 +43,63 @@ public sealed class ConfigDocument
             return new ConfigDocument(path, Path.GetDirectoryName(Path.GetFullPath(path)), problems, null);
         }
 
+        if (variables is not null)
+        {
+            text = Substitute(text, path, variables, problems);
+        }
+
         return Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path)), problems);
+    }
+
+    /// <summary>
+    /// Replaces <c>${name}</c> with profile values (a vehicle's payload mass limit, its umbilical
+    /// voltage) before parsing, so one procedure serves every vehicle. Substitution keeps line
+    /// numbers; an unknown name is a problem at its own line and column.
+    /// </summary>
+    public static string Substitute(string text, string file, IReadOnlyDictionary<string, string> variables, ConfigProblems problems)
+    {
+        var sb = new System.Text.StringBuilder(text.Length);
+        int line = 1, col = 1, i = 0;
+        while (i < text.Length)
+        {
+            if (text[i] == '$' && i + 1 < text.Length && text[i + 1] == '{')
+            {
+                var end = text.IndexOf('}', i + 2);
+                var nl = text.IndexOf('\n', i);
+                if (end > 0 && (nl < 0 || end < nl))
+                {
+                    var name = text[(i + 2)..end].Trim();
+                    if (variables.TryGetValue(name, out var value))
+                    {
+                        sb.Append(value);
+                    }
+                    else
+                    {
+                        problems.Add(new SourceLocation(file, line, col), $"unknown profile value '${{{name}}}' (known: {string.Join(", ", variables.Keys.Order(StringComparer.Ordinal).Take(20))})");
+                        sb.Append('0');
+                    }
+
+                    col += end + 1 - i;
+                    i = end + 1;
+                    continue;
+                }
+            }
+
+            if (text[i] == '\n')
+            {
+                line++;
+                col = 1;
+            }
+            else
+            {
+                col++;
+            }
+
+            sb.Append(text[i]);
+            i++;
+        }
+
+        return sb.ToString();
     }
 
     public static ConfigDocument Parse(string text, string file, string? baseDirectory = null, ConfigProblems? problems = null)

@@ -29,7 +29,8 @@ public sealed record RigDefinition(
     string? HistoryPath,
     OperatorPolicy Operator,
     ConfigMap? Simulation,
-    ConfigDocument Document)
+    ConfigDocument Document,
+    string ProfilesDirectory = "")
 {
     public DeviceDefinition? FindDevice(string name) => Devices.FirstOrDefault(d => d.Name == name);
 

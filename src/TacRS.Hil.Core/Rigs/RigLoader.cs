@@ -56,6 +56,7 @@ public static class RigLoader
         var defaultProcedure = root.String("default-procedure");
         var proceduresDir = root.String("procedures") ?? "procedures";
         var history = root.String("history");
+        var profiles = root.String("profiles") ?? "../fixtures";
         var simulation = root.Map("simulation");
         long seed = 0;
         if (simulation?.Get("seed") is { IsNull: false } seedNode)
@@ -117,7 +118,7 @@ public static class RigLoader
 
         var rig = new RigDefinition(
             name, path, description, mode, devices, seed, defaultProcedure, doc.ResolvePath(proceduresDir),
-            vehicle, payload, history is null ? null : doc.ResolvePath(history), policy, simulation, doc);
+            vehicle, payload, history is null ? null : doc.ResolvePath(history), policy, simulation, doc, doc.ResolvePath(profiles));
         return (rig, problems);
     }
 

@@ -111,6 +111,53 @@ public sealed record ProcedureDefinition(
 {
     public StepDefinition? FindStep(string id) => Steps.FirstOrDefault(s => s.Id == id);
 
+    /// <summary>Every device the procedure touches (steps, inhibits, safe state).</summary>
+    public IReadOnlySet<string> Devices()
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        void Add(ProcedureAction a)
+        {
+            switch (a)
+            {
+                case SetAction s: set.Add(s.Target.Device); break;
+                case CallAction c: set.Add(c.Device); break;
+                case WaitUntilAction w: set.Add(w.Signal.Device); break;
+                case PromptAction p:
+                    foreach (var x in p.Simulate)
+                    {
+                        Add(x);
+                    }
+
+                    break;
+            }
+        }
+
+        foreach (var st in Steps)
+        {
+            foreach (var a in st.Actions)
+            {
+                Add(a);
+            }
+
+            foreach (var m in st.Measurements)
+            {
+                set.Add((m.Signal ?? m.Output)!.Device);
+            }
+
+            foreach (var i in st.Inhibits)
+            {
+                set.Add(i.Signal.Device);
+            }
+        }
+
+        foreach (var a in SafeState)
+        {
+            Add(a);
+        }
+
+        return set;
+    }
+
     /// <summary>The step that follows <paramref name="step"/> on success, or null after the last.</summary>
     public string? NextOf(StepDefinition step)
     {

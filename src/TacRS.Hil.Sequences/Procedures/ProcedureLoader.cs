@@ -35,9 +35,9 @@ public sealed class ProcedureLoader
     /// Loads <paramref name="path"/>. With <paramref name="devices"/> null the device references are not
     /// checked (drawing a procedure without a rig); otherwise every reference is.
     /// </summary>
-    public static ProcedureDefinition Load(string path, IReadOnlyDictionary<string, DeviceDescription>? devices, bool simulated)
+    public static ProcedureDefinition Load(string path, IReadOnlyDictionary<string, DeviceDescription>? devices, bool simulated, IReadOnlyDictionary<string, string>? variables = null)
     {
-        var doc = ConfigDocument.Load(path);
+        var doc = ConfigDocument.Load(path, variables: variables);
         var result = new ProcedureLoader(devices, simulated, doc.Problems).Read(doc, path);
         doc.Problems.ThrowIfAny();
         return result!;
@@ -45,9 +45,9 @@ public sealed class ProcedureLoader
 
     /// <summary>Like <see cref="Load"/> but returns the problems instead of throwing (for <c>validate</c>).</summary>
     public static (ProcedureDefinition? Procedure, IReadOnlyList<ConfigProblem> Problems) TryLoad(
-        string path, IReadOnlyDictionary<string, DeviceDescription>? devices, bool simulated)
+        string path, IReadOnlyDictionary<string, DeviceDescription>? devices, bool simulated, IReadOnlyDictionary<string, string>? variables = null)
     {
-        var doc = ConfigDocument.Load(path);
+        var doc = ConfigDocument.Load(path, variables: variables);
         var result = new ProcedureLoader(devices, simulated, doc.Problems).Read(doc, path);
         return (doc.Problems.Any ? null : result, doc.Problems.Sorted());
     }

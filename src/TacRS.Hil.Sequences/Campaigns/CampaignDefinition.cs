@@ -1,0 +1,166 @@
+using TacRS.Hil.Core.Config;
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Sequences.Procedures;
+
+namespace TacRS.Hil.Sequences.Campaigns;
+
+/// <summary>
+/// One phase of the TacRS timeline: a procedure with a budget, the phases it waits for, how many
+/// times it may be held and recycled after a failure, and how long a hold costs (the fix).
+/// </summary>
+public sealed record PhaseDefinition(
+    string Id,
+    string Title,
+    ProcedureDefinition Procedure,
+    TimeSpan Budget,
+    IReadOnlyList<string> After,
+    int Recycles,
+    TimeSpan Hold,
+    SourceLocation At);
+
+/// <summary>A campaign: phases from the execute order (T0) to ready-for-launch against a line (24 h for TacRS).</summary>
+public sealed record CampaignDefinition(
+    string Id,
+    string Title,
+    string File,
+    string Hash,
+    TimeSpan Line,
+    VehicleProfile Vehicle,
+    PayloadProfile Payload,
+    IReadOnlyList<PhaseDefinition> Phases)
+{
+    /// <summary>The planned start of each phase (earliest start, all predecessors on budget).</summary>
+    public IReadOnlyDictionary<string, TimeSpan> PlannedStarts()
+    {
+        var starts = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        foreach (var p in Phases)
+        {
+            starts[p.Id] = p.After.Count == 0 ? TimeSpan.Zero : p.After.Max(a => starts[a] + Phases.First(x => x.Id == a).Budget);
+        }
+
+        return starts;
+    }
+
+    public TimeSpan PlannedReady()
+    {
+        var starts = PlannedStarts();
+        return Phases.Count == 0 ? TimeSpan.Zero : Phases.Max(p => starts[p.Id] + p.Budget);
+    }
+}
+
+/// <summary>Reads a campaign file and every procedure it names, checked against the rig's devices with the profile's variables.</summary>
+public static class CampaignLoader
+{
+    public static bool IsCampaign(string path)
+    {
+        try
+        {
+            return File.ReadLines(path).Any(l => l.StartsWith("campaign:", StringComparison.Ordinal));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    public static CampaignDefinition Load(
+        string path,
+        VehicleProfile vehicle,
+        PayloadProfile payload,
+        Func<string, string> resolveProcedure,
+        IReadOnlyDictionary<string, DeviceDescription> devices,
+        bool simulated)
+    {
+        var doc = ConfigDocument.Load(path);
+        var problems = doc.Problems;
+        var root = doc.Root?.AsMap("a campaign file");
+        CampaignDefinition? result = null;
+        if (root is not null)
+        {
+            var id = root.String("campaign", required: true) ?? Path.GetFileNameWithoutExtension(path);
+            var title = root.String("title") ?? id;
+            var line = root.Duration("line") ?? TimeSpan.FromHours(24);
+            root.String("description");
+            var variables = vehicle.Variables.Concat(payload.Variables).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            var phases = new List<PhaseDefinition>();
+            string? previous = null;
+            foreach (var pn in root.List("phases", required: true) ?? [])
+            {
+                var map = pn.AsMap("a phase");
+                if (map is null)
+                {
+                    continue;
+                }
+
+                var pid = map.String("id", required: true);
+                var ptitle = map.String("title") ?? pid;
+                var procName = map.String("procedure", required: true);
+                var when = map.OneOf("when", ["always", "liquid", "solid"]) ?? "always";
+                var budget = map.Duration("budget");
+                var recycles = map.Int("recycles") ?? 0;
+                var hold = map.Duration("hold") ?? TimeSpan.FromMinutes(30);
+                var afterNodes = map.Get("after");
+                List<string>? after = null;
+                if (afterNodes is { IsNull: false })
+                {
+                    after = (afterNodes.AsList("'after'") ?? []).Select(n => n.AsString("a phase id")).OfType<string>().ToList();
+                }
+
+                map.ReportUnknownKeys(pid is null ? "a phase" : $"phase '{pid}'");
+                if (pid is null || procName is null)
+                {
+                    continue;
+                }
+
+                if (phases.Any(p => p.Id == pid))
+                {
+                    map.Node.Error($"duplicate phase id '{pid}'");
+                    continue;
+                }
+
+                var applies = when == "always" || (when == "liquid") == (vehicle.Propulsion == Propulsion.Liquid);
+                after ??= previous is null ? [] : [previous];
+                foreach (var a in after.Where(a => phases.All(p => p.Id != a)))
+                {
+                    afterNodes?.Error($"phase '{pid}' waits for '{a}', which is not an earlier phase of this campaign (or does not apply to {vehicle.Name})");
+                }
+
+                if (!applies)
+                {
+                    continue;
+                }
+
+                var resolvedBudget = budget ?? (vehicle.Budgets.TryGetValue(pid, out var vb) ? vb : (TimeSpan?)null);
+                if (resolvedBudget is null)
+                {
+                    map.Node.Error($"phase '{pid}' has no budget: give it 'budget:' or add '{pid}' to the budgets of vehicle profile '{vehicle.Id}'");
+                    continue;
+                }
+
+                var procPath = resolveProcedure(procName);
+                var (proc, procProblems) = ProcedureLoader.TryLoad(procPath, devices, simulated, variables);
+                problems.AddRange(procProblems);
+                if (proc is null)
+                {
+                    if (procProblems.Count == 0)
+                    {
+                        map.Get("procedure")!.Error($"procedure '{procName}' not found (looked for {procPath})");
+                    }
+
+                    continue;
+                }
+
+                phases.Add(new PhaseDefinition(pid, ptitle ?? pid, proc, resolvedBudget.Value, after.Where(a => phases.Any(p => p.Id == a)).ToList(), recycles, hold, map.Location));
+                previous = pid;
+            }
+
+            root.ReportUnknownKeys("the campaign");
+            var hash = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+                System.Text.Encoding.UTF8.GetBytes(File.ReadAllText(path) + string.Concat(phases.Select(p => p.Procedure.Hash)) + vehicle.Id + payload.Id)));
+            result = new CampaignDefinition(id, title, path, hash, line, vehicle, payload, phases);
+        }
+
+        problems.ThrowIfAny();
+        return result!;
+    }
+}
