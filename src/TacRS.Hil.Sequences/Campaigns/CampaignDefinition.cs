@@ -83,6 +83,7 @@ public static class CampaignLoader
             root.String("description");
             var variables = vehicle.Variables.Concat(payload.Variables).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             var phases = new List<PhaseDefinition>();
+            var skipped = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
             string? previous = null;
             foreach (var pn in root.List("phases", required: true) ?? [])
             {
@@ -120,6 +121,10 @@ public static class CampaignLoader
 
                 var applies = when == "always" || (when == "liquid") == (vehicle.Propulsion == Propulsion.Liquid);
                 after ??= previous is null ? [] : [previous];
+
+                // A phase that does not apply to this vehicle (propellant loading on a solid) passes its
+                // own predecessors on to whoever waits for it.
+                after = after.SelectMany(a => skipped.TryGetValue(a, out var inherited) ? inherited : [a]).Distinct().ToList();
                 foreach (var a in after.Where(a => phases.All(p => p.Id != a)))
                 {
                     afterNodes?.Error($"phase '{pid}' waits for '{a}', which is not an earlier phase of this campaign (or does not apply to {vehicle.Name})");
@@ -127,6 +132,7 @@ public static class CampaignLoader
 
                 if (!applies)
                 {
+                    skipped[pid] = after;
                     continue;
                 }
 
