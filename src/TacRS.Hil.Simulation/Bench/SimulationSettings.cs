@@ -1,6 +1,7 @@
 using System.Globalization;
 using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Simulation.Faults;
 using TacRS.Hil.Simulation.Models;
 
 namespace TacRS.Hil.Simulation.Bench;
@@ -17,7 +18,7 @@ namespace TacRS.Hil.Simulation.Bench;
 /// Read it once, from the rig loader's <c>validateMore</c> hook, so its problems are reported with
 /// every other problem of the rig (file:line:col, unknown keys included).
 /// </summary>
-public sealed record SimulationSettings(long Seed, DateTimeOffset Start, PayloadElectricalOptions Payload, ConfigMap? Map)
+public sealed record SimulationSettings(long Seed, DateTimeOffset Start, PayloadElectricalOptions Payload, IReadOnlyList<FaultSpec> Faults, ConfigMap? Map)
 {
     public static readonly DateTimeOffset DefaultStart = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -26,7 +27,7 @@ public sealed record SimulationSettings(long Seed, DateTimeOffset Start, Payload
         var map = rig.Simulation;
         if (map is null)
         {
-            return new SimulationSettings(rig.Seed, DefaultStart, new PayloadElectricalOptions(), null);
+            return new SimulationSettings(rig.Seed, DefaultStart, new PayloadElectricalOptions(), [], null);
         }
 
         map.Get("seed");
@@ -45,16 +46,8 @@ public sealed record SimulationSettings(long Seed, DateTimeOffset Start, Payload
 
         var payload = PayloadElectricalOptions.Read(map.Map("payload"));
 
-        // Keys read by other parts of the simulation (faults, harness, thermal) are claimed by them.
-        foreach (var k in ClaimedKeys)
-        {
-            map.Get(k);
-        }
-
+        var faults = FaultSpec.ReadAll(map.List("faults"), rig);
         map.ReportUnknownKeys("'simulation'");
-        return new SimulationSettings(rig.Seed, start, payload, map);
+        return new SimulationSettings(rig.Seed, start, payload, faults, map);
     }
-
-    /// <summary>Keys of <c>simulation:</c> parsed elsewhere.</summary>
-    internal static readonly string[] ClaimedKeys = ["faults"];
 }

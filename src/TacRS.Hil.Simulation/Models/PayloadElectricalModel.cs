@@ -108,6 +108,7 @@ public sealed class PayloadElectricalModel
     private bool _enabled;
     private double _supply;
     private string _mode;
+    private bool _tripped;
 
     public PayloadElectricalModel(TimeProvider time, Random noise, PayloadElectricalOptions? options = null)
     {
@@ -146,6 +147,17 @@ public sealed class PayloadElectricalModel
         {
             Advance();
             _supply = value;
+        }
+    }
+
+    /// <summary>The supply has tripped (over-current, over-voltage, a fault): no voltage reaches the harness until it is reset.</summary>
+    public bool SupplyTripped
+    {
+        get => _tripped;
+        set
+        {
+            Advance();
+            _tripped = value;
         }
     }
 
@@ -226,7 +238,7 @@ public sealed class PayloadElectricalModel
             return;
         }
 
-        var target = _enabled ? _supply : 0;
+        var target = _enabled && !_tripped ? _supply : 0;
         var tau = (_enabled ? Options.RiseTime : Options.FallTime).TotalSeconds;
         _rail = target + ((_rail - target) * Math.Exp(-dt / Math.Max(1e-9, tau)));
         _last = now;
