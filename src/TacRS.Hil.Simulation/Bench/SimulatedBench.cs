@@ -71,6 +71,22 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
     /// </summary>
     public FaultInjector Faults { get; }
 
+    /// <summary>
+    /// The simulated operator: performs the harness action the rig maps to this prompt id
+    /// (<c>simulation.harness.operator-actions</c>), e.g. mating umbilical J1 when the prompt
+    /// "connect-j1" is confirmed. The engine calls it after a prompt is answered in simulation.
+    /// </summary>
+    public bool OperatorAnswered(string promptId)
+    {
+        var done = Plant.Harness.OperatorAnswered(promptId);
+        if (done)
+        {
+            _services.Note("simulation", "harness", "info", $"simulated operator: {Plant.Harness.Options.OperatorActions[promptId]} (prompt {promptId})");
+        }
+
+        return done;
+    }
+
     /// <summary>Registers the emulator for a device kind (the composition root registers Modbus GSE, flight computer, station).</summary>
     public SimulatedBench Register(IEmulatorKind kind)
     {
@@ -227,6 +243,19 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
                         }
                     };
                     break;
+                case var contact when Plant.Harness.Knows(Strip(contact)) && !l.IsOutput:
+                    // A harness contact closes the line to ground; open, the line floats and its pull decides.
+                    var name = Strip(contact);
+                    var pin = l.Line;
+                    driver.Drive(pin, Plant.Harness.IsClosed(name) ? PinValue.Low : null);
+                    Plant.Harness.Changed += (c, closed) =>
+                    {
+                        if (c == name)
+                        {
+                            driver.Drive(pin, closed ? PinValue.Low : null);
+                        }
+                    };
+                    break;
                 default:
                     // Not wired: an input floats (its pull decides), an output drives nothing.
                     break;
@@ -235,6 +264,8 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
 
         AttachGpioFaults(device, driver, lines);
     }
+
+    private static string Strip(string terminal) => terminal.StartsWith("harness.", StringComparison.Ordinal) ? terminal["harness.".Length..] : terminal;
 
     private void AttachGpioFaults(DeviceDefinition device, SimulatedGpioDriver driver, IReadOnlyList<GpioLineSpec> lines)
     {

@@ -100,15 +100,16 @@ public class DeviceFaultTests
     public async Task Gpio_Bounce_SeparationSwitchChattersAndIsNoted()
     {
         await using var rig = await TestRig.StartAsync(WithFaults("    - { device: payload_io, fault: bounce, line: sep_a, transitions: 3, max-interval: 1ms }"));
-        rig.Bench.Chip(0).Drive(17, System.Device.Gpio.PinValue.Low);
+        Assert.That(await rig["payload_io"].ReadAsync("sep_a", CancellationToken.None), Is.EqualTo(1), "mated: loop closed");
+        rig.Bench.Plant.Harness.Perform("separate");
         for (var i = 0; i < 100; i++)
         {
             rig.Time.Advance(TimeSpan.FromMilliseconds(0.1));
         }
 
-        Assert.That(await rig["payload_io"].ReadAsync("sep_a", CancellationToken.None), Is.EqualTo(1));
+        Assert.That(await rig["payload_io"].ReadAsync("sep_a", CancellationToken.None), Is.Zero);
         Assert.That(await rig["payload_io"].ReadAsync("sep_a_edges", CancellationToken.None), Is.EqualTo(7));
-        Assert.That(rig.Recorder.Events.OfType<Note>().Select(n => n.Message), Has.Some.StartsWith("sep_a bounced: 7 edges"));
+        Assert.That(rig.Recorder.Events.OfType<Note>().Select(n => n.Message), Has.Some.StartsWith("sep_a bounced: 7 edges before settling at 0"));
     }
 
     [Test]
