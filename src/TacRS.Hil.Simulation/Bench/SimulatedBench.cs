@@ -52,6 +52,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
             c.Device.Config.Double("shunt-ohms") ?? 0.1,
             c.Quantity("bus_voltage", Plant.Payload.SampleVoltage),
             c.Quantity("current", Plant.Payload.SampleCurrent)));
+        RegisterI2cChip("mcp9808", c => new SimulatedMcp9808(c.Settings, c.Quantity("temperature", Plant.Payload.SampleTemperature)));
     }
 
     public TimeProvider Time { get; }
