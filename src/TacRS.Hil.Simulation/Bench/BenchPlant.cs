@@ -14,7 +14,22 @@ public sealed class BenchPlant
     {
         Time = time;
         Payload = new PayloadElectricalModel(time, random.For("payload.electrical"), settings.Payload);
+        Harness = new HarnessModel(time, settings.Harness);
+        if (Harness.Knows("umbilical_present"))
+        {
+            // The umbilical-present sense rides in the same connector as the supply pins.
+            Payload.UmbilicalMated = Harness.IsClosed("umbilical_present");
+            Harness.Changed += (contact, closed) =>
+            {
+                if (contact == "umbilical_present")
+                {
+                    Payload.UmbilicalMated = closed;
+                }
+            };
+        }
     }
+
+    public HarnessModel Harness { get; }
 
     public TimeProvider Time { get; }
 

@@ -2,10 +2,16 @@ using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Transports;
+using TacRS.Hil.Simulation.Faults;
 
 namespace TacRS.Hil.Simulation.Bench;
 
-/// <summary>What an emulator is given: its device entry and optional <c>sim:</c> mapping, the run's clock, its own seeded random stream, and the shared bench models.</summary>
+/// <summary>
+/// What an emulator is given: its device entry and optional <c>sim:</c> mapping, the run's clock, its
+/// own seeded random stream, the shared bench models, and its device's faults (link faults are
+/// already applied to the link; the emulator acts out the rest: <c>Faults.Modbus.OnRequest</c> per
+/// Modbus request, <c>Faults.IsActive("psu-trip")</c>, <c>Faults.IsActive("stall")</c>).
+/// </summary>
 public sealed record EmulatorContext(
     DeviceDefinition Device,
     RigDefinition Rig,
@@ -13,6 +19,7 @@ public sealed record EmulatorContext(
     TimeProvider Time,
     Random Random,
     BenchPlant Plant,
+    DeviceFaults Faults,
     DeviceServices Services);
 
 /// <summary>An emulator at the far end of a byte stream (Modbus slave, flight computer, Hamlib daemon).</summary>

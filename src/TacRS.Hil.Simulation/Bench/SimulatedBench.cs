@@ -7,6 +7,7 @@ using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Devices;
 using TacRS.Hil.Drivers.Gpio;
 using TacRS.Hil.Drivers.Transports;
+using TacRS.Hil.Simulation.Faults;
 using TacRS.Hil.Simulation.Gpio;
 using TacRS.Hil.Simulation.I2c;
 
@@ -25,7 +26,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
     private readonly Dictionary<int, SimulatedGpioDriver> _chips = [];
     private readonly Dictionary<(int Bus, int Address), SimulatedI2cDevice> _i2c = [];
     private readonly Dictionary<string, IEmulatorKind> _emulators = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Func<DeviceDefinition, I2cConnectionSettings, SimulatedI2cDevice>> _i2cChips = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Func<I2cChipContext, SimulatedI2cDevice>> _i2cChips = new(StringComparer.Ordinal);
     private readonly HashSet<string> _wiredGpioDevices = new(StringComparer.Ordinal);
     private readonly List<Task> _running = [];
     private readonly CancellationTokenSource _stop = new();
@@ -39,7 +40,19 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         Random = new SimulationRandom(seed);
         _services = new DeviceServices(time, Log, recorder, NullAlarmSink.Instance);
         Plant = new BenchPlant(time, Random, Settings);
-        RegisterI2cChip("ina219", (d, s) => new SimulatedIna219(s, d.Config.Double("shunt-ohms") ?? 0.1, Plant.Payload.SampleVoltage, Plant.Payload.SampleCurrent));
+        Faults = new FaultInjector(Settings.Faults, time, Random, recorder, Log);
+        foreach (var f in Faults.All.Where(f => f.Spec.Fault == "psu-trip"))
+        {
+            // Without a PSU emulator to latch it, a trip simply removes the supply for the fault's duration.
+            f.Bind(_ => Plant.Payload.SupplyTripped = true, _ => Plant.Payload.SupplyTripped = false);
+        }
+
+        RegisterI2cChip("ina219", c => new SimulatedIna219(
+            c.Settings,
+            c.Device.Config.Double("shunt-ohms") ?? 0.1,
+            c.Quantity("bus_voltage", Plant.Payload.SampleVoltage),
+            c.Quantity("current", Plant.Payload.SampleCurrent)));
+        RegisterI2cChip("mcp9808", c => new SimulatedMcp9808(c.Settings, c.Quantity("temperature", Plant.Payload.SampleTemperature)));
     }
 
     public TimeProvider Time { get; }
@@ -52,6 +65,29 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
 
     public BenchPlant Plant { get; }
 
+    /// <summary>
+    /// The rig's fault schedule. Time triggers count from <see cref="FaultInjector.Start"/>: call it
+    /// right after the run-start event is written (it is also started by the first bus opened).
+    /// Wrap the run's recorder with <see cref="FaultInjector.Observe"/> so <c>at-step</c> faults fire.
+    /// </summary>
+    public FaultInjector Faults { get; }
+
+    /// <summary>
+    /// The simulated operator: performs the harness action the rig maps to this prompt id
+    /// (<c>simulation.harness.operator-actions</c>), e.g. mating umbilical J1 when the prompt
+    /// "connect-j1" is confirmed. The engine calls it after a prompt is answered in simulation.
+    /// </summary>
+    public bool OperatorAnswered(string promptId)
+    {
+        var done = Plant.Harness.OperatorAnswered(promptId);
+        if (done)
+        {
+            _services.Note("simulation", "harness", "info", $"simulated operator: {Plant.Harness.Options.OperatorActions[promptId]} (prompt {promptId})");
+        }
+
+        return done;
+    }
+
     /// <summary>Registers the emulator for a device kind (the composition root registers Modbus GSE, flight computer, station).</summary>
     public SimulatedBench Register(IEmulatorKind kind)
     {
@@ -60,7 +96,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
     }
 
     /// <summary>Registers the simulated chip behind an I2C device kind.</summary>
-    public SimulatedBench RegisterI2cChip(string kind, Func<DeviceDefinition, I2cConnectionSettings, SimulatedI2cDevice> create)
+    public SimulatedBench RegisterI2cChip(string kind, Func<I2cChipContext, SimulatedI2cDevice> create)
     {
         _i2cChips[kind] = create;
         return this;
@@ -83,6 +119,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
 
     public GpioController OpenGpio(DeviceDefinition device, int chip)
     {
+        Faults.Start();
         var driver = Chip(chip);
         if (device.Kind == GpioDeviceKind.KindName && _wiredGpioDevices.Add(device.Name))
         {
@@ -94,6 +131,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
 
     public I2cDevice OpenI2c(DeviceDefinition device, int bus, int address)
     {
+        Faults.Start();
         if (_i2c.TryGetValue((bus, address), out var existing))
         {
             return existing;
@@ -105,13 +143,16 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
             throw new IOException($"Error 6 performing I2C data transfer. (no simulated chip for kind '{device.Kind}' at i2c-{bus}@0x{address:X2})");
         }
 
-        var chip = create(device, new I2cConnectionSettings(bus, address));
+        var faults = Faults.For(device.Name);
+        var chip = create(new I2cChipContext(device, new I2cConnectionSettings(bus, address), Plant, Time, faults));
+        SensorFaults.Attach(chip, faults);
         _i2c[(bus, address)] = chip;
         return chip;
     }
 
     public ValueTask<IByteTransport> OpenStreamAsync(DeviceDefinition device, TransportSpec? spec, CancellationToken cancellationToken)
     {
+        Faults.Start();
         var emulator = CreateEmulator(device);
         if (emulator is not IStreamEmulator stream)
         {
@@ -120,11 +161,13 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
 
         var (deviceSide, emulatorSide) = InProcessPipe.Create(device.Name);
         _running.Add(Serve(device, () => stream.RunAsync(emulatorSide, _stop.Token)));
-        return ValueTask.FromResult(deviceSide);
+        var faults = Faults.For(device.Name);
+        return ValueTask.FromResult(faults.Named(FaultCatalog.LinkFaults).Any() ? new FaultyByteTransport(deviceSide, faults, Time) : deviceSide);
     }
 
     public ValueTask<IDatagramTransport> OpenDatagramAsync(DeviceDefinition device, TransportSpec? spec, CancellationToken cancellationToken)
     {
+        Faults.Start();
         var emulator = CreateEmulator(device);
         if (emulator is not IDatagramEmulator datagram)
         {
@@ -138,6 +181,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Faults.Dispose();
         await _stop.CancelAsync();
         foreach (var t in _running)
         {
@@ -155,7 +199,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         }
 
         var sim = device.Config.Get("sim") is { IsNull: false } n ? n.AsMap($"'sim' of device '{device.Name}'") : null;
-        var context = new EmulatorContext(device, _rig, sim, Time, Random.For($"emulator.{device.Name}"), Plant, _services);
+        var context = new EmulatorContext(device, _rig, sim, Time, Random.For($"emulator.{device.Name}"), Plant, Faults.For(device.Name), _services);
         return kind.Create(context);
     }
 
@@ -200,11 +244,68 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
                         }
                     };
                     break;
+                case var contact when Plant.Harness.Knows(Strip(contact)) && !l.IsOutput:
+                    // A harness contact closes the line to ground; open, the line floats and its pull decides.
+                    var name = Strip(contact);
+                    var pin = l.Line;
+                    driver.Drive(pin, Plant.Harness.IsClosed(name) ? PinValue.Low : null);
+                    Plant.Harness.Changed += (c, closed) =>
+                    {
+                        if (c == name)
+                        {
+                            driver.Drive(pin, closed ? PinValue.Low : null);
+                        }
+                    };
+                    break;
                 default:
                     // Not wired: an input floats (its pull decides), an output drives nothing.
                     break;
             }
         }
 
+        AttachGpioFaults(device, driver, lines);
     }
+
+    private static string Strip(string terminal) => terminal.StartsWith("harness.", StringComparison.Ordinal) ? terminal["harness.".Length..] : terminal;
+
+    private void AttachGpioFaults(DeviceDefinition device, SimulatedGpioDriver driver, IReadOnlyList<GpioLineSpec> lines)
+    {
+        var faults = Faults.For(device.Name);
+        foreach (var f in faults.All)
+        {
+            if (lines.FirstOrDefault(l => l.Name == f.Spec.Line) is not { } spec)
+            {
+                continue;
+            }
+
+            var line = spec.Line;
+            driver.LineChanged += (l, _) =>
+            {
+                if (l == line)
+                {
+                    f.CountTransaction();
+                }
+            };
+            switch (f.Spec.Fault)
+            {
+                case "stuck-high" or "stuck-low":
+                    var level = f.Spec.Fault == "stuck-high" ? PinValue.High : PinValue.Low;
+                    f.Bind(_ => driver.Stick(line, level), _ => driver.Stick(line, null));
+                    break;
+                case "bounce":
+                    f.Bind(_ => driver.SetBounce(line, f.Spec.Transitions, f.Spec.MaxInterval, f.Random), _ => driver.ClearBounce(line));
+                    break;
+                default:
+                    break;
+            }
+        }
+
+    }
+}
+
+/// <summary>What a simulated I2C chip is built from: its device entry, its address, the bench models, and its faults.</summary>
+public sealed record I2cChipContext(DeviceDefinition Device, I2cConnectionSettings Settings, BenchPlant Plant, TimeProvider Time, DeviceFaults Faults)
+{
+    /// <summary>A physical quantity feeding the chip, with the device's sensor faults (stuck, drift, out-of-range) applied.</summary>
+    public Func<double> Quantity(string name, Func<double> source) => SensorFaults.Wrap(source, Faults, name, Time);
 }

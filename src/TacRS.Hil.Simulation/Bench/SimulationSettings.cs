@@ -1,6 +1,7 @@
 using System.Globalization;
 using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Simulation.Faults;
 using TacRS.Hil.Simulation.Models;
 
 namespace TacRS.Hil.Simulation.Bench;
@@ -11,13 +12,14 @@ namespace TacRS.Hil.Simulation.Bench;
 /// simulation:
 ///   seed: 42
 ///   start: 2026-01-01T00:00:00Z      # virtual clock at run start
-///   payload: { supply-voltage: 28, cable-ohms: 0.15, ... }
+///   payload: { supply-voltage: 28, cable-ohms: 0.15, battery: { capacity: 10 }, ... }
+///   harness: { contacts: { sep_a: closed, arm_plug: open }, operator-actions: { connect-j1: "mate umbilical_present" } }
 ///   faults: [ { device: rail, fault: stuck, at: 30s, for: 10s } ]
 /// </code>
 /// Read it once, from the rig loader's <c>validateMore</c> hook, so its problems are reported with
 /// every other problem of the rig (file:line:col, unknown keys included).
 /// </summary>
-public sealed record SimulationSettings(long Seed, DateTimeOffset Start, PayloadElectricalOptions Payload, ConfigMap? Map)
+public sealed record SimulationSettings(long Seed, DateTimeOffset Start, PayloadElectricalOptions Payload, HarnessOptions Harness, IReadOnlyList<FaultSpec> Faults, ConfigMap? Map)
 {
     public static readonly DateTimeOffset DefaultStart = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -26,7 +28,7 @@ public sealed record SimulationSettings(long Seed, DateTimeOffset Start, Payload
         var map = rig.Simulation;
         if (map is null)
         {
-            return new SimulationSettings(rig.Seed, DefaultStart, new PayloadElectricalOptions(), null);
+            return new SimulationSettings(rig.Seed, DefaultStart, new PayloadElectricalOptions(), new HarnessOptions(), [], null);
         }
 
         map.Get("seed");
@@ -45,16 +47,9 @@ public sealed record SimulationSettings(long Seed, DateTimeOffset Start, Payload
 
         var payload = PayloadElectricalOptions.Read(map.Map("payload"));
 
-        // Keys read by other parts of the simulation (faults, harness, thermal) are claimed by them.
-        foreach (var k in ClaimedKeys)
-        {
-            map.Get(k);
-        }
-
+        var harness = HarnessOptions.Read(map.Map("harness"));
+        var faults = FaultSpec.ReadAll(map.List("faults"), rig);
         map.ReportUnknownKeys("'simulation'");
-        return new SimulationSettings(rig.Seed, start, payload, map);
+        return new SimulationSettings(rig.Seed, start, payload, harness, faults, map);
     }
-
-    /// <summary>Keys of <c>simulation:</c> parsed elsewhere.</summary>
-    internal static readonly string[] ClaimedKeys = ["faults"];
 }

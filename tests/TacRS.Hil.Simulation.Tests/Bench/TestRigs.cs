@@ -28,7 +28,7 @@ internal sealed class TestRig : IAsyncDisposable
 
     private readonly string _dir;
 
-    private TestRig(string yaml, long? seed)
+    private TestRig(string yaml, long? seed, Func<SimulationSettings, SimulationSettings>? tweak)
     {
         _dir = Directory.CreateTempSubdirectory("tacrs-rig-").FullName;
         var path = Path.Combine(_dir, "rig.yaml");
@@ -37,7 +37,8 @@ internal sealed class TestRig : IAsyncDisposable
         Rig = RigLoader.Load(path, Registry, r => SimulationSettings.Read(r));
         Time = new FakeTimeProvider(SimulationSettings.DefaultStart);
         Recorder = new MemoryRecorder();
-        Bench = new SimulatedBench(Rig, seed ?? Rig.Seed, Time, Recorder);
+        var settings = SimulationSettings.Read(Rig);
+        Bench = new SimulatedBench(Rig, seed ?? Rig.Seed, Time, Recorder, settings: tweak is null ? settings : tweak(settings));
         Services = new DeviceServices(Time, Serilog.Core.Logger.None, Recorder, NullAlarmSink.Instance);
     }
 
@@ -55,11 +56,11 @@ internal sealed class TestRig : IAsyncDisposable
 
     public Dictionary<string, IDevice> Devices { get; } = [];
 
-    public static IDeviceKind[] Kinds() => [new GpioDeviceKind(), new Ina219DeviceKind()];
+    public static IDeviceKind[] Kinds() => [new GpioDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind()];
 
-    public static async Task<TestRig> StartAsync(string yaml = Default, long? seed = null)
+    public static async Task<TestRig> StartAsync(string yaml = Default, long? seed = null, Func<SimulationSettings, SimulationSettings>? tweak = null)
     {
-        var rig = new TestRig(yaml, seed);
+        var rig = new TestRig(yaml, seed, tweak);
         foreach (var d in rig.Rig.Devices)
         {
             var device = rig.Registry.Create(d, rig.Rig, rig.Bench, rig.Services);

@@ -1,0 +1,156 @@
+using TacRS.Hil.Core.Config;
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Simulation.Tests.Bench;
+
+namespace TacRS.Hil.Simulation.Tests.Faults;
+
+/// <summary>Per device family: a fault in the rig produces the right device-level value or error, and is recorded.</summary>
+public class DeviceFaultTests
+{
+    private static string WithFaults(string faults) =>
+        TestRig.Default.Replace("simulation: { seed: 42 }", $"simulation:\n  seed: 42\n  faults:\n{faults}", StringComparison.Ordinal);
+
+    private static async Task<TestRig> PoweredRig(string faults)
+    {
+        var rig = await TestRig.StartAsync(WithFaults(faults));
+        await rig["payload_io"].WriteAsync("payload_enable", 1, CancellationToken.None);
+        return rig;
+    }
+
+    private static ValueTask<double> Bus(TestRig rig) => rig["rail"].ReadAsync("bus_voltage", CancellationToken.None);
+
+    [Test]
+    public async Task Sensor_Stuck_ReadingFreezesForDuration_ThenFollowsModelAgain()
+    {
+        await using var rig = await PoweredRig("    - { device: rail, fault: stuck, quantity: bus_voltage, at: 40ms, for: 10s }");
+        rig.Time.Advance(TimeSpan.FromMilliseconds(40));
+        var frozen = await Bus(rig);
+        rig.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.That(await Bus(rig), Is.EqualTo(frozen), "stuck mid-rise");
+        Assert.That(frozen, Is.LessThan(25));
+        rig.Time.Advance(TimeSpan.FromSeconds(9));
+        Assert.That(await Bus(rig), Is.EqualTo(27.9).Within(0.1));
+
+        var faults = rig.Recorder.Events.OfType<FaultInjected>().ToList();
+        Assert.That(faults.Select(f => (f.Device, f.Fault, f.Active)), Is.EqualTo(new[] { ("rail", "stuck", true), ("rail", "stuck", false) }));
+        Assert.That(faults[0].At, Is.EqualTo(rig.Time.Start + TimeSpan.FromMilliseconds(40)));
+    }
+
+    [Test]
+    public async Task Sensor_Drift_ErrorGrowsAtRate()
+    {
+        await using var rig = await PoweredRig("    - { device: rail, fault: drift, quantity: bus_voltage, rate: -0.1, at: 5s }");
+        rig.Time.Advance(TimeSpan.FromSeconds(5));
+        var before = await Bus(rig);
+        rig.Time.Advance(TimeSpan.FromSeconds(20));
+        Assert.That(await Bus(rig), Is.EqualTo(before - 2.0).Within(0.05));
+    }
+
+    [Test]
+    public async Task Sensor_OutOfRange_ChipSaturatesAtFullScale()
+    {
+        await using var rig = await PoweredRig("    - { device: rail, fault: out-of-range, quantity: bus_voltage, at: 1s }");
+        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.That(await Bus(rig), Is.EqualTo(32.0), "BRNG 32 V clips at 8000 × 4 mV");
+    }
+
+    [Test]
+    public async Task Sensor_Nack_ReadIsDeviceLost_AndRecoversAfterFault()
+    {
+        await using var rig = await PoweredRig("    - { device: rail, fault: nack, at: 1s, for: 2s }");
+        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        var e = Assert.ThrowsAsync<DeviceLostException>(async () => await Bus(rig));
+        Assert.That(e!.Device, Is.EqualTo("rail"));
+        Assert.That(e.DevicePath, Is.EqualTo("i2c-1@0x40"));
+        rig.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.That(await Bus(rig), Is.GreaterThan(27));
+    }
+
+    [Test]
+    public async Task Sensor_AfterTransactions_FiresOnTheNthTransfer()
+    {
+        // Connect takes a few transfers (reset, range and PGA read-modify-writes, calibration and its read-back); reads take 2 or 4.
+        await using var rig = await PoweredRig("    - { device: rail, fault: nack, after-transactions: 40 }");
+        var ok = 0;
+        Assert.ThrowsAsync<DeviceLostException>(async () =>
+        {
+            while (true)
+            {
+                await Bus(rig);
+                ok++;
+            }
+        });
+        var chip = rig.Bench.I2cChip(1, 0x40)!;
+        Assert.That(chip.Transactions, Is.EqualTo(40));
+        Assert.That(rig.Recorder.Events.OfType<FaultInjected>().Single().Detail, Does.Contain("after 40 transactions"));
+        Assert.That(ok, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public async Task Gpio_StuckLow_EnableWriteFailsAsStuck()
+    {
+        await using var rig = await TestRig.StartAsync(WithFaults("    - { device: payload_io, fault: stuck-low, line: payload_enable }"));
+        var e = Assert.ThrowsAsync<DeviceCheckFailedException>(async () => await rig["payload_io"].WriteAsync("payload_enable", 1, CancellationToken.None));
+        Assert.That(e!.Reason, Does.Contain("stuck at 0"));
+        Assert.That(rig.Bench.Plant.Payload.Enabled, Is.False, "the payload never saw the enable");
+    }
+
+    [Test]
+    public async Task Gpio_Bounce_SeparationSwitchChattersAndIsNoted()
+    {
+        await using var rig = await TestRig.StartAsync(WithFaults("    - { device: payload_io, fault: bounce, line: sep_a, transitions: 3, max-interval: 1ms }"));
+        Assert.That(await rig["payload_io"].ReadAsync("sep_a", CancellationToken.None), Is.EqualTo(1), "mated: loop closed");
+        rig.Bench.Plant.Harness.Perform("separate");
+        for (var i = 0; i < 100; i++)
+        {
+            rig.Time.Advance(TimeSpan.FromMilliseconds(0.1));
+        }
+
+        Assert.That(await rig["payload_io"].ReadAsync("sep_a", CancellationToken.None), Is.Zero);
+        Assert.That(await rig["payload_io"].ReadAsync("sep_a_edges", CancellationToken.None), Is.EqualTo(7));
+        Assert.That(rig.Recorder.Events.OfType<Note>().Select(n => n.Message), Has.Some.StartsWith("sep_a bounced: 7 edges before settling at 0"));
+    }
+
+    [Test]
+    public async Task StepTrigger_ObservedRecorder_FiresFaultAtStep()
+    {
+        await using var rig = await PoweredRig("    - { device: rail, fault: out-of-range, quantity: bus_voltage, at-step: measure-rail }");
+        var recorder = rig.Bench.Faults.Observe(rig.Recorder);
+        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.That(await Bus(rig), Is.LessThan(30));
+        recorder.Write(new StepStarted("measure-rail", "Measure", 1));
+        Assert.That(await Bus(rig), Is.EqualTo(32.0));
+    }
+
+    [Test]
+    public async Task PowerSupplyTrip_RailCollapses_ThenRecovers()
+    {
+        var trip = new TacRS.Hil.Simulation.Faults.FaultSpec(0, "gse", "psu-trip", new TacRS.Hil.Simulation.Faults.AtTime(TimeSpan.FromSeconds(2)), TimeSpan.FromSeconds(3), default);
+        await using var rig = await TestRig.StartAsync(tweak: s => s with { Faults = [trip] });
+        await rig["payload_io"].WriteAsync("payload_enable", 1, CancellationToken.None);
+        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.That(await Bus(rig), Is.GreaterThan(27));
+
+        // FakeTimeProvider runs a timer's callback with the clock already at the end of the Advance: step to each timer.
+        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        rig.Time.Advance(TimeSpan.FromSeconds(2));
+        Assert.That(await Bus(rig), Is.LessThan(1), "tripped: the rail decays through the bleeders");
+        Assert.That(await rig["rail"].ReadAsync("current", CancellationToken.None), Is.LessThan(0.05), "payload in undervoltage lockout");
+        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.That(await Bus(rig), Is.GreaterThan(27), "reset after the fault's duration");
+    }
+
+    [TestCase("    - { device: nope, fault: stuck }", "fault #1 names device 'nope', which the rig does not have (devices: payload_io, rail)")]
+    [TestCase("    - { device: rail, fault: bounce }", "a 'ina219' device cannot have fault 'bounce' (possible: stuck, drift, out-of-range, nack)")]
+    [TestCase("    - { device: payload_io, fault: stuck-low }", "fault 'stuck-low' needs 'line'")]
+    [TestCase("    - { device: payload_io, fault: stuck-low, line: sep_c }", "device 'payload_io' has no line 'sep_c' (lines: payload_enable, sep_a)")]
+    [TestCase("    - { device: rail, fault: stuck, at: 1s, at-step: x }", "fault #1 must have one trigger: at, at-step or after-transactions")]
+    [TestCase("    - { device: rail, fault: stuck, fro: 1s }", "unknown key 'fro' in fault #1")]
+    public void BadFault_ReportedWithPosition(string fault, string message)
+    {
+        var e = Assert.ThrowsAsync<ConfigException>(async () => await TestRig.StartAsync(WithFaults(fault)));
+        Assert.That(e!.Message, Does.Contain("rig.yaml:14:").And.Contain(message));
+    }
+}
