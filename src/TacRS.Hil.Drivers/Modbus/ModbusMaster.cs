@@ -123,7 +123,6 @@ public sealed class ModbusMaster : IModbusMaster
         _reconnect = reconnect;
         _log = log ?? Serilog.Core.Logger.None;
         _timer = time.CreateTimer(static s => ((ModbusMaster)s!).OnTimeout(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _lastActivity = time.GetTimestamp();
     }
 
     public ModbusLinkCounters Counters { get; } = new();
@@ -357,7 +356,7 @@ public sealed class ModbusMaster : IModbusMaster
         {
             aduStart = TxPduOffset - ModbusRtu.PduOffset;
             aduLength = ModbusRtu.Seal(_tx.AsSpan(aduStart), unit, pduLength);
-            if (_options.RtuSilentInterval > TimeSpan.Zero)
+            if (_options.RtuSilentInterval > TimeSpan.Zero && _lastActivity != 0)
             {
                 var quiet = _time.GetElapsedTime(_lastActivity);
                 if (quiet < _options.RtuSilentInterval)

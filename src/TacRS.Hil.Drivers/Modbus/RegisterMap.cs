@@ -65,9 +65,9 @@ public sealed record RegisterPoint(
             PointType.Bool => words[0] != 0 ? 1 : 0,
             PointType.U16 => words[0],
             PointType.I16 => (short)words[0],
-            PointType.U32 => dword,
+            PointType.U32 => (double)dword,
             PointType.I32 => (int)dword,
-            _ => BitConverter.UInt32BitsToSingle(dword),
+            _ => (double)BitConverter.UInt32BitsToSingle(dword),
         };
         return raw * Scale;
     }
@@ -137,6 +137,9 @@ public sealed record RegisterPoint(
     }
 }
 
+/// <summary>A named sequence of point writes a map offers as a device action (<c>gse.output_off</c> for a safe state).</summary>
+public sealed record RegisterAction(string Name, string? Description, bool Hazardous, IReadOnlyList<(string Point, double Value)> Writes);
+
 /// <summary>
 /// A register map (fixtures/registers/*.yaml): which named points a Modbus device has, where, in
 /// what type and unit. Used by the master device (named signals) and by the emulated slave (its datastore).
@@ -149,8 +152,9 @@ public sealed class RegisterMap
 
     private readonly Dictionary<string, RegisterPoint> _byName;
 
-    public RegisterMap(string name, string file, IReadOnlyList<RegisterPoint> points, string? description = null)
+    public RegisterMap(string name, string file, IReadOnlyList<RegisterPoint> points, string? description = null, IReadOnlyList<RegisterAction>? actions = null)
     {
+        Actions = actions ?? [];
         Name = name;
         File = file;
         Points = points;
@@ -165,6 +169,8 @@ public sealed class RegisterMap
     public string? Description { get; }
 
     public IReadOnlyList<RegisterPoint> Points { get; }
+
+    public IReadOnlyList<RegisterAction> Actions { get; }
 
     public RegisterPoint? Find(string name) => _byName.GetValueOrDefault(name);
 
@@ -207,6 +213,7 @@ public sealed class RegisterMap
         var name = top.String("map", required: true) ?? "?";
         var description = top.String("description");
         var list = top.List("points", required: true) ?? [];
+        var actionNodes = top.List("actions") ?? [];
         top.ReportUnknownKeys("the register map");
         var points = new List<RegisterPoint>();
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -233,7 +240,51 @@ public sealed class RegisterMap
             points.Add(p);
         }
 
-        return new RegisterMap(name, root.Document.File, points, description);
+        var byName = points.ToDictionary(p => p.Name, StringComparer.Ordinal);
+        var actions = new List<RegisterAction>();
+        foreach (var node in actionNodes)
+        {
+            if (node.AsMap("an action") is not { } am)
+            {
+                continue;
+            }
+
+            var an = am.String("name", required: true);
+            var ad = am.String("description");
+            var hz = am.Bool("hazardous") ?? false;
+            var writes = new List<(string, double)>();
+            if (am.Map("set", required: true) is { } set)
+            {
+                foreach (var (point, keyNode, value) in set.Entries())
+                {
+                    if (!byName.TryGetValue(point, out var p))
+                    {
+                        keyNode.Error($"action '{an}' sets unknown point '{point}'");
+                    }
+                    else if (!p.Writable)
+                    {
+                        keyNode.Error($"action '{an}' sets read-only point '{point}'");
+                    }
+                    else if (value.AsDouble($"value for '{point}'") is { } v)
+                    {
+                        writes.Add((point, v));
+                    }
+                }
+            }
+
+            am.ReportUnknownKeys($"action '{an}'");
+            if (an is not null)
+            {
+                if (byName.ContainsKey(an) || actions.Any(a => a.Name == an))
+                {
+                    am.Get("name")!.Error($"action name '{an}' is already used by a point or action");
+                }
+
+                actions.Add(new RegisterAction(an, ad, hz, writes));
+            }
+        }
+
+        return new RegisterMap(name, root.Document.File, points, description, actions);
     }
 
     private static RegisterPoint? ReadPoint(ConfigNode node)

@@ -154,8 +154,21 @@ public sealed class SerialTransport : IByteTransport
             return (int)n;
         }
 
+        if (n == 0)
+        {
+            // Non-blocking reads report "no data" as EAGAIN, except with VMIN = VTIME = 0 where Linux
+            // returns 0; a hung-up tty (USB adapter pulled, pty closed) also returns 0: ask poll which.
+            Span<Native.PollFd> fd = [new Native.PollFd { Fd = _fd, Events = POLLIN }];
+            if (Native.poll(ref fd[0], 1, 0) > 0 && (fd[0].Revents & (POLLHUP | POLLERR | POLLNVAL)) != 0)
+            {
+                throw Vanished(EIO);
+            }
+
+            return 0;
+        }
+
         var errno = Marshal.GetLastPInvokeError();
-        if (n < 0 && errno != EAGAIN && errno != EINTR)
+        if (errno != EAGAIN && errno != EINTR)
         {
             throw Vanished(errno);
         }
