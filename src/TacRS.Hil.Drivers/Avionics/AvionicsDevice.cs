@@ -30,6 +30,7 @@ public sealed class AvionicsDevice : IDevice
     private readonly SemaphoreSlim _sendGate = new(1, 1);
     private IAvionicsLink? _link;
     private Task? _receiveLoop;
+    private Task? _toLabLoop;
     private string? _lostReason;
     private long _txPackets;
     private long _unknownPackets;
@@ -83,13 +84,45 @@ public sealed class AvionicsDevice : IDevice
 
         if (_blueprint.ToLabEnableIp is { } ip)
         {
-            // cFS TO_LAB sends nothing until told where to: TO_LAB_OUTPUT_ENABLE_CC with a 16-byte NUL-padded IP.
-            var payload = new byte[16];
-            System.Text.Encoding.ASCII.GetBytes(ip).CopyTo(payload, 0);
-            var packet = new byte[CfsCommandHeader.Size + 16];
-            CfsCommandHeader.WritePacket(packet, ToLabMessageId, NextSequence(), ToLabOutputEnable, payload);
-            await SendPacketAsync(packet, cancellationToken);
-            _services.Log.Information("Sent TO_LAB output enable for {Ip} on {Device}", ip, Name);
+            await SendToLabEnableAsync(ip, cancellationToken);
+            _toLabLoop = RepeatToLabEnableAsync(ip, _stop.Token);
+        }
+    }
+
+    /// <summary>How often the TO_LAB output enable is repeated until telemetry flows (cFS ignores it while still starting up).</summary>
+    public static readonly TimeSpan ToLabEnableRetry = TimeSpan.FromSeconds(2);
+
+    private async ValueTask SendToLabEnableAsync(string ip, CancellationToken ct)
+    {
+        // cFS TO_LAB sends nothing until told where to: TO_LAB_OUTPUT_ENABLE_CC (6) with a 16-byte NUL-padded IP.
+        var payload = new byte[16];
+        System.Text.Encoding.ASCII.GetBytes(ip).CopyTo(payload, 0);
+        var packet = new byte[CfsCommandHeader.Size + 16];
+        CfsCommandHeader.WritePacket(packet, ToLabMessageId, NextSequence(), ToLabOutputEnable, payload);
+        await SendPacketAsync(packet, ct);
+        _services.Log.Information("Sent TO_LAB output enable for {Ip} on {Device}", ip, Name);
+    }
+
+    private async Task RepeatToLabEnableAsync(string ip, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(ToLabEnableRetry, _services.Time, ct);
+                if (_store.Packets > 0)
+                {
+                    return;
+                }
+
+                await SendToLabEnableAsync(ip, ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (DeviceLostException)
+        {
         }
     }
 
@@ -692,6 +725,11 @@ public sealed class AvionicsDevice : IDevice
         if (_link is not null)
         {
             await _link.DisposeAsync();
+        }
+
+        if (_toLabLoop is not null)
+        {
+            await _toLabLoop;
         }
 
         if (_receiveLoop is not null)
