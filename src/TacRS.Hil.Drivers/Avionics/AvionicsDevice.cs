@@ -721,7 +721,8 @@ public sealed class AvionicsDevice : IDevice
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
+        // Cancel (not CancelAsync): callbacks run here, on the caller's scheduler, not on the thread pool.
+        _stop.Cancel();
         if (_link is not null)
         {
             await _link.DisposeAsync();

@@ -222,7 +222,7 @@ public sealed class FlightComputerEmulator
         }
         finally
         {
-            await stop.CancelAsync();
+            stop.Cancel(); // not CancelAsync: keep the callbacks on the caller's (simulated) scheduler
             try
             {
                 await telemetry;
@@ -270,7 +270,7 @@ public sealed class FlightComputerEmulator
         }
         finally
         {
-            await stop.CancelAsync();
+            stop.Cancel(); // not CancelAsync: keep the callbacks on the caller's (simulated) scheduler
             try
             {
                 await telemetry;

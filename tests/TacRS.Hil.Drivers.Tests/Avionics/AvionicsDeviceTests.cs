@@ -98,7 +98,7 @@ public class AvionicsDeviceTests
 
         _loop.Run(async () =>
         {
-            await _stop.CancelAsync();
+            _stop.Cancel();
             await _device.DisposeAsync();
             await _emulatorTask;
         });
@@ -310,7 +310,7 @@ public class AvionicsDeviceTests
         PowerUpAndWaitForHousekeeping();
         _loop.Run(async () =>
         {
-            await _stop.CancelAsync();
+            _stop.Cancel();
             await _emulatorTask;
             await _emulatorSide.DisposeAsync();
         });
@@ -327,7 +327,7 @@ public class AvionicsDeviceTests
         _device = null!;
         _loop.Run(async () =>
         {
-            await _stop.CancelAsync();
+            _stop.Cancel();
             await _emulatorTask;
         });
 

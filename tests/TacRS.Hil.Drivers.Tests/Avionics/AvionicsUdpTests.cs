@@ -64,7 +64,7 @@ public class AvionicsUdpTests
         }
         finally
         {
-            await stop.CancelAsync();
+            stop.Cancel();
             await device.DisposeAsync();
             await serving;
         }
