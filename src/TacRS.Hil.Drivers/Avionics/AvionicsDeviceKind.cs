@@ -1,0 +1,200 @@
+using TacRS.Hil.Core.Config;
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Core.Units;
+using TacRS.Hil.Drivers.Devices;
+using TacRS.Hil.Drivers.Transports;
+
+namespace TacRS.Hil.Drivers.Avionics;
+
+/// <summary>Where the avionics archive goes. The composition root passes the run directory (or a stream factory in tests).</summary>
+public sealed record AvionicsOptions
+{
+    /// <summary>Run directory; the archive is <c>&lt;device&gt;.packets.jsonl</c> in it.</summary>
+    public string? ArchiveDirectory { get; init; }
+
+    /// <summary>Overrides <see cref="ArchiveDirectory"/>: given the device name, returns the stream to archive into.</summary>
+    public Func<string, Stream>? ArchiveStream { get; init; }
+
+    /// <summary>Limit transitions kept from flooding the record: at most one note per channel and state change.</summary>
+    public int HistoryPerChannel { get; init; } = 1024;
+}
+
+/// <summary>The rig's <c>kind: avionics</c> entry, parsed.</summary>
+public sealed record AvionicsBlueprint(
+    DeviceDefinition Definition,
+    DeviceDescription Description,
+    TransportSpec? Transport,
+    AvionicsDictionary Dictionary,
+    string? ToLabEnableIp,
+    bool Archive,
+    TimeSpan DefaultAcceptWithin,
+    TimeSpan DefaultCompleteWithin) : DeviceBlueprint(Definition, Description);
+
+/// <summary>
+/// <c>obc: { kind: avionics, transport: { serial: /dev/ttyUSB0, baud: 115200 } | { udp: "127.0.0.1:1234", listen: 1235 },
+/// dictionary: fixtures/dictionaries/payload-obc.yaml, to-lab-enable: { ip: 127.0.0.1 }, archive: true }</c>
+/// </summary>
+public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDeviceKind
+{
+    public const string KindName = "avionics";
+
+    /// <summary>Link counters every avionics device offers besides its dictionary's channels.</summary>
+    public static readonly IReadOnlyList<string> LinkSignals = ["link_rx_packets", "link_tx_packets", "link_rejects", "link_unknown_packets", "link_events"];
+
+    private readonly AvionicsOptions _options = options ?? new AvionicsOptions();
+
+    public string Kind => KindName;
+
+    public DeviceBlueprint? Describe(DeviceDefinition device, RigDefinition rig)
+    {
+        var map = device.Config;
+        var where = $"device '{device.Name}'";
+        map.Get("kind");
+        TransportSpec? transport = null;
+        if (map.Map("transport") is { } t)
+        {
+            transport = TransportSpec.Parse(t, $"'transport' of {where}");
+        }
+
+        var dictionaryPath = map.String("dictionary", required: true);
+        string? ip = null;
+        if (map.Map("to-lab-enable") is { } tl)
+        {
+            ip = tl.String("ip") ?? "127.0.0.1";
+            if (!System.Net.IPAddress.TryParse(ip, out var addr) || addr.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || ip.Length > 15)
+            {
+                tl.Get("ip")!.Error($"'ip' of 'to-lab-enable' must be a dotted-quad IPv4 address (TO_LAB takes 16 bytes), not '{ip}'");
+            }
+
+            tl.ReportUnknownKeys("'to-lab-enable'");
+        }
+
+        var archive = map.Bool("archive") ?? true;
+        var accept = map.Duration("accept-within") ?? TimeSpan.FromSeconds(5);
+        var complete = map.Duration("complete-within") ?? TimeSpan.FromSeconds(10);
+        map.ReportUnknownKeys(where);
+        if (dictionaryPath is null)
+        {
+            return null;
+        }
+
+        var problems = rig.Document.Problems;
+        var resolved = ResolveDictionary(dictionaryPath, rig);
+        if (!File.Exists(resolved))
+        {
+            map.Get("dictionary")!.Error($"dictionary file '{dictionaryPath}' not found (looked at {resolved})");
+            return null;
+        }
+
+        var dictionary = DictionaryLoader.Load(resolved, problems);
+        if (dictionary is null)
+        {
+            return null;
+        }
+
+        return new AvionicsBlueprint(device, BuildDescription(device.Name, dictionary), transport, dictionary, ip, archive, accept, complete);
+    }
+
+    public IDevice Create(DeviceBlueprint blueprint, IBusProvider buses, DeviceServices services)
+    {
+        var bp = (AvionicsBlueprint)blueprint;
+        Stream? archive = null;
+        if (bp.Archive)
+        {
+            if (_options.ArchiveStream is { } f)
+            {
+                archive = f(bp.Definition.Name);
+            }
+            else if (_options.ArchiveDirectory is { } dir)
+            {
+                Directory.CreateDirectory(dir);
+                archive = new FileStream(Path.Combine(dir, PacketArchiveWriter.FileName(bp.Definition.Name)), FileMode.Create, FileAccess.Write, FileShare.Read);
+            }
+        }
+
+        return new AvionicsDevice(bp, buses, services, archive, _options.HistoryPerChannel);
+    }
+
+    /// <summary>Dictionary paths are relative to the rig file, or to the repository (fixtures/...) when that is where they exist.</summary>
+    private static string ResolveDictionary(string path, RigDefinition rig)
+    {
+        var beside = rig.Document.ResolvePath(path);
+        if (File.Exists(beside) || Path.IsPathRooted(path))
+        {
+            return beside;
+        }
+
+        for (var dir = new DirectoryInfo(rig.Document.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, path);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return File.Exists(path) ? Path.GetFullPath(path) : beside;
+    }
+
+    public static DeviceDescription BuildDescription(string name, AvionicsDictionary dictionary)
+    {
+        var signals = dictionary.Channels
+            .Select(f => new SignalInfo(f.Name, f.Enumeration is null ? f.Unit : Unit.None, SignalAccess.Read, f.Description ?? (f.Enumeration is { } e ? string.Join(", ", e.Select(kv => $"{kv.Key}={kv.Value}")) : null)))
+            .Concat(LinkSignals.Select(s => new SignalInfo(s, Unit.Count, SignalAccess.Read, "avionics link counter")))
+            .ToList();
+
+        var common = new List<ActionParameter>
+        {
+            new("command", ArgumentType.Text, Choices: dictionary.Commands.Select(c => c.Name).ToList(), Description: "command name from the dictionary"),
+            new("accept-within", ArgumentType.Text, Required: false, Description: "duration: the accept counter must rise within it"),
+            new("complete-when", ArgumentType.Text, Required: false, Description: "telemetry condition, e.g. 'mode == NOMINAL'"),
+            new("complete-within", ArgumentType.Text, Required: false, Description: "duration for complete-when"),
+            new("verify", ArgumentType.Boolean, Required: false, Description: "false: send without verification"),
+        };
+        foreach (var a in dictionary.Commands.SelectMany(c => c.Arguments))
+        {
+            if (common.Any(p => p.Name == a.Name))
+            {
+                continue;
+            }
+
+            var numeric = a.Type != FieldType.String && a.Enumeration is null;
+            common.Add(new ActionParameter(a.Name, numeric ? ArgumentType.Number : ArgumentType.Text, Required: false, Unit: numeric ? a.Unit : null, Description: a.Description ?? "command argument"));
+        }
+
+        var sendOutputs = new List<SignalInfo>
+        {
+            new("accept_time", Unit.Second, SignalAccess.Read, "seconds from send to acceptance"),
+            new("complete_time", Unit.Second, SignalAccess.Read, "seconds from send to completion (NaN when no completion check)"),
+        };
+        var actions = new List<ActionInfo>
+        {
+            new("send", common, sendOutputs, false, "send a command and verify it: sent → accepted → completed"),
+            new("send-hazardous", common, sendOutputs, true, "send a command the dictionary marks hazardous (needs inhibits and confirmation)"),
+            new("expect",
+            [
+                new("channel", ArgumentType.Text, Required: false, Choices: dictionary.Channels.Select(c => c.Name).ToList()),
+                new("low", ArgumentType.Number, Required: false),
+                new("high", ArgumentType.Number, Required: false),
+                new("value", ArgumentType.Text, Required: false, Description: "exact value or enumeration label"),
+                new("changes", ArgumentType.Number, Required: false, Description: "the value must change this many times"),
+                new("sequence", ArgumentType.Text, Required: false, Description: "comma-separated values seen in this order"),
+                new("event", ArgumentType.Text, Required: false, Description: "an event message containing this text"),
+                new("timeout", ArgumentType.Text, Required: false),
+            ],
+            [
+                new("value", Unit.None, SignalAccess.Read, "the channel's value when the expectation was met"),
+                new("time", Unit.Second, SignalAccess.Read, "seconds until the expectation was met"),
+                new("changes", Unit.Count, SignalAccess.Read, "changes seen"),
+            ], false, "wait until telemetry meets an expectation"),
+            new("wait-packet",
+            [
+                new("packet", ArgumentType.Text, Required: false, Choices: dictionary.Packets.Select(p => p.Name).ToList()),
+                new("timeout", ArgumentType.Text, Required: false),
+            ],
+            [new("time", Unit.Second, SignalAccess.Read, "seconds until the packet arrived")], false, "wait for the next packet (housekeeping by default)"),
+        };
+        return new DeviceDescription(name, KindName, signals, actions);
+    }
+}

@@ -1,0 +1,92 @@
+namespace TacRS.Hil.Simulation.FlightComputer;
+
+/// <summary>Modes of the payload flight computer, as reported in housekeeping (OBC_HK.mode).</summary>
+public enum FlightComputerMode : byte
+{
+    Off = 0,
+    Boot = 1,
+    Safe = 2,
+    Nominal = 3,
+    PayloadActive = 4,
+    PostSeparation = 5,
+}
+
+/// <summary>Which payload the flight computer runs (DESIGN.md §1: SDA sensors and X-band SATCOM).</summary>
+public enum PayloadProfile
+{
+    /// <summary>Space-domain-awareness sensor: TAKE_IMAGE reports frame size and checksum.</summary>
+    SdaSensor,
+
+    /// <summary>X-band SATCOM: TRANSPONDER_LOOPBACK and RF_TRANSMIT.</summary>
+    XBandSatcom,
+}
+
+/// <summary>cFS EVS event types.</summary>
+public enum FlightEventType : byte
+{
+    Debug = 1,
+    Information = 2,
+    Error = 3,
+    Critical = 4,
+}
+
+/// <summary>An event message the flight computer emitted (also sent as an OBC_EVENT packet).</summary>
+public sealed record FlightComputerEvent(ushort Id, FlightEventType Type, string Text, TimeSpan MissionTime);
+
+/// <summary>Event IDs of the emulated flight software (fixtures/dictionaries/payload-obc.yaml OBC_EVENT).</summary>
+public static class FlightEventIds
+{
+    public const ushort Noop = 1;
+    public const ushort CountersReset = 2;
+    public const ushort BadChecksum = 3;
+    public const ushort BadFunctionCode = 4;
+    public const ushort BadLength = 5;
+    public const ushort ModeChanged = 6;
+    public const ushort ModeRefused = 7;
+    public const ushort ImageTaken = 8;
+    public const ushort BootComplete = 9;
+    public const ushort Separation = 10;
+    public const ushort Transponder = 11;
+    public const ushort CommandRefused = 12;
+    public const ushort OutputEnabled = 13;
+}
+
+/// <summary>
+/// How the emulated flight computer behaves. The electrical model (DESIGN.md's device-layer issue) is wired
+/// in through <see cref="BusVoltage"/> / <see cref="BusCurrent"/>; without it the bus reads a nominal 28 V and
+/// the OBC's own load.
+/// </summary>
+public sealed record FlightComputerOptions
+{
+    public PayloadProfile Profile { get; init; } = PayloadProfile.SdaSensor;
+
+    public TimeSpan HousekeepingPeriod { get; init; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan BootTime { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Command message ID (payload-obc.yaml: 0x1890).</summary>
+    public ushort CommandMessageId { get; init; } = 0x1890;
+
+    public ushort HousekeepingMessageId { get; init; } = 0x0890;
+
+    public ushort EventMessageId { get; init; } = 0x0891;
+
+    /// <summary>cFS TO_LAB's command MID; function code 6 there enables telemetry output.</summary>
+    public ushort ToLabMessageId { get; init; } = 0x1880;
+
+    /// <summary>
+    /// When true (cFS lab style over UDP), no telemetry leaves until a TO_LAB output-enable command arrives.
+    /// </summary>
+    public bool RequireOutputEnable { get; init; }
+
+    /// <summary>Bus voltage in volts as the electrical model sees it; null = 28 V with a little noise.</summary>
+    public Func<double>? BusVoltage { get; init; }
+
+    /// <summary>Bus current in amps; null = the OBC's own load (<see cref="FlightComputerEmulator.LoadCurrent"/>).</summary>
+    public Func<double>? BusCurrent { get; init; }
+
+    /// <summary>Largest command packet accepted on the serial link (bigger frames are line noise).</summary>
+    public int MaxPacketLength { get; init; } = 1024;
+
+    public string SoftwareVersion { get; init; } = "1.0.0";
+}
