@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text;
+
+namespace TacRS.Hil.Protocols.Hamlib;
+
+/// <summary>One <c>Key: value</c> line of an extended reply (<c>Azimuth: 10.00</c>).</summary>
+public readonly record struct HamlibValue(string Key, string Value);
+
+public enum HamlibReplyMode
+{
+    /// <summary><c>+</c> prefix: <c>name: args</c>, <c>Key: value</c> lines, <c>RPRT n</c>.</summary>
+    Extended,
+
+    /// <summary>The default protocol: bare values for a successful get, otherwise <c>RPRT n</c>.</summary>
+    Plain,
+}
+
+/// <summary>
+/// An answer from rotctld/rigctld in extended response mode (rotctld(1) "PROTOCOL"): the command's
+/// long name with a colon (echoing set arguments), <c>Key: value</c> lines, then <c>RPRT n</c>
+/// where n is 0 or a negated <see cref="HamlibError"/>.
+/// </summary>
+public sealed record HamlibReply(string Command, string Echo, IReadOnlyList<HamlibValue> Values, int Code)
+{
+    /// <summary>Longest reply accepted (rigctld's dump_caps is ~3 KB); garbage must not grow a buffer forever.</summary>
+    public const int MaxLength = 16 * 1024;
+
+    public bool IsOk => Code == 0;
+
+    public HamlibError Error => HamlibErrors.FromReport(Code);
+
+    public string? this[string key] => Values.FirstOrDefault(v => string.Equals(v.Key, key, StringComparison.OrdinalIgnoreCase)).Value;
+
+    public double Number(string key)
+    {
+        var text = this[key] ?? throw new HamlibProtocolException($"'{Command}' reply has no '{key}' value", 0);
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
+            ? v
+            : throw new HamlibProtocolException($"'{Command}' reply '{key}: {text}' is not a number", 0);
+    }
+
+    /// <summary>
+    /// Reads one extended reply from the front of <paramref name="buffer"/>. False when the
+    /// <c>RPRT</c> line has not arrived yet; throws <see cref="HamlibProtocolException"/> for bytes
+    /// that cannot be a reply (so the caller drops the connection instead of waiting forever).
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> buffer, out HamlibReply reply, out int consumed)
+    {
+        reply = null!;
+        consumed = 0;
+        var values = new List<HamlibValue>();
+        string? command = null;
+        var echo = string.Empty;
+        var pos = 0;
+        while (true)
+        {
+            var nl = buffer[pos..].IndexOf((byte)'\n');
+            if (nl < 0)
+            {
+                if (buffer.Length > MaxLength)
+                {
+                    throw new HamlibProtocolException($"no RPRT line within {MaxLength} bytes", pos);
+                }
+
+                return false;
+            }
+
+            var raw = buffer.Slice(pos, nl);
+            if (raw.Length > 0 && raw[^1] == (byte)'\r')
+            {
+                raw = raw[..^1];
+            }
+
+            foreach (var b in raw)
+            {
+                if (b > 0x7e || (b < 0x20 && b != (byte)'\t'))
+                {
+                    throw new HamlibProtocolException($"byte 0x{b:x2} is not Hamlib text", pos + raw.IndexOf(b));
+                }
+            }
+
+            var line = Encoding.ASCII.GetString(raw);
+            var lineStart = pos;
+            pos += nl + 1;
+            if (line.StartsWith("RPRT ", StringComparison.Ordinal))
+            {
+                if (!int.TryParse(line.AsSpan(5), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var code) || code > 0)
+                {
+                    throw new HamlibProtocolException($"'{line}' is not an RPRT status", lineStart);
+                }
+
+                reply = new HamlibReply(command ?? string.Empty, echo, values, code);
+                consumed = pos;
+                return true;
+            }
+
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (command is null)
+            {
+                // First line: "get_pos:" or "set_pos: 10 20" (the echo of the arguments).
+                if (colon <= 0 || line[..colon].Any(c => c is not ((>= 'a' and <= 'z') or '_' or (>= '0' and <= '9'))))
+                {
+                    throw new HamlibProtocolException($"'{line}' is not an extended reply header (name:)", lineStart);
+                }
+
+                command = line[..colon];
+                echo = line[(colon + 1)..].Trim();
+                continue;
+            }
+
+            values.Add(colon < 0
+                ? new HamlibValue(line.Trim(), string.Empty)
+                : new HamlibValue(line[..colon].Trim(), line[(colon + 1)..].Trim()));
+            if (pos > MaxLength)
+            {
+                throw new HamlibProtocolException($"reply to '{command}' longer than {MaxLength} bytes", lineStart);
+            }
+        }
+    }
+
+    /// <summary>Writes the reply as the daemons do (used by the station emulator).</summary>
+    public int Write(Span<byte> destination, HamlibReplyMode mode)
+    {
+        var text = Format(mode);
+        if (Encoding.ASCII.GetByteCount(text) > destination.Length)
+        {
+            throw new ArgumentException($"reply to '{Command}' needs {text.Length} bytes", nameof(destination));
+        }
+
+        return Encoding.ASCII.GetBytes(text, destination);
+    }
+
+    public string Format(HamlibReplyMode mode)
+    {
+        var sb = new StringBuilder();
+        if (mode == HamlibReplyMode.Extended)
+        {
+            sb.Append(Command).Append(':');
+            if (Echo.Length > 0)
+            {
+                sb.Append(' ').Append(Echo);
+            }
+
+            sb.Append('\n');
+            foreach (var v in Values)
+            {
+                sb.Append(v.Key).Append(": ").Append(v.Value).Append('\n');
+            }
+
+            sb.Append("RPRT ").Append(Code.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            return sb.ToString();
+        }
+
+        // Plain mode: a successful get answers only its values, one per line; sets and errors answer RPRT.
+        if (Code == 0 && Values.Count > 0)
+        {
+            foreach (var v in Values)
+            {
+                sb.Append(v.Value).Append('\n');
+            }
+
+            return sb.ToString();
+        }
+
+        return "RPRT " + Code.ToString(CultureInfo.InvariantCulture) + "\n";
+    }
+}
