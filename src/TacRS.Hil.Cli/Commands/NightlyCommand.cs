@@ -23,7 +23,7 @@ public static class NightlyCommand
         var time = timeProvider ?? TimeProvider.System;
         var suiteFile = new Argument<FileInfo>("SUITE") { Description = "A nightly suite file, e.g. hil-configs/nightly.yaml" };
         var parallel = new Option<int?>("--parallel") { Description = "Runs at once (overrides the suite's 'parallel')" };
-        var outDir = new Option<DirectoryInfo?>("--out") { Description = "Output folder (default nightly-runs/<UTC timestamp>)" };
+        var outDir = new Option<DirectoryInfo?>("--out") { Description = "Output folder (default runs/nightly-<UTC timestamp>)" };
         var history = new Option<string?>("--history") { Description = "Results store to record every run in (overrides the suite's 'history')" };
         var command = new Command("nightly", "Run a nightly suite in parallel; write junit.xml, index.html and a report per run");
         command.Arguments.Add(suiteFile);
@@ -53,7 +53,7 @@ public static class NightlyCommand
             }
 
             var outPath = parseResult.GetValue(outDir)?.FullName
-                ?? Path.Combine("nightly-runs", time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
+                ?? Path.Combine("runs", "nightly-" + time.GetUtcNow().ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture));
             var interactive = Terminal.IsInteractive(output);
             NightlyResult result;
             if (interactive)

@@ -576,6 +576,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .warn{background:#fffbeb;border:1px solid #f59e0b;padding:4px 16px;border-radius:6px}
 table{border-collapse:collapse;margin:6px 0}th,td{text-align:left;padding:3px 10px;border-bottom:1px solid var(--line);vertical-align:top}
 table.kv th{width:200px;color:var(--dim);font-weight:600}
+td.nowrap{white-space:nowrap}
 td.num{text-align:right;font-variant-numeric:tabular-nums;font-family:ui-monospace,"DejaVu Sans Mono",monospace}
 tr.fail td,tr.error td{background:#fdecec}tr.marginal td{background:#fefce8}
 .step{border:1px solid var(--line);border-left:6px solid var(--pass);border-radius:6px;padding:8px 12px;margin:8px 0}

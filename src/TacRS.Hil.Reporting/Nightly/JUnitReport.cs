@@ -24,6 +24,29 @@ public static class JUnitReport
         doc.Save(writer);
     }
 
+    /// <summary>
+    /// JUnit for a single run (<c>tacrs-hil run</c>): reads <c>RUN_DIR/record.jsonl</c>, writes
+    /// <c>RUN_DIR/junit.xml</c> with one testsuite, the run expected to pass. Returns the path.
+    /// </summary>
+    public static string WriteRun(string runDirectory)
+    {
+        var record = RunRecord.Load(Path.Combine(runDirectory, RunRecord.FileName));
+        var start = record.Start;
+        var name = start?.Procedure ?? "run";
+        var request = new RunRequest(
+            start?.RunId ?? Path.GetFileName(Path.GetFullPath(runDirectory)), name, name, start?.Rig ?? "unknown", start?.RigFile ?? string.Empty,
+            start?.Seed ?? 0, [], RunExpectation.Pass, Path.GetFullPath(runDirectory), null, default);
+        var duration = TimeSpan.FromSeconds(record.End?.DurationSeconds ?? record.LastEventSeconds);
+        var startedAt = start?.WallClockStart ?? default;
+        var report = Path.Combine(runDirectory, HtmlReport.FileName);
+        var run = NightlyRunner.Judge(request, record, record.Outcome, record.End?.Reason ?? "the record has no run-end", duration, startedAt)
+            with { ReportPath = File.Exists(report) ? Path.GetFullPath(report) : null };
+        var suite = new NightlySuite(name, record.Source, null, 1, null, null, []);
+        var path = Path.Combine(runDirectory, "junit.xml");
+        Write(new NightlyResult(suite, runDirectory, [run], startedAt, duration, false, path, string.Empty), path);
+        return path;
+    }
+
     public static XDocument Build(NightlyResult result)
     {
         var suites = new List<XElement>();

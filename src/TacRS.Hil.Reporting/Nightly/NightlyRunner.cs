@@ -135,6 +135,12 @@ public sealed class NightlyRunner(
             return Finish(Judge(request, null, "ABORTED", "not started: the suite was cancelled", TimeSpan.Zero, timeProvider.GetUtcNow()));
         }
 
+        if (ct.IsCancellationRequested)
+        {
+            slots.Release();
+            return Finish(Judge(request, null, "ABORTED", "not started: the suite was cancelled", TimeSpan.Zero, timeProvider.GetUtcNow()));
+        }
+
         try
         {
             // Hand the run to the thread pool (when no scheduler is installed), so a run function that

@@ -298,4 +298,50 @@ public class NightlyRunnerTests
             Assert.That(xfail.Descendants("property").Single(p => p.Attribute("name")!.Value == "verdict").Attribute("value")!.Value, Is.EqualTo("expected-failure"));
         });
     }
+
+    [Test]
+    public void WriteRun_SingleFailedRun_OneTestsuiteWithTheFailedStep()
+    {
+        var dir = RecordFixtures.CopyToRunDirectory(RecordFixtures.Fail);
+
+        var doc = XDocument.Load(JUnitReport.WriteRun(dir));
+
+        var suite = doc.Root!.Elements("testsuite").Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(suite.Attribute("name")!.Value, Is.EqualTo("20261125T020000Z-payload-power-on-s42"));
+            Assert.That(suite.Attribute("tests")!.Value, Is.EqualTo("7"), "5 steps, safe-state, expectation");
+            Assert.That(suite.Attribute("failures")!.Value, Is.EqualTo("2"), "thermal-soak and the expectation");
+            Assert.That(suite.Attribute("time")!.Value, Is.EqualTo("492.000"));
+            Assert.That(suite.Elements("testcase").Single(c => c.Element("failure") is not null && c.Attribute("name")!.Value != "expectation").Attribute("name")!.Value, Is.EqualTo("thermal-soak"));
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_CancelledWhileRunning_RunningAbortedQueuedNotStartedExitThree()
+    {
+        using var cts = new CancellationTokenSource();
+        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var runner = new NightlyRunner(async (r, ct) =>
+        {
+            firstStarted.TrySetResult();
+            await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, ct);
+            return new RunSummary("PASS", 0);
+        }, TimeProvider.System);
+        var suite = Load("suite: n\nparallel: 1\nrigs: [sim-laptop]\nseeds: [1, 2, 3]\nruns: [{procedure: payload-power-on}]\n");
+
+        var running = runner.RunAsync(suite, OutDir(), cancellationToken: cts.Token);
+        await firstStarted.Task.WaitAsync(TimeSpan.FromSeconds(30), TimeProvider.System);
+        await cts.CancelAsync();
+        var result = await running.WaitAsync(TimeSpan.FromSeconds(30), TimeProvider.System);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.ExitCode, Is.EqualTo(3));
+            Assert.That(result.Runs.Select(r => r.Outcome), Is.EqualTo(new[] { "ABORTED", "ABORTED", "ABORTED" }));
+            Assert.That(result.Runs[0].Reason, Does.StartWith("the suite was cancelled"));
+            Assert.That(result.Runs[1].Reason, Is.EqualTo("not started: the suite was cancelled"));
+            Assert.That(File.Exists(result.JUnitPath), Is.True, "the JUnit file is written even for a cancelled suite");
+        });
+    }
 }
