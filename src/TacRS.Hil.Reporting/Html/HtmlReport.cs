@@ -250,8 +250,24 @@ public static class HtmlReport
         if (step.Measurements.Count > 0)
         {
             sb.Append("<table class=\"meas\"><thead><tr><th>measurement</th><th>value</th><th>unit</th><th>limits</th><th>outcome</th><th>at</th></tr></thead><tbody>");
-            foreach (var m in step.Measurements)
+            var shown = ShownRows(step.Measurements);
+            for (var i = 0; i < step.Measurements.Count; i++)
             {
+                var m = step.Measurements[i];
+                if (!shown[i])
+                {
+                    var run = 0;
+                    while (i < step.Measurements.Count && !shown[i])
+                    {
+                        run++;
+                        i++;
+                    }
+
+                    i--;
+                    sb.Append(CultureInfo.InvariantCulture, $"<tr class=\"omitted\"><td colspan=\"6\">… {run} passing measurements not listed (see the plots) …</td></tr>");
+                    continue;
+                }
+
                 var mc = OutcomeClass(m.Outcome) + (m.IsMarginal ? " marginal" : string.Empty);
                 sb.Append(CultureInfo.InvariantCulture, $"<tr class=\"{mc}\"><td>{E(m.Name)}</td><td class=\"num\">{E(Num(m.Value))}</td><td>{E(m.Unit)}</td><td>{E(DescribeLimits(m))}</td><td>{Badge(m.Outcome)}{(m.IsMarginal ? " <span class=\"badge marginal\">MARGINAL</span>" : string.Empty)}</td><td class=\"dim\">{E(Elapsed(r.SecondsSinceStart(m.At)))}</td></tr>");
             }
@@ -273,6 +289,25 @@ public static class HtmlReport
 
         sb.Append("</article>");
     }
+
+    /// <summary>Rows worth listing in a long step (a 24-hour soak logs thousands): the first and last
+    /// <see cref="RowsAtEachEnd"/>, and every measurement that failed or was marginal.</summary>
+    private static bool[] ShownRows(List<MeasurementRecorded> rows)
+    {
+        var shown = new bool[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            shown[i] = rows.Count <= 2 * RowsAtEachEnd || i < RowsAtEachEnd || i >= rows.Count - RowsAtEachEnd
+                || rows[i].IsMarginal || !string.Equals(rows[i].Outcome, "PASS", StringComparison.Ordinal);
+        }
+
+        return shown;
+    }
+
+    internal const int RowsAtEachEnd = 50;
+
+    /// <summary>At most this many points are drawn per plot; longer series keep each bucket's min and max so spikes survive.</summary>
+    internal const int MaxPlotBuckets = 600;
 
     /// <summary>Limits without the unit (the table has a unit column): <c>[27, 29]</c>, <c>≤ 1.5</c>, <c>= 1 ± 0.1</c>.</summary>
     public static string DescribeLimits(MeasurementRecorded m)
@@ -461,19 +496,66 @@ public static class HtmlReport
         }
 
         sb.Append("<polyline class=\"series\" points=\"");
-        for (var i = 0; i < points.Count; i++)
+        foreach (var i in Decimate(ys, MaxPlotBuckets))
         {
             sb.Append(Svg.N(X(xs[i]))).Append(',').Append(Svg.N(Y(ys[i]))).Append(' ');
         }
 
         sb.Append("\"/>");
+        var allDots = points.Count <= MaxPlotBuckets;
         for (var i = 0; i < points.Count; i++)
         {
             var p = points[i];
+            if (!allDots && !p.IsMarginal && string.Equals(p.Outcome, "PASS", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
             sb.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{Svg.N(X(xs[i]))}\" cy=\"{Svg.N(Y(ys[i]))}\" r=\"3.5\" class=\"pt {OutcomeClass(p.Outcome)}\"><title>{E($"{p.Step}: {Num(p.Value)} {p.Unit} at {Elapsed(xs[i])} — {p.Outcome}")}</title></circle>");
         }
 
         sb.Append("</svg></figure>");
+    }
+
+    /// <summary>Indices to draw: all of them for a short series, else each bucket's first, min and max (in order).</summary>
+    public static IEnumerable<int> Decimate(IReadOnlyList<double> ys, int buckets)
+    {
+        if (ys.Count <= buckets * 2)
+        {
+            for (var i = 0; i < ys.Count; i++)
+            {
+                yield return i;
+            }
+
+            yield break;
+        }
+
+        var size = (double)ys.Count / buckets;
+        for (var b = 0; b < buckets; b++)
+        {
+            var from = (int)(b * size);
+            var to = Math.Min(ys.Count, (int)((b + 1) * size));
+            int lo = from, hi = from;
+            for (var i = from; i < to; i++)
+            {
+                if (ys[i] < ys[lo])
+                {
+                    lo = i;
+                }
+
+                if (ys[i] > ys[hi])
+                {
+                    hi = i;
+                }
+            }
+
+            foreach (var i in new[] { from, lo, hi }.Distinct().Order())
+            {
+                yield return i;
+            }
+        }
+
+        yield return ys.Count - 1;
     }
 
     private static void OperatorSection(StringBuilder sb, RunRecord r)
@@ -578,7 +660,7 @@ table{border-collapse:collapse;margin:6px 0}th,td{text-align:left;padding:3px 10
 table.kv th{width:200px;color:var(--dim);font-weight:600}
 td.nowrap{white-space:nowrap}
 td.num{text-align:right;font-variant-numeric:tabular-nums;font-family:ui-monospace,"DejaVu Sans Mono",monospace}
-tr.fail td,tr.error td{background:#fdecec}tr.marginal td{background:#fefce8}
+tr.fail td,tr.error td{background:#fdecec}tr.omitted td{color:var(--dim);font-style:italic;text-align:center}tr.marginal td{background:#fefce8}
 .step{border:1px solid var(--line);border-left:6px solid var(--pass);border-radius:6px;padding:8px 12px;margin:8px 0}
 .step.fail{border-left-color:var(--fail);background:#fff5f5}.step.error{border-left-color:var(--error);background:#fffaf0}
 .step.aborted,.step.unknown{border-left-color:var(--aborted);background:#faf7ff}

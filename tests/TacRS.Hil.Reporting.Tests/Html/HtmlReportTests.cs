@@ -1,4 +1,6 @@
+using System.Text;
 using System.Text.RegularExpressions;
+using TacRS.Hil.Core.Recording;
 using TacRS.Hil.Reporting.Html;
 
 namespace TacRS.Hil.Reporting.Tests.Html;
@@ -190,5 +192,71 @@ public class HtmlReportTests
 
         var e = Assert.Throws<FileNotFoundException>(() => HtmlReport.Write(dir));
         Assert.That(e!.Message, Is.EqualTo($"no record.jsonl in run directory '{dir}'"));
+    }
+
+    [Test]
+    public void Render_SixHourSoakAt1Hz_StaysSmallAndKeepsTheFailure()
+    {
+        var t0 = new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
+        var sb = new StringBuilder();
+        var seq = 0;
+        void Add(RunEvent e) => sb.Append(RunEventJson.Serialize(e with { Seq = seq++ })).Append('\n');
+        Add(new RunStarted("soak", "sim-laptop", "r.yaml", "day-soak", "p.yaml", "h", 1, "0.1.0", "simulated", t0, true) { At = t0 });
+        Add(new StepStarted("soak", "6 h powered soak", 1) { At = t0 });
+        for (var i = 0; i < 21_600; i++)
+        {
+            var v = i == 10_810 ? 1.62 : 1.2 + (0.05 * Math.Sin(i / 900.0));
+            Add(new MeasurementRecorded("soak", "payload.bus_current", v, "A", null, 1.5, null, null, v > 1.5 ? "FAIL" : "PASS", false, 1) { At = t0.AddSeconds(i) });
+        }
+
+        Add(new StepEnded("soak", "FAIL", 1, 21_600, "payload.bus_current = 1.62 A above high limit 1.5 A") { At = t0.AddHours(6) });
+        Add(new RunEnded("FAIL", "soak failed", 21_600, 0, 1, true, 1) { At = t0.AddHours(6) });
+
+        var started = TimeProvider.System.GetTimestamp();
+        var record = RunRecord.Parse(sb.ToString(), "record.jsonl");
+        var parsed = TimeProvider.System.GetElapsedTime(started);
+        var html = HtmlReport.Render(record);
+        var rendered = TimeProvider.System.GetElapsedTime(started) - parsed;
+        TestContext.Out.WriteLine($"parse {parsed.TotalMilliseconds:0} ms, render {rendered.TotalMilliseconds:0} ms, {html.Length} chars");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(html.Length, Is.LessThan(400_000), "hours of 1 Hz telemetry must not make a 10 MB page");
+            Assert.That(html, Does.Contain("<td>payload.bus_current</td><td class=\"num\">1.62</td>"));
+            Assert.That(html, Does.Contain("… 10760 passing measurements not listed (see the plots) …"));
+            Assert.That(html, Does.Contain("… 10739 passing measurements not listed (see the plots) …"));
+            Assert.That(Regex.Count(html, "<circle "), Is.EqualTo(1), "only the failing sample gets a dot");
+            Assert.That(html, Does.Contain("class=\"pt fail\""));
+        });
+    }
+
+    [Test]
+    public void Decimate_Spike_SurvivesAndOrderIsKept()
+    {
+        var ys = Enumerable.Repeat(1.0, 10_000).ToArray();
+        ys[5_123] = 9;
+
+        var picked = HtmlReport.Decimate(ys, 100).ToList();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(picked, Does.Contain(5_123));
+            Assert.That(picked, Is.Ordered.Ascending);
+            Assert.That(picked, Has.Count.LessThanOrEqualTo(301));
+            Assert.That(picked[^1], Is.EqualTo(9_999));
+        });
+    }
+
+    [Test]
+    public void Render_EmptyRecord_SaysIncompleteWithoutThrowing()
+    {
+        var html = HtmlReport.Render(RunRecord.Parse(string.Empty, "record.jsonl"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(html, Does.Contain("unknown procedure <span class=\"badge unknown\">INCOMPLETE</span>"));
+            Assert.That(html, Does.Contain("no run-start event in the record"));
+            Assert.That(html, Does.Contain("<strong>Incomplete run.</strong> No run-end event."));
+        });
     }
 }
