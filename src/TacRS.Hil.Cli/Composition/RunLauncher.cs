@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Serilog;
 using Serilog.Formatting.Compact;
-using TacRS.Hil.Cli.Console;
+using TacRS.Hil.Cli.Terminal;
 using TacRS.Hil.Core;
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Recording;

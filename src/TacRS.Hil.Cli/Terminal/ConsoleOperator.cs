@@ -1,6 +1,6 @@
 using TacRS.Hil.Sequences.Operator;
 
-namespace TacRS.Hil.Cli.Console;
+namespace TacRS.Hil.Cli.Terminal;
 
 /// <summary>
 /// The person at the bench: instructions and hazard confirmations on the console, answered by

@@ -2,7 +2,7 @@ using System.Globalization;
 using TacRS.Hil.Core.Recording;
 using TacRS.Hil.Reporting.JUnit;
 
-namespace TacRS.Hil.Cli.Console;
+namespace TacRS.Hil.Cli.Terminal;
 
 /// <summary>
 /// The readable console of a run: each step as it starts and ends, its measurements against their
