@@ -4,6 +4,8 @@ using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Devices;
 using TacRS.Hil.Drivers.Gpio;
 using TacRS.Hil.Drivers.I2c;
+using TacRS.Hil.Drivers.Modbus;
+using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Simulation.Bench;
 
 namespace TacRS.Hil.Cli.Composition;
@@ -18,6 +20,9 @@ internal static class Composer
     [
         new GpioDeviceKind(),
         new Ina219DeviceKind(),
+        new Mcp9808DeviceKind(),
+        new ModbusDeviceKind(),
+        new AvionicsDeviceKind(),
     ]);
 
     /// <summary>Loads and fully validates a rig: its own keys, every device's keys, and the simulation block.</summary>
@@ -31,7 +36,9 @@ internal static class Composer
             .ToDictionary(d => d.Name, StringComparer.Ordinal);
 
     /// <summary>Registers the emulators of stream and datagram devices with a simulated bench.</summary>
-    public static SimulatedBench RegisterEmulators(SimulatedBench bench) => bench;
+    public static SimulatedBench RegisterEmulators(SimulatedBench bench, DeviceKindRegistry kinds) =>
+        bench.Register(Emulators.Modbus(kinds))
+             .Register(Emulators.FlightComputer(kinds));
 
     private static void ValidateSimulation(RigDefinition rig)
     {

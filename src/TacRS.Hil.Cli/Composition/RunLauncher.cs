@@ -103,7 +103,7 @@ internal static class RunLauncher
         async Task<RunResult> Body(CancellationToken token)
         {
             await using var buses = rig.Mode == RigMode.Simulated
-                ? (IAsyncDisposable)Composer.RegisterEmulators(new SimulatedBench(rig, seed, time, recorder, log, settings with { Seed = seed }))
+                ? (IAsyncDisposable)Composer.RegisterEmulators(new SimulatedBench(rig, seed, time, recorder, log, settings with { Seed = seed }), kinds)
                 : new HardwareBuses(time);
             var devices = new List<IDevice>();
             foreach (var d in rig.Devices)

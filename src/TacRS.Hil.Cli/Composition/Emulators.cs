@@ -1,0 +1,105 @@
+using Serilog;
+using TacRS.Hil.Drivers.Avionics;
+using TacRS.Hil.Drivers.Devices;
+using TacRS.Hil.Drivers.Modbus;
+using TacRS.Hil.Drivers.Transports;
+using TacRS.Hil.Simulation.Bench;
+using TacRS.Hil.Simulation.FlightComputer;
+using TacRS.Hil.Simulation.Gse;
+
+namespace TacRS.Hil.Cli.Composition;
+
+/// <summary>
+/// Couples the stream emulators to the bench's physical models: the GSE supply's output powers the
+/// payload model; the flight computer is powered by the payload rail, reports the model's bus
+/// voltage and current, and sees the separation switches of the harness.
+/// </summary>
+internal static class Emulators
+{
+    /// <summary>How often the flight computer's power input follows the payload rail (its boot takes seconds).</summary>
+    private static readonly TimeSpan PowerSense = TimeSpan.FromMilliseconds(250);
+
+    public static IEmulatorKind Modbus(DeviceKindRegistry kinds) => EmulatorKind.Stream("modbus", ctx =>
+    {
+        var bp = (ModbusBlueprint)kinds.Blueprint(ctx.Device, ctx.Rig)!;
+        var emulator = GseEmulators.For(bp.Map, ctx.Time, ctx.Random, bp.Unit);
+        if (emulator is PowerSupplyEmulator psu)
+        {
+            psu.Load = new FunctionLoad(volts =>
+            {
+                ctx.Plant.Payload.SupplyVoltage = volts;
+                return ctx.Plant.Payload.LoadCurrent;
+            });
+        }
+
+        return (link, ct) => emulator.ServeAsync(link, bp.Framing, ct);
+    });
+
+    public static IEmulatorKind FlightComputer(DeviceKindRegistry kinds) => new FlightComputerKind(kinds);
+
+    private sealed class FlightComputerKind(DeviceKindRegistry kinds) : IEmulatorKind
+    {
+        public string Kind => AvionicsDeviceKind.KindName;
+
+        public object Create(EmulatorContext ctx)
+        {
+            var bp = (AvionicsBlueprint)kinds.Blueprint(ctx.Device, ctx.Rig)!;
+            var profile = ctx.Sim?.OneOf("payload", ["sda", "xband"]) == "xband" ? PayloadProfile.XBandSatcom : PayloadProfile.SdaSensor;
+            var options = new FlightComputerOptions
+            {
+                Profile = profile,
+                BusVoltage = () => ctx.Plant.Payload.RailVoltage,
+                BusCurrent = () => ctx.Plant.Payload.LoadCurrent,
+                RequireOutputEnable = bp.Transport is UdpSpec,
+                HousekeepingPeriod = ctx.Sim?.Duration("housekeeping-period") ?? TimeSpan.FromSeconds(1),
+            };
+            ctx.Sim?.ReportUnknownKeys($"'sim' of device '{ctx.Device.Name}'");
+            var fc = new FlightComputerEmulator(options, ctx.Time, ctx.Random);
+            ctx.Plant.Harness.Changed += (contact, closed) =>
+            {
+                if (!closed && contact is "sep_a" or "sep_b")
+                {
+                    fc.ReleaseSeparation();
+                }
+            };
+            return new Served(fc, ctx);
+        }
+    }
+
+    private sealed class Served(FlightComputerEmulator fc, EmulatorContext ctx) : IStreamEmulator, IDatagramEmulator
+    {
+        public async Task RunAsync(IByteTransport link, CancellationToken cancellationToken)
+        {
+            using var power = FollowRail(cancellationToken);
+            await fc.RunAsync(link, cancellationToken);
+        }
+
+        public async Task RunAsync(IDatagramTransport link, CancellationToken cancellationToken)
+        {
+            using var power = FollowRail(cancellationToken);
+            await fc.RunUdpAsync(link, cancellationToken);
+        }
+
+        private ITimer FollowRail(CancellationToken cancellationToken) => ctx.Time.CreateTimer(
+            _ =>
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                var up = ctx.Plant.Payload.RailVoltage > 18.0;
+                if (up && !fc.Powered)
+                {
+                    fc.PowerOn();
+                }
+                else if (!up && fc.Powered)
+                {
+                    fc.PowerOff();
+                }
+            },
+            null,
+            TimeSpan.Zero,
+            PowerSense);
+    }
+}
