@@ -62,10 +62,10 @@ public sealed class HamlibConnection : IAsyncDisposable
 
     public async ValueTask OpenAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _gate.WaitAsync(cancellationToken);
         try
         {
-            await EnsureLinkAsync(cancellationToken).ConfigureAwait(false);
+            await EnsureLinkAsync(cancellationToken);
         }
         finally
         {
@@ -76,7 +76,7 @@ public sealed class HamlibConnection : IAsyncDisposable
     /// <summary>Sends <paramref name="command"/> and returns its reply; throws <see cref="HamlibCommandException"/> for a non-zero RPRT.</summary>
     public async ValueTask<HamlibReply> RequestAsync(HamlibCommand command, CancellationToken cancellationToken)
     {
-        var reply = await ExchangeAsync(command, cancellationToken).ConfigureAwait(false);
+        var reply = await ExchangeAsync(command, cancellationToken);
         return reply.IsOk ? reply : throw new HamlibCommandException(Device, command, reply.Code);
     }
 
@@ -84,25 +84,25 @@ public sealed class HamlibConnection : IAsyncDisposable
     public async ValueTask<HamlibReply> ExchangeAsync(HamlibCommand command, CancellationToken cancellationToken)
     {
         var bytes = command.ToBytes();
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _gate.WaitAsync(cancellationToken);
         try
         {
             for (var attempt = 0; ; attempt++)
             {
-                var link = await EnsureLinkAsync(cancellationToken).ConfigureAwait(false);
+                var link = await EnsureLinkAsync(cancellationToken);
                 try
                 {
-                    return await ExchangeOnceAsync(link, command, bytes, cancellationToken).ConfigureAwait(false);
+                    return await ExchangeOnceAsync(link, command, bytes, cancellationToken);
                 }
                 catch (Exception ex) when (attempt == 0 && IsDrop(ex) && !cancellationToken.IsCancellationRequested)
                 {
                     _log.Warning("{Device}: connection {Path} dropped during {Command} ({Reason}); reconnecting", Device, link.Path, command.Name, ex.Message);
-                    await DropAsync().ConfigureAwait(false);
+                    await DropAsync();
                     Reconnects++;
                 }
                 catch (Exception ex) when (IsDrop(ex) && !cancellationToken.IsCancellationRequested)
                 {
-                    await DropAsync().ConfigureAwait(false);
+                    await DropAsync();
                     throw new DeviceLostException(Device, link.Path, $"connection dropped again during '{command.Describe()}': {ex.Message}", ex);
                 }
             }
@@ -115,7 +115,7 @@ public sealed class HamlibConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await DropAsync().ConfigureAwait(false);
+        await DropAsync();
         _gate.Dispose();
     }
 
@@ -132,7 +132,7 @@ public sealed class HamlibConnection : IAsyncDisposable
         using var timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), cts, Timeout, System.Threading.Timeout.InfiniteTimeSpan);
         try
         {
-            _link = await _connect(cts.Token).ConfigureAwait(false);
+            _link = await _connect(cts.Token);
             return _link;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -154,7 +154,7 @@ public sealed class HamlibConnection : IAsyncDisposable
         using var timer = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), cts, Timeout, System.Threading.Timeout.InfiniteTimeSpan);
         try
         {
-            await link.WriteAsync(bytes, cts.Token).ConfigureAwait(false);
+            await link.WriteAsync(bytes, cts.Token);
             while (true)
             {
                 HamlibReply reply;
@@ -166,7 +166,7 @@ public sealed class HamlibConnection : IAsyncDisposable
                 }
                 catch (HamlibProtocolException ex)
                 {
-                    await DropAsync().ConfigureAwait(false);
+                    await DropAsync();
                     throw new DeviceCheckFailedException(Device, $"garbled answer to '{command.Describe()}' from {link.Path}: {ex.Message}");
                 }
 
@@ -174,7 +174,7 @@ public sealed class HamlibConnection : IAsyncDisposable
                 {
                     if (reply.Command.Length > 0 && reply.Command != command.Name)
                     {
-                        await DropAsync().ConfigureAwait(false);
+                        await DropAsync();
                         throw new DeviceCheckFailedException(Device, $"asked '{command.Name}', {link.Path} answered '{reply.Command}' (stale reply; connection reset)");
                     }
 
@@ -182,7 +182,7 @@ public sealed class HamlibConnection : IAsyncDisposable
                     return reply;
                 }
 
-                var n = await link.ReadAsync(_buffer.AsMemory(count), cts.Token).ConfigureAwait(false);
+                var n = await link.ReadAsync(_buffer.AsMemory(count), cts.Token);
                 if (n == 0)
                 {
                     throw new ConnectionDroppedException("peer closed the connection");
@@ -194,7 +194,7 @@ public sealed class HamlibConnection : IAsyncDisposable
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             // The daemon may be waiting for the rest of a line: start clean next time.
-            await DropAsync().ConfigureAwait(false);
+            await DropAsync();
             throw new DeviceTimeoutException(Device, $"'{command.Describe()}' on {link.Path}", Timeout);
         }
     }
@@ -207,7 +207,7 @@ public sealed class HamlibConnection : IAsyncDisposable
         {
             try
             {
-                await link.DisposeAsync().ConfigureAwait(false);
+                await link.DisposeAsync();
             }
             catch (Exception ex) when (ex is IOException or SocketException or TransportException)
             {

@@ -25,7 +25,7 @@ public sealed class HamlibRadio(HamlibConnection connection, RadioLimits limits)
     public RadioLimits Limits { get; } = limits;
 
     public async ValueTask<double> GetFrequencyAsync(CancellationToken cancellationToken) =>
-        (await Connection.RequestAsync(HamlibCommand.GetFrequency(), cancellationToken).ConfigureAwait(false)).Number("Frequency");
+        (await Connection.RequestAsync(HamlibCommand.GetFrequency(), cancellationToken)).Number("Frequency");
 
     public async ValueTask SetFrequencyAsync(double hz, CancellationToken cancellationToken)
     {
@@ -36,12 +36,12 @@ public sealed class HamlibRadio(HamlibConnection connection, RadioLimits limits)
                 string.Create(CultureInfo.InvariantCulture, $"frequency {hz:0} Hz is outside the radio's range {Limits.MinFrequencyHz:0}…{Limits.MaxFrequencyHz:0} Hz; not sent"));
         }
 
-        await Connection.RequestAsync(HamlibCommand.SetFrequency(hz), cancellationToken).ConfigureAwait(false);
+        await Connection.RequestAsync(HamlibCommand.SetFrequency(hz), cancellationToken);
     }
 
     public async ValueTask<(string Mode, int PassbandHz)> GetModeAsync(CancellationToken cancellationToken)
     {
-        var reply = await Connection.RequestAsync(HamlibCommand.GetMode(), cancellationToken).ConfigureAwait(false);
+        var reply = await Connection.RequestAsync(HamlibCommand.GetMode(), cancellationToken);
         return (reply["Mode"] ?? string.Empty, (int)reply.Number("Passband"));
     }
 
@@ -58,12 +58,12 @@ public sealed class HamlibRadio(HamlibConnection connection, RadioLimits limits)
             throw new HamlibRangeException(Connection.Device, $"passband {passbandHz} Hz must be 0…1000000; not sent");
         }
 
-        await Connection.RequestAsync(HamlibCommand.SetMode(mode, passbandHz), cancellationToken).ConfigureAwait(false);
+        await Connection.RequestAsync(HamlibCommand.SetMode(mode, passbandHz), cancellationToken);
     }
 
     public async ValueTask<bool> GetPttAsync(CancellationToken cancellationToken) =>
-        (await Connection.RequestAsync(HamlibCommand.GetPtt(), cancellationToken).ConfigureAwait(false)).Number("PTT") != 0;
+        (await Connection.RequestAsync(HamlibCommand.GetPtt(), cancellationToken)).Number("PTT") != 0;
 
     public async ValueTask SetPttAsync(bool on, CancellationToken cancellationToken) =>
-        await Connection.RequestAsync(HamlibCommand.SetPtt(on), cancellationToken).ConfigureAwait(false);
+        await Connection.RequestAsync(HamlibCommand.SetPtt(on), cancellationToken);
 }

@@ -28,7 +28,7 @@ public sealed class HamlibRotator(HamlibConnection connection, RotatorLimits lim
 
     public async ValueTask<(double Azimuth, double Elevation)> GetPositionAsync(CancellationToken cancellationToken)
     {
-        var reply = await Connection.RequestAsync(HamlibCommand.GetPosition(), cancellationToken).ConfigureAwait(false);
+        var reply = await Connection.RequestAsync(HamlibCommand.GetPosition(), cancellationToken);
         return (reply.Number("Azimuth"), reply.Number("Elevation"));
     }
 
@@ -47,7 +47,7 @@ public sealed class HamlibRotator(HamlibConnection connection, RotatorLimits lim
 
     /// <summary>Sends a position without the local range check and returns the daemon's RPRT (0 or negative): proves the rotator's own limits.</summary>
     public async ValueTask<int> ProbePositionAsync(double azimuth, double elevation, CancellationToken cancellationToken) =>
-        (await Connection.ExchangeAsync(HamlibCommand.SetPosition(azimuth, elevation), cancellationToken).ConfigureAwait(false)).Code;
+        (await Connection.ExchangeAsync(HamlibCommand.SetPosition(azimuth, elevation), cancellationToken)).Code;
 
     public ValueTask StopAsync(CancellationToken cancellationToken) => Discard(Connection.RequestAsync(HamlibCommand.Stop(), cancellationToken));
 
@@ -63,5 +63,5 @@ public sealed class HamlibRotator(HamlibConnection connection, RotatorLimits lim
         return Discard(Connection.RequestAsync(HamlibCommand.Move((int)direction, speed), cancellationToken));
     }
 
-    private static async ValueTask Discard(ValueTask<HamlibReply> request) => await request.ConfigureAwait(false);
+    private static async ValueTask Discard(ValueTask<HamlibReply> request) => await request;
 }

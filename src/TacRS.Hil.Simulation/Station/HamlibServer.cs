@@ -55,7 +55,7 @@ public abstract class HamlibServer
                         return;
                     }
 
-                    var n = await link.ReadAsync(buffer.AsMemory(count), cancellationToken).ConfigureAwait(false);
+                    var n = await link.ReadAsync(buffer.AsMemory(count), cancellationToken);
                     if (n == 0)
                     {
                         return;
@@ -80,7 +80,7 @@ public abstract class HamlibServer
                 var answer = Handle(request);
                 if (answer.Text is { } text)
                 {
-                    await link.WriteAsync(Encoding.ASCII.GetBytes(text), cancellationToken).ConfigureAwait(false);
+                    await link.WriteAsync(Encoding.ASCII.GetBytes(text), cancellationToken);
                 }
 
                 if (answer.Close)
@@ -98,7 +98,7 @@ public abstract class HamlibServer
         }
         finally
         {
-            await link.DisposeAsync().ConfigureAwait(false);
+            await link.DisposeAsync();
         }
     }
 
@@ -117,7 +117,7 @@ public abstract class HamlibServer
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                var socket = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
+                var socket = await listener.AcceptSocketAsync(cancellationToken);
                 sessions.RemoveAll(t => t.IsCompleted);
                 sessions.Add(RunAsync(new SocketByteTransport(socket), cancellationToken));
             }
@@ -128,7 +128,7 @@ public abstract class HamlibServer
         finally
         {
             listener.Stop();
-            await Task.WhenAll(sessions).ConfigureAwait(false);
+            await Task.WhenAll(sessions);
         }
     }
 

@@ -29,7 +29,7 @@ public sealed class SocketByteTransport : IByteTransport
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            await socket.ConnectAsync(host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(host), port, cancellationToken).ConfigureAwait(false);
+            await socket.ConnectAsync(host == "localhost" ? IPAddress.Loopback : IPAddress.Parse(host), port, cancellationToken);
             return new SocketByteTransport(socket);
         }
         catch (SocketException ex)
@@ -43,7 +43,7 @@ public sealed class SocketByteTransport : IByteTransport
     {
         try
         {
-            return await _stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return await _stream.ReadAsync(buffer, cancellationToken);
         }
         catch (IOException ex) when (ex.InnerException is SocketException se)
         {
@@ -55,7 +55,7 @@ public sealed class SocketByteTransport : IByteTransport
     {
         try
         {
-            await _stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+            await _stream.WriteAsync(data, cancellationToken);
         }
         catch (IOException ex) when (ex.InnerException is SocketException se)
         {
@@ -83,6 +83,6 @@ public sealed class SocketByteTransport : IByteTransport
             // already reset by the peer
         }
 
-        await _stream.DisposeAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync();
     }
 }
