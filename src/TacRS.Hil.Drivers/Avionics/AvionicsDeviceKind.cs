@@ -16,7 +16,7 @@ public sealed record AvionicsOptions
     /// <summary>Overrides <see cref="ArchiveDirectory"/>: given the device name, returns the stream to archive into.</summary>
     public Func<string, Stream>? ArchiveStream { get; init; }
 
-    /// <summary>Limit transitions kept from flooding the record: at most one note per channel and state change.</summary>
+    /// <summary>Samples kept per channel for expect (changes/sequence) and inspection; older ones are overwritten.</summary>
     public int HistoryPerChannel { get; init; } = 1024;
 }
 

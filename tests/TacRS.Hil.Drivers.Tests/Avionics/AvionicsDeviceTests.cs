@@ -124,7 +124,7 @@ public class AvionicsDeviceTests
         _obc.PowerOn();
         var r = Invoke("wait-packet", ("timeout", "10s"));
         Assert.That(r.Outputs["time"], Is.LessThan(1.0));
-        Assert.That(Read("obc.mode".Split('.')[1]), Is.EqualTo((double)FlightComputerMode.Boot));
+        Assert.That(Read("mode"), Is.EqualTo((double)FlightComputerMode.Boot));
         Assert.That(Read("bus_voltage"), Is.EqualTo(28.0).Within(0.001));
     }
 
