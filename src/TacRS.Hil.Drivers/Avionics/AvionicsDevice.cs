@@ -70,13 +70,19 @@ public sealed class AvionicsDevice : IDevice
 
         try
         {
-            _link = _blueprint.Transport is UdpSpec
+            _link = _blueprint.ReplayArchive is { } replay
+                ? new ArchiveReplayLink(PacketArchiveReader.Read(replay).Packets, _services.Time, replay)
+                : _blueprint.Transport is UdpSpec
                 ? new DatagramLink(await _buses.OpenDatagramAsync(_blueprint.Definition, _blueprint.Transport, cancellationToken))
                 : new SerialFramedLink(await _buses.OpenStreamAsync(_blueprint.Definition, _blueprint.Transport, cancellationToken));
         }
         catch (TransportException e)
         {
             throw new DeviceLostException(Name, e.TransportPath, e.Reason, e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DeviceLostException(Name, _blueprint.ReplayArchive ?? LinkPath, e.Message, e);
         }
 
         _services.Log.Information("Avionics link {Device} open on {Link} with dictionary {Dictionary}", Name, _link.Path, _dictionary.Name);

@@ -16,7 +16,7 @@ public sealed record AvionicsOptions
     /// <summary>Overrides <see cref="ArchiveDirectory"/>: given the device name, returns the stream to archive into.</summary>
     public Func<string, Stream>? ArchiveStream { get; init; }
 
-    /// <summary>Limit transitions kept from flooding the record: at most one note per channel and state change.</summary>
+    /// <summary>Samples kept per channel for expect (changes/sequence) and inspection; older ones are overwritten.</summary>
     public int HistoryPerChannel { get; init; } = 1024;
 }
 
@@ -29,7 +29,8 @@ public sealed record AvionicsBlueprint(
     string? ToLabEnableIp,
     bool Archive,
     TimeSpan DefaultAcceptWithin,
-    TimeSpan DefaultCompleteWithin) : DeviceBlueprint(Definition, Description);
+    TimeSpan DefaultCompleteWithin,
+    string? ReplayArchive = null) : DeviceBlueprint(Definition, Description);
 
 /// <summary>
 /// <c>obc: { kind: avionics, transport: { serial: /dev/ttyUSB0, baud: 115200 } | { udp: "127.0.0.1:1234", listen: 1235 },
@@ -71,6 +72,19 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
         }
 
         var archive = map.Bool("archive") ?? true;
+        string? replay = null;
+        if (map.String("replay") is { } replayText)
+        {
+            replay = rig.Document.ResolvePath(replayText);
+            if (transport is not null)
+            {
+                map.Get("replay")!.Error($"{where}: 'replay' plays back an archive instead of a link; remove 'transport' or 'replay'");
+            }
+            else if (!File.Exists(replay))
+            {
+                map.Get("replay")!.Error($"replay archive '{replayText}' not found (looked at {replay})");
+            }
+        }
         var accept = map.Duration("accept-within") ?? TimeSpan.FromSeconds(5);
         var complete = map.Duration("complete-within") ?? TimeSpan.FromSeconds(10);
         map.ReportUnknownKeys(where);
@@ -93,7 +107,7 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
             return null;
         }
 
-        return new AvionicsBlueprint(device, BuildDescription(device.Name, dictionary), transport, dictionary, ip, archive, accept, complete);
+        return new AvionicsBlueprint(device, BuildDescription(device.Name, dictionary), transport, dictionary, ip, archive && replay is null, accept, complete, replay);
     }
 
     public IDevice Create(DeviceBlueprint blueprint, IBusProvider buses, DeviceServices services)

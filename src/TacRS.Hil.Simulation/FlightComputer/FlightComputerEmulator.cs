@@ -213,12 +213,13 @@ public sealed class FlightComputerEmulator
                 await FlushAsync(Send, stop.Token);
             }
         }
-        catch (OperationCanceledException) when (stop.Token.IsCancellationRequested)
+        catch (Exception) when (stop.Token.IsCancellationRequested)
         {
+            // Cancellation closed the link under a pending read (a real port throws ObjectDisposed/IO errors).
         }
-        catch (TransportException)
+        catch (IOException)
         {
-            // The harness side went away; the emulator just stops serving.
+            // The harness side went away (TransportException is an IOException); the emulator just stops serving.
         }
         finally
         {
