@@ -92,6 +92,12 @@ public static class Program
             CoreCommands.Validate(),
             CoreCommands.List(),
             CoreCommands.Graph(),
+            ModbusCommand.Build(),
+            PassesCommand.Build(),
+            ReplayCommand.Build(),
+            ReportCommand.Build(),
+            HistoryCommand.Build(() => Reporting.History.ResultsStore.DefaultPath),
+            NightlyCommand.Build(Composition.NightlyRuns.RunAsync),
         };
         return root;
     }

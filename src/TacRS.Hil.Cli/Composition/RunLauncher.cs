@@ -28,7 +28,9 @@ internal sealed record RunRequest(
     bool RealTime = false,
     TextWriter? Console = null,
     bool Colour = false,
-    string? Vehicle = null);
+    string? Vehicle = null,
+    IReadOnlyList<Core.Config.ConfigNode>? ExtraFaults = null,
+    string? HistoryPath = null);
 
 internal sealed record RunOutcome(int ExitCode, string? RunDirectory, string Summary);
 
@@ -72,6 +74,13 @@ internal static class RunLauncher
         var runName = campaign?.Id ?? procedure!.Id;
         var seed = request.Seed ?? rig.Seed;
         var settings = SimulationSettings.Read(rig);
+        if (request.ExtraFaults is { Count: > 0 } extra)
+        {
+            // Faulted variants from a nightly suite: parsed against this rig, problems reported with the suite's positions.
+            var faults = Simulation.Faults.FaultSpec.ReadAll(extra, rig);
+            extra[0].Document.Problems.ThrowIfAny();
+            settings = settings with { Faults = [.. settings.Faults, .. faults] };
+        }
 
         var wallStart = DateTimeOffset.UtcNow;
         var runId = $"{wallStart:yyyyMMdd'T'HHmmss'Z'}-{rig.Name}-{runName}-{Environment.ProcessId}";
@@ -105,6 +114,12 @@ internal static class RunLauncher
             await using var buses = rig.Mode == RigMode.Simulated
                 ? (IAsyncDisposable)Composer.RegisterEmulators(new SimulatedBench(rig, seed, time, recorder, log, settings with { Seed = seed }), kinds)
                 : new HardwareBuses(time);
+            if (buses is SimulatedBench bench)
+            {
+                // at-step faults fire as the engine records each step's start.
+                recorder = bench.Faults.Observe(recorder);
+            }
+
             var devices = new List<IDevice>();
             foreach (var d in rig.Devices)
             {
@@ -147,7 +162,15 @@ internal static class RunLauncher
         }
 
         JUnitWriter.Write(Path.Combine(runDir, JUnitWriter.FileName), [JUnitWriter.BuildSuite(memory.Events)]);
-        request.Console?.WriteLine($"run directory: {runDir} (record.jsonl, junit.xml, log.clef)");
+        jsonl.Dispose();
+        Reporting.Html.HtmlReport.Write(runDir);
+        var historyPath = request.HistoryPath ?? rig.HistoryPath ?? Reporting.History.ResultsStore.DefaultPath;
+        using (var store = Reporting.History.ResultsStore.Open(historyPath))
+        {
+            store.RecordRunDirectory(runDir);
+        }
+
+        request.Console?.WriteLine($"run directory: {runDir} (record.jsonl, junit.xml, report.html, log.clef); history: {historyPath}");
         return new RunOutcome(result.ExitCode, runDir, result.Reason);
     }
 

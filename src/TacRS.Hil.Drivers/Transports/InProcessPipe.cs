@@ -101,7 +101,7 @@ public static class InProcessPipe
         {
             while (true)
             {
-                Task wait;
+                TaskCompletionSource wait;
                 lock (_gate)
                 {
                     if (_count > 0)
@@ -123,11 +123,20 @@ public static class InProcessPipe
                         return 0;
                     }
 
+                    cancellationToken.ThrowIfCancellationRequested();
                     _waiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    wait = _waiter.Task;
+                    wait = _waiter;
                 }
 
-                await wait.WaitAsync(cancellationToken);
+                // Await the one task directly: Task.WaitAsync(token) would complete through a thread-pool
+                // hop, and under the simulation scheduler the clock could run ahead during that hop.
+                // Cancellation completes the same task from the cancelling thread instead.
+                using (cancellationToken.Register(static w => ((TaskCompletionSource)w!).TrySetResult(), wait))
+                {
+                    await wait.Task;
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
             }
         }
     }

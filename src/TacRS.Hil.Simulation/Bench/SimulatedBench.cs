@@ -182,7 +182,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Faults.Dispose();
-        await _stop.CancelAsync();
+        _stop.Cancel();
         foreach (var t in _running)
         {
             await t;

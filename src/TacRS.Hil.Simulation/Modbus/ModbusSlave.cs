@@ -373,7 +373,7 @@ public sealed class ModbusSlave
 
         public async ValueTask DisposeAsync()
         {
-            await _stop.CancelAsync();
+            _stop.Cancel();
             _socket.Dispose();
             try
             {

@@ -22,7 +22,7 @@ public abstract class ModbusMasterTestsBase(ModbusFraming framing)
     [TearDown]
     public async Task TearDown()
     {
-        await _stop.CancelAsync();
+        _stop.Cancel();
         foreach (var d in _disposables)
         {
             await d.DisposeAsync();
@@ -287,7 +287,7 @@ public sealed class ModbusMasterRtuTests() : ModbusMasterTestsBase(ModbusFraming
         await using var m = new ModbusMaster(dev, new ModbusMasterOptions { Framing = ModbusFraming.Rtu }, TimeProvider.System);
         Assert.That(await Bounded(m.ReadHoldingRegistersAsync(Unit, 4, 1, CancellationToken.None)), Is.EqualTo(new ushort[] { 0x0A0B }));
         Assert.That(m.Counters.GarbageBytes, Is.GreaterThan(0));
-        await stop.CancelAsync();
+        stop.Cancel();
     }
 
     [Test]
@@ -307,7 +307,7 @@ public sealed class ModbusMasterRtuTests() : ModbusMasterTestsBase(ModbusFraming
         time.Advance(TimeSpan.FromMilliseconds(2));
         await second.WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System);
         Assert.That(m.Counters.Requests, Is.EqualTo(2));
-        await stop.CancelAsync();
+        stop.Cancel();
     }
 
     /// <summary>Writes garbage in front of every response (a noisy RS-485 line).</summary>

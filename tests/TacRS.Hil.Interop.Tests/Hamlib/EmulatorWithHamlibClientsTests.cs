@@ -58,7 +58,7 @@ public class EmulatorWithHamlibClientsTests
         }
         finally
         {
-            await stop.CancelAsync();
+            stop.Cancel();
             await serving;
             stop.Dispose();
         }
@@ -84,7 +84,7 @@ public class EmulatorWithHamlibClientsTests
         }
         finally
         {
-            await stop.CancelAsync();
+            stop.Cancel();
             await serving;
             stop.Dispose();
         }

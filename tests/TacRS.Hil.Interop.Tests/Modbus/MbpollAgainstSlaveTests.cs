@@ -64,7 +64,7 @@ public abstract partial class MbpollAgainstSlaveTestsBase
     [TearDown]
     public async Task TearDown()
     {
-        await _stop.CancelAsync();
+        _stop.Cancel();
         foreach (var p in _peers)
         {
             p.Dispose();

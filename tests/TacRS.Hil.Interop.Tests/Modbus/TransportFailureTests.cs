@@ -39,7 +39,7 @@ public class TransportFailureTests
         await using var t = SerialTransport.Open(new SerialSpec(pty.A, 115200));
         using var cts = new CancellationTokenSource();
         var pending = t.ReadAsync(new byte[16], cts.Token).AsTask();
-        await cts.CancelAsync();
+        cts.Cancel();
         Assert.That(async () => await pending.WaitAsync(TimeSpan.FromSeconds(2), TimeProvider.System), Throws.InstanceOf<OperationCanceledException>());
     }
 
