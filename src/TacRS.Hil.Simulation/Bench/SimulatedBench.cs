@@ -95,6 +95,9 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         return this;
     }
 
+    /// <summary>True when an emulator is registered for the device kind (a stream or datagram device).</summary>
+    public bool Emulates(string kind) => _emulators.ContainsKey(kind);
+
     /// <summary>Registers the simulated chip behind an I2C device kind.</summary>
     public SimulatedBench RegisterI2cChip(string kind, Func<I2cChipContext, SimulatedI2cDevice> create)
     {
