@@ -22,7 +22,7 @@ public static class SimServeCommand
 {
     /// <summary>With the device kinds this project knows and no stream emulators (the composition root should use the other overload).</summary>
     public static Command Build() =>
-        Build(() => new DeviceKindRegistry([new GpioDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind()]), _ => { });
+        Build(() => new DeviceKindRegistry([new GpioDeviceKind(), new RelayBankDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind()]), _ => { });
 
     /// <param name="registry">All device kinds of the build.</param>
     /// <param name="registerEmulators">Registers the stream emulators (Modbus GSE, flight computer, station) on the bench.</param>
