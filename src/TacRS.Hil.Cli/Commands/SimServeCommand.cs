@@ -48,7 +48,7 @@ public static class SimServeCommand
             }
             catch (ConfigException e)
             {
-                await Console.Error.WriteLineAsync(e.Message);
+                await System.Console.Error.WriteLineAsync(e.Message);
                 return ExitCodes.ConfigError;
             }
 
@@ -63,7 +63,7 @@ public static class SimServeCommand
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or System.Net.Sockets.SocketException)
             {
-                await Console.Error.WriteLineAsync($"sim serve: {e.Message}");
+                await System.Console.Error.WriteLineAsync($"sim serve: {e.Message}");
                 return ExitCodes.ConfigError;
             }
 
@@ -73,14 +73,14 @@ public static class SimServeCommand
                 await File.WriteAllTextAsync(outPath, yaml, ct);
             }
 
-            await Console.Out.WriteLineAsync(yaml);
+            await System.Console.Out.WriteLineAsync(yaml);
             foreach (var e in server.Endpoints)
             {
-                await Console.Error.WriteLineAsync($"serving {e.Device} ({e.Kind}) on {e.Address}");
+                await System.Console.Error.WriteLineAsync($"serving {e.Device} ({e.Kind}) on {e.Address}");
             }
 
-            await Console.Error.WriteLineAsync("sim serve: running in real time; Ctrl+C to stop");
-            await Console.Out.FlushAsync(ct);
+            await System.Console.Error.WriteLineAsync("sim serve: running in real time; Ctrl+C to stop");
+            await System.Console.Out.FlushAsync(ct);
             try
             {
                 await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, ct);
