@@ -93,7 +93,7 @@ public sealed class Ina219Device(Ina219Blueprint blueprint, IBusProvider buses, 
             "bus_voltage" => BusVoltage(),
             "shunt_voltage" => DecodeShuntMillivolts(ReadRegister(0x01)),
             "current" => Current(),
-            "power" => EnsureCalibrated() * ReadRegister(0x03) * 20 * _currentLsb,
+            "power" => Power(),
             _ => throw new DeviceCheckFailedException(Name, $"no signal '{signal}'"),
         }));
     }
@@ -127,21 +127,30 @@ public sealed class Ina219Device(Ina219Blueprint blueprint, IBusProvider buses, 
         return DecodeBusVoltage(raw);
     }
 
-    private double Current() => EnsureCalibrated() * (short)ReadRegister(0x04) * _currentLsb;
+    private double Current()
+    {
+        EnsureCalibrated();
+        return (short)ReadRegister(0x04) * _currentLsb;
+    }
+
+    /// <summary>Power register: unsigned, LSB = 20 × Current_LSB (§8.5.1).</summary>
+    private double Power()
+    {
+        EnsureCalibrated();
+        return ReadRegister(0x03) * 20 * _currentLsb;
+    }
 
     /// <summary>
     /// A brown-out resets the chip and zeroes the calibration register, after which current and power
     /// read 0 forever; the binding rewrites the register before every current read for the same reason.
     /// </summary>
-    private double EnsureCalibrated()
+    private void EnsureCalibrated()
     {
         if (ReadRegister(0x05) != _calibration)
         {
             services.Note("i2c", Name, "warning", "INA219 calibration register lost (chip reset?); rewritten");
             WriteRegister(0x05, _calibration);
         }
-
-        return 1.0;
     }
 
     private ushort ReadRegister(byte register)

@@ -52,6 +52,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
             c.Device.Config.Double("shunt-ohms") ?? 0.1,
             c.Quantity("bus_voltage", Plant.Payload.SampleVoltage),
             c.Quantity("current", Plant.Payload.SampleCurrent)));
+        RegisterI2cChip("relay-bank", CreateRelayBank);
         RegisterI2cChip("mcp9808", c => new SimulatedMcp9808(c.Settings, c.Quantity("temperature", Plant.Payload.SampleTemperature)));
     }
 
@@ -94,6 +95,9 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         _emulators[kind.Kind] = kind;
         return this;
     }
+
+    /// <summary>True when an emulator is registered for the device kind (a stream or datagram device).</summary>
+    public bool Emulates(string kind) => _emulators.ContainsKey(kind);
 
     /// <summary>Registers the simulated chip behind an I2C device kind.</summary>
     public SimulatedBench RegisterI2cChip(string kind, Func<I2cChipContext, SimulatedI2cDevice> create)
@@ -264,6 +268,43 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         }
 
         AttachGpioFaults(device, driver, lines);
+    }
+
+    /// <summary>
+    /// An MCP23017 relay bank. A relay mapped (<c>sim: { relay: payload.enable }</c>, or named
+    /// <c>payload_enable</c>) switches the payload; relay faults stick the expander pin.
+    /// </summary>
+    private SimulatedMcp23017 CreateRelayBank(I2cChipContext c)
+    {
+        var chip = new SimulatedMcp23017(c.Settings);
+        var relays = c.Device.Config.Get("relays") is { IsMap: true } r ? r.AsMap("relays")! : null;
+        var sim = c.Device.Config.Get("sim") is { IsMap: true } s ? s.AsMap("sim") : null;
+        var activeLow = c.Device.Config.Get("active")?.Text == "low";
+        foreach (var (name, _, value) in relays?.Entries() ?? [])
+        {
+            if (!int.TryParse(value.Text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var pin))
+            {
+                continue;
+            }
+
+            var terminal = sim?.Get(name)?.Text ?? name;
+            if (terminal is "payload_enable" or "payload.enable")
+            {
+                var bit = (ushort)(1 << pin);
+                chip.OutputsChanged += levels => Plant.Payload.Enabled = ((levels & bit) != 0) != activeLow;
+            }
+
+            foreach (var f in c.Faults.All.Where(f => f.Spec.Line == name))
+            {
+                var high = f.Spec.Fault == "stuck-high";
+                if (f.Spec.Fault is "stuck-high" or "stuck-low")
+                {
+                    f.Bind(_ => chip.Stick(pin, high), _ => chip.Stick(pin, null));
+                }
+            }
+        }
+
+        return chip;
     }
 
     private static string Strip(string terminal) => terminal.StartsWith("harness.", StringComparison.Ordinal) ? terminal["harness.".Length..] : terminal;

@@ -182,7 +182,10 @@ public sealed record FaultSpec(
                 return null;
             }
 
-            var lines = device.Config.Get("lines") is { IsMap: true } ln ? ln.AsMap("lines")!.Keys : [];
+            // Lines of a gpio device, relays of a relay bank.
+            var lines = device.Config.Get("lines") is { IsMap: true } ln ? ln.AsMap("lines")!.Keys
+                : device.Config.Get("relays") is { IsMap: true } rl ? rl.AsMap("relays")!.Keys
+                : [];
             if (!lines.Contains(spec.Line))
             {
                 map.Get("line")!.Error($"{where}: device '{device.Name}' has no line '{spec.Line}' (lines: {string.Join(", ", lines)})");
@@ -215,7 +218,7 @@ public static class FaultCatalog
     private static readonly Dictionary<string, string[]> Extra = new(StringComparer.Ordinal)
     {
         ["gpio"] = GpioFaults,
-        ["relay-bank"] = [.. GpioFaults, "nack"],
+        ["relay-bank"] = ["stuck-high", "stuck-low", "nack"],
         ["ina219"] = SensorFaults,
         ["mcp9808"] = SensorFaults,
         ["lm75"] = SensorFaults,

@@ -56,7 +56,7 @@ internal sealed class TestRig : IAsyncDisposable
 
     public Dictionary<string, IDevice> Devices { get; } = [];
 
-    public static IDeviceKind[] Kinds() => [new GpioDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind()];
+    public static IDeviceKind[] Kinds() => [new GpioDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind(), new RelayBankDeviceKind()];
 
     public static async Task<TestRig> StartAsync(string yaml = Default, long? seed = null, Func<SimulationSettings, SimulationSettings>? tweak = null)
     {

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using Serilog;
+using TacRS.Hil.Core;
+using TacRS.Hil.Core.Config;
+using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Drivers.Devices;
+using TacRS.Hil.Drivers.Gpio;
+using TacRS.Hil.Drivers.I2c;
+using TacRS.Hil.Simulation.Bench;
+using TacRS.Hil.Simulation.Serve;
+
+namespace TacRS.Hil.Cli.Commands;
+
+/// <summary>
+/// <c>tacrs-hil sim serve RIG</c>: runs a rig's emulators in real time behind real endpoints (socat
+/// ptys for serial devices, 127.0.0.1 TCP for the rest) and prints the rig that points a
+/// hardware-mode run at them. GPIO and I2C devices have no endpoint a hardware-mode run could open
+/// on a laptop (no gpio-sim/i2c-stub), so they stay simulated in-process and are listed as comments.
+/// </summary>
+public static class SimServeCommand
+{
+    /// <summary>With the device kinds this project knows and no stream emulators (the composition root should use the other overload).</summary>
+    public static Command Build() =>
+        Build(() => new DeviceKindRegistry([new GpioDeviceKind(), new RelayBankDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind()]), _ => { });
+
+    /// <param name="registry">All device kinds of the build.</param>
+    /// <param name="registerEmulators">Registers the stream emulators (Modbus GSE, flight computer, station) on the bench.</param>
+    public static Command Build(Func<DeviceKindRegistry> registry, Action<SimulatedBench> registerEmulators)
+    {
+        var rigArg = new Argument<string>("RIG") { Description = "the rig file whose emulators to serve" };
+        var seedOpt = new Option<long?>("--seed") { Description = "seed for emulator noise and faults (default: the rig's)" };
+        var dirOpt = new Option<string?>("--dir") { Description = "directory for the pty links (default: a new temporary directory)" };
+        var outOpt = new Option<string?>("--out") { Description = "also write the rehearsal rig to this file" };
+        var serve = new Command("serve", "Serve a rig's emulators in real time on ptys and loopback TCP, and print the rig that points a hardware-mode run at them")
+        {
+            rigArg, seedOpt, dirOpt, outOpt,
+        };
+        serve.SetAction(async (parse, ct) =>
+        {
+            var log = Log.Logger;
+            var path = parse.GetValue(rigArg)!;
+            RigDefinition rig;
+            SimulationSettings? settings = null;
+            try
+            {
+                rig = RigLoader.Load(path, registry(), r => settings = SimulationSettings.Read(r));
+            }
+            catch (ConfigException e)
+            {
+                await System.Console.Error.WriteLineAsync(e.Message);
+                return ExitCodes.ConfigError;
+            }
+
+            var dir = parse.GetValue(dirOpt) ?? Directory.CreateTempSubdirectory("tacrs-sim-").FullName;
+            var recorder = new MemoryRecorder();
+            await using var bench = new SimulatedBench(rig, parse.GetValue(seedOpt) ?? rig.Seed, TimeProvider.System, recorder, log, settings);
+            registerEmulators(bench);
+            await using var server = new BenchServer(rig, bench, dir, log);
+            try
+            {
+                await server.StartAsync(ct);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or System.Net.Sockets.SocketException)
+            {
+                await System.Console.Error.WriteLineAsync($"sim serve: {e.Message}");
+                return ExitCodes.ConfigError;
+            }
+
+            var yaml = server.RehearsalRig();
+            if (parse.GetValue(outOpt) is { } outPath)
+            {
+                await File.WriteAllTextAsync(outPath, yaml, ct);
+            }
+
+            await System.Console.Out.WriteLineAsync(yaml);
+            foreach (var e in server.Endpoints)
+            {
+                await System.Console.Error.WriteLineAsync($"serving {e.Device} ({e.Kind}) on {e.Address}");
+            }
+
+            await System.Console.Error.WriteLineAsync("sim serve: running in real time; Ctrl+C to stop");
+            await System.Console.Out.FlushAsync(ct);
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C.
+            }
+
+            return ExitCodes.Passed;
+        });
+
+        return new Command("sim", "Simulated bench tools") { serve };
+    }
+}

@@ -1,0 +1,395 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Serilog;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Drivers.Transports;
+using TacRS.Hil.Simulation.Bench;
+using YamlDotNet.RepresentationModel;
+
+namespace TacRS.Hil.Simulation.Serve;
+
+/// <summary>Where one emulated device can be reached from outside the process.</summary>
+public sealed record ServedEndpoint(string Device, string Kind, string Address, bool IsSerial);
+
+/// <summary>
+/// Bench rehearsal (<c>tacrs-hil sim serve</c>): serves a simulated bench's emulators in real time
+/// behind real endpoints. A device whose rig transport is serial gets a pseudo-terminal made by
+/// <c>socat</c> (the device side opens it with a real <c>SerialPort</c>; socat relays it to a loopback
+/// socket we serve); every other stream device gets a TCP listener on 127.0.0.1. Each connection
+/// gets a fresh emulator session from the bench, faults included. GPIO and I2C have no endpoint:
+/// the kernel offers no gpio-sim or i2c-stub to user space here, so those devices stay simulated
+/// in-process and are listed as comments in the printed rig.
+/// </summary>
+public sealed class BenchServer : IAsyncDisposable
+{
+    private readonly RigDefinition _rig;
+    private readonly SimulatedBench _bench;
+    private readonly string _directory;
+    private readonly ILogger _log;
+    private readonly List<ServedEndpoint> _endpoints = [];
+    private readonly List<TcpListener> _listeners = [];
+    private readonly List<Task> _loops = [];
+    private readonly List<Process> _socats = [];
+    private readonly CancellationTokenSource _stop = new();
+
+    public BenchServer(RigDefinition rig, SimulatedBench bench, string directory, ILogger? log = null)
+    {
+        _rig = rig;
+        _bench = bench;
+        _directory = directory;
+        _log = log ?? Serilog.Core.Logger.None;
+    }
+
+    public IReadOnlyList<ServedEndpoint> Endpoints => _endpoints;
+
+    /// <summary>Devices that stay in-process (GPIO, I2C), with the reason.</summary>
+    public IReadOnlyList<(string Device, string Kind)> InProcessOnly =>
+        _rig.Devices.Where(d => !_bench.Emulates(d.Kind)).Select(d => (d.Name, d.Kind)).ToList();
+
+    /// <summary>Opens every endpoint; returns once they all accept connections.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_directory);
+        foreach (var device in _rig.Devices.Where(d => _bench.Emulates(d.Kind)))
+        {
+            var transport = device.Config.Get("transport") is { IsMap: true } t ? t.AsMap("transport") : null;
+            var serial = transport?.Has("serial") == true;
+            var wantedPort = 0;
+            if (!serial && transport?.Get("tcp")?.Text is { } tcp && tcp.LastIndexOf(':') is var i and > 0
+                && int.TryParse(tcp.AsSpan(i + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var p))
+            {
+                wantedPort = p;
+            }
+
+            var listener = Listen(serial ? 0 : wantedPort);
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            _loops.Add(AcceptLoop(device, listener, _stop.Token));
+            if (serial)
+            {
+                var link = Path.Combine(_directory, device.Name);
+                _loops.Add(SocatLoop(device.Name, link, port, _stop.Token));
+                await WaitForPathAsync(link, cancellationToken);
+                _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, link, true));
+            }
+            else
+            {
+                _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", false));
+            }
+        }
+    }
+
+    /// <summary>The rig that points a hardware-mode run at the served endpoints.</summary>
+    public string RehearsalRig()
+    {
+        var root = (YamlMappingNode)_rig.Document.Root!.Yaml;
+        var rig = new YamlMappingNode();
+        foreach (var (k, v) in root.Children)
+        {
+            var key = ((YamlScalarNode)k).Value;
+            switch (key)
+            {
+                case "rig":
+                    rig.Add("rig", _rig.Name + "-rehearsal");
+                    break;
+                case "mode":
+                case "simulation":
+                    break;
+                case "procedures":
+                    rig.Add("procedures", _rig.ProceduresDirectory);
+                    break;
+                case "history":
+                    rig.Add("history", _rig.HistoryPath ?? string.Empty);
+                    break;
+                case "devices":
+                    rig.Add("devices", Devices());
+                    break;
+                default:
+                    rig.Add(k, v);
+                    break;
+            }
+        }
+
+        if (!root.Children.ContainsKey(new YamlScalarNode("procedures")))
+        {
+            rig.Add("procedures", _rig.ProceduresDirectory);
+        }
+
+        rig.Children.Add(new YamlScalarNode("mode"), new YamlScalarNode("hardware"));
+        var writer = new StringWriter(CultureInfo.InvariantCulture);
+        writer.WriteLine($"# Generated by `tacrs-hil sim serve {_rig.File}` (seed {_rig.Seed.ToString(CultureInfo.InvariantCulture)}).");
+        writer.WriteLine("# Points a hardware-mode run at the emulators, served in real time until sim serve stops.");
+        foreach (var (device, kind) in InProcessOnly)
+        {
+            writer.WriteLine($"# {device} ({kind}): no real endpoint — this machine has no gpio-sim/i2c-stub; it stays simulated inside sim serve and is left out here.");
+        }
+
+        new YamlStream(new YamlDocument(rig)).Save(writer, assignAnchors: false);
+        return writer.ToString().Replace("\n...\n", "\n", StringComparison.Ordinal);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        foreach (var l in _listeners)
+        {
+            l.Stop();
+        }
+
+        foreach (var p in _socats)
+        {
+            try
+            {
+                if (!p.HasExited)
+                {
+                    p.Kill();
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Already gone.
+            }
+
+            p.Dispose();
+        }
+
+        foreach (var t in _loops)
+        {
+            try
+            {
+                await t;
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
+            {
+                // Shutting down.
+            }
+        }
+
+        _stop.Dispose();
+    }
+
+    private YamlMappingNode Devices()
+    {
+        var devices = new YamlMappingNode();
+        foreach (var d in _rig.Devices)
+        {
+            var served = _endpoints.FirstOrDefault(e => e.Device == d.Name);
+            if (served is null)
+            {
+                continue;
+            }
+
+            var original = (YamlMappingNode)d.Config.Node.Yaml;
+            var entry = new YamlMappingNode();
+            YamlMappingNode? oldTransport = null;
+            foreach (var (k, v) in original.Children)
+            {
+                var key = ((YamlScalarNode)k).Value;
+                if (key == "transport")
+                {
+                    oldTransport = v as YamlMappingNode;
+                    continue;
+                }
+
+                if (key != "sim")
+                {
+                    entry.Add(k, v);
+                }
+            }
+
+            var transport = new YamlMappingNode();
+            if (served.IsSerial)
+            {
+                transport.Add("serial", served.Address);
+                foreach (var (k, v) in oldTransport?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
+                {
+                    if (((YamlScalarNode)k).Value != "serial")
+                    {
+                        transport.Add(k, v);
+                    }
+                }
+            }
+            else
+            {
+                transport.Add("tcp", served.Address);
+            }
+
+            entry.Add("transport", transport);
+            devices.Add(d.Name, entry);
+        }
+
+        return devices;
+    }
+
+    private TcpListener Listen(int port)
+    {
+        TcpListener listener;
+        try
+        {
+            listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+        }
+        catch (SocketException) when (port != 0)
+        {
+            _log.Warning("Port {Port} is busy; serving on a free port instead", port);
+            listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+        }
+
+        _listeners.Add(listener);
+        return listener;
+    }
+
+    private async Task AcceptLoop(DeviceDefinition device, TcpListener listener, CancellationToken cancellationToken)
+    {
+        var sessions = new List<Task>();
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var client = await listener.AcceptTcpClientAsync(cancellationToken);
+                _log.Information("Connection to {Device} from {Peer}", device.Name, client.Client.RemoteEndPoint);
+                sessions.Add(Session(device, client, cancellationToken));
+                sessions.RemoveAll(s => s.IsCompleted);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+
+        foreach (var s in sessions)
+        {
+            await s;
+        }
+    }
+
+    private async Task Session(DeviceDefinition device, TcpClient client, CancellationToken cancellationToken)
+    {
+        using (client)
+        {
+            client.NoDelay = true;
+            var net = client.GetStream();
+            IByteTransport link;
+            try
+            {
+                link = await _bench.OpenStreamAsync(device, null, cancellationToken);
+            }
+            catch (Exception e) when (e is Core.Devices.DeviceLostException or InvalidOperationException)
+            {
+                _log.Error(e, "Cannot start the emulator for {Device}", device.Name);
+                return;
+            }
+
+            await using (link)
+            {
+                using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var up = NetToLink(net, link, done.Token);
+                var down = LinkToNet(link, net, done.Token);
+                await Task.WhenAny(up, down);
+                await done.CancelAsync();
+                foreach (var t in new[] { up, down })
+                {
+                    try
+                    {
+                        await t;
+                    }
+                    catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or SocketException or TransportException)
+                    {
+                        // One side closed; the session is over.
+                    }
+                }
+            }
+
+            _log.Information("Connection to {Device} closed", device.Name);
+        }
+    }
+
+    private static async Task NetToLink(NetworkStream net, IByteTransport link, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        while (true)
+        {
+            var n = await net.ReadAsync(buffer, cancellationToken);
+            if (n == 0)
+            {
+                return;
+            }
+
+            await link.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+        }
+    }
+
+    private static async Task LinkToNet(IByteTransport link, NetworkStream net, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        while (true)
+        {
+            var n = await link.ReadAsync(buffer, cancellationToken);
+            if (n == 0)
+            {
+                return;
+            }
+
+            await net.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Keeps a socat pty ↔ loopback relay alive for a serial device: socat exits when the client closes
+    /// the pty, so it is started again for the next client (same link path).
+    /// </summary>
+    private async Task SocatLoop(string device, string link, int port, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var psi = new ProcessStartInfo("socat")
+            {
+                UseShellExecute = false,
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            };
+
+            // raw,echo=0: a byte-transparent line; wait-slave: connect to us only once a client opens the pty.
+            psi.ArgumentList.Add($"pty,raw,echo=0,link={link},wait-slave");
+            psi.ArgumentList.Add($"tcp:127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+            Process process;
+            try
+            {
+                process = Process.Start(psi) ?? throw new InvalidOperationException("socat did not start");
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                throw new InvalidOperationException("sim serve needs socat for serial devices (Debian package 'socat')", e);
+            }
+
+            _socats.Add(process);
+            try
+            {
+                await process.WaitForExitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            _log.Debug("socat for {Device} exited with {Code}; restarting", device, process.ExitCode);
+            _socats.Remove(process);
+            process.Dispose();
+        }
+    }
+
+    private static async Task WaitForPathAsync(string path, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < 200 && !File.Exists(path); i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(25), TimeProvider.System, cancellationToken);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new IOException($"socat did not create {path}");
+        }
+    }
+}

@@ -1,0 +1,179 @@
+using System.IO.Ports;
+using System.Net.Sockets;
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Drivers.Devices;
+using TacRS.Hil.Drivers.Gpio;
+using TacRS.Hil.Drivers.I2c;
+using TacRS.Hil.Drivers.Transports;
+using TacRS.Hil.Simulation.Bench;
+using TacRS.Hil.Simulation.Serve;
+
+namespace TacRS.Hil.Simulation.Tests.Serve;
+
+/// <summary>
+/// sim serve's endpoint server against real peers: a TCP client and a real <see cref="SerialPort"/> on
+/// a socat pty (Debian package socat; the test fails, not skips, when it is missing).
+/// </summary>
+[NonParallelizable]
+public class BenchServerTests
+{
+    private const string Rig = """
+        rig: serve-test
+        devices:
+          link_tcp: { kind: echo, transport: { tcp: "127.0.0.1:BUSY" } }
+          link_serial: { kind: echo, transport: { serial: /dev/ttyUSB9, baud: 115200 } }
+          payload_io: { kind: gpio, lines: { payload_enable: { line: 23, direction: output } } }
+        simulation: { seed: 3 }
+        """;
+
+    private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(10);
+    private string _dir = string.Empty;
+
+    /// <summary>A stream device kind for the test: transport only, no signals.</summary>
+    private sealed class EchoKind : IDeviceKind
+    {
+        public string Kind => "echo";
+
+        public DeviceBlueprint? Describe(DeviceDefinition device, RigDefinition rig)
+        {
+            if (device.Config.Map("transport") is { } t)
+            {
+                TransportSpec.Parse(t, "transport");
+            }
+
+            return new Blueprint(device, new DeviceDescription(device.Name, Kind, [], []));
+        }
+
+        public IDevice Create(DeviceBlueprint blueprint, IBusProvider buses, DeviceServices services) => throw new NotSupportedException();
+
+        private sealed record Blueprint(DeviceDefinition Definition, DeviceDescription Description) : DeviceBlueprint(Definition, Description);
+    }
+
+    private static DeviceKindRegistry Registry() => new([new EchoKind(), new GpioDeviceKind(), new Ina219DeviceKind()]);
+
+    /// <summary>Answers every chunk with the same bytes plus one, so an echo is told apart from a loopback.</summary>
+    private static EmulatorKind Echo() => EmulatorKind.Stream("echo", _ => async (link, ct) =>
+    {
+        var buf = new byte[256];
+        while (true)
+        {
+            var n = await link.ReadAsync(buf, ct);
+            if (n == 0)
+            {
+                return;
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                buf[i]++;
+            }
+
+            await link.WriteAsync(buf.AsMemory(0, n), ct);
+        }
+    });
+
+    private TcpListener? _busy;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _dir = Directory.CreateTempSubdirectory("tacrs-serve-").FullName;
+
+        // The rig asks for a port that is already taken: the server must choose a free one.
+        _busy = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        _busy.Start();
+        _busyPort = ((System.Net.IPEndPoint)_busy.LocalEndpoint).Port;
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        _busy?.Stop();
+        _busy?.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private int _busyPort;
+
+    private async Task<(BenchServer Server, SimulatedBench Bench, RigDefinition Rig)> Start()
+    {
+        var path = Path.Combine(_dir, "rig.yaml");
+        await File.WriteAllTextAsync(path, Rig.Replace("BUSY", _busyPort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+        var rig = RigLoader.Load(path, Registry(), r => SimulationSettings.Read(r));
+        var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, new MemoryRecorder());
+        bench.Register(Echo());
+        var server = new BenchServer(rig, bench, Path.Combine(_dir, "ptys"));
+        using var cts = new CancellationTokenSource(Bounded, TimeProvider.System);
+        await server.StartAsync(cts.Token);
+        return (server, bench, rig);
+    }
+
+    [Test]
+    public async Task Tcp_ClientTalksToEmulatorOnLoopback()
+    {
+        var (server, bench, _) = await Start();
+        await using (bench)
+        await using (server)
+        {
+            var ep = server.Endpoints.Single(e => e.Device == "link_tcp");
+            Assert.That(ep.IsSerial, Is.False);
+            Assert.That(ep.Address, Does.StartWith("127.0.0.1:").And.Not.EqualTo($"127.0.0.1:{_busyPort}"), "the rig's port is busy: a free port was chosen");
+            var port = int.Parse(ep.Address.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+            using var client = new TcpClient();
+            using var cts = new CancellationTokenSource(Bounded, TimeProvider.System);
+            await client.ConnectAsync("127.0.0.1", port, cts.Token);
+            var s = client.GetStream();
+            await s.WriteAsync(new byte[] { 1, 2, 3 }, cts.Token);
+            var got = new byte[3];
+            await s.ReadExactlyAsync(got, cts.Token);
+            Assert.That(got, Is.EqualTo(new byte[] { 2, 3, 4 }));
+        }
+    }
+
+    [Test]
+    public async Task Serial_RealSerialPortOnSocatPty_TalksToEmulator()
+    {
+        var (server, bench, _) = await Start();
+        await using (bench)
+        await using (server)
+        {
+            var ep = server.Endpoints.Single(e => e.Device == "link_serial");
+            Assert.That(ep.IsSerial, Is.True);
+            using var port = new SerialPort(ep.Address, 115200) { ReadTimeout = 5000, WriteTimeout = 5000 };
+            port.Open();
+            port.Write(new byte[] { 10, 20, 30 }, 0, 3);
+            var got = new byte[3];
+            var n = 0;
+            while (n < 3)
+            {
+                n += port.Read(got, n, 3 - n);
+            }
+
+            Assert.That(got, Is.EqualTo(new byte[] { 11, 21, 31 }));
+        }
+    }
+
+    [Test]
+    public async Task RehearsalRig_PointsHardwareModeAtEndpoints_AndLoads()
+    {
+        var (server, bench, _) = await Start();
+        await using (bench)
+        await using (server)
+        {
+            var yaml = server.RehearsalRig();
+            Assert.That(yaml, Does.Contain("mode: hardware"));
+            Assert.That(yaml, Does.Contain("# payload_io (gpio): no real endpoint"));
+            Assert.That(yaml, Does.Contain($"serial: {Path.Combine(_dir, "ptys", "link_serial")}"));
+            Assert.That(yaml, Does.Contain("baud: 115200"));
+            Assert.That(yaml, Does.Not.Contain("simulation"));
+
+            var path = Path.Combine(_dir, "rehearsal.yaml");
+            await File.WriteAllTextAsync(path, yaml);
+            var loaded = RigLoader.Load(path, Registry());
+            Assert.That(loaded.Mode, Is.EqualTo(RigMode.Hardware));
+            Assert.That(loaded.Devices.Select(d => d.Name), Is.EqualTo(new[] { "link_tcp", "link_serial" }));
+        }
+    }
+}
