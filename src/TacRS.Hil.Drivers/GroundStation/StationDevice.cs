@@ -123,6 +123,9 @@ public sealed class StationDevice : IDevice
                 return await ProbeLimitAsync(Number(arguments, "azimuth"), Number(arguments, "elevation"), cancellationToken);
             case "tune":
                 return await TuneAsync(arguments, cancellationToken);
+            case "ptt_off":
+                await RadioOrThrow().SetPttAsync(false, cancellationToken);
+                return new ActionResult(new Dictionary<string, double> { ["ptt"] = await RadioOrThrow().GetPttAsync(cancellationToken) ? 1 : 0 });
             case "transmit":
                 var on = arguments.TryGetValue("on", out var v) && (v.Boolean ?? v.Number is > 0);
                 await RadioOrThrow().SetPttAsync(on, cancellationToken);

@@ -225,6 +225,11 @@ public sealed class StationKind : IDeviceKind
                 [new SignalInfo("frequency_error", Unit.Hertz, SignalAccess.Read), new SignalInfo("mode_ok", Bool, SignalAccess.Read), new SignalInfo("passband", Unit.Hertz, SignalAccess.Read)],
                 Description: "set frequency (and mode) and read them back"));
             list.Add(new ActionInfo(
+                "ptt_off",
+                [],
+                [new SignalInfo("ptt", Bool, SignalAccess.Read)],
+                Description: "unkey the transmitter (the safe direction: not hazardous, for safe states)"));
+            list.Add(new ActionInfo(
                 "transmit",
                 [new ActionParameter("on", ArgumentType.Boolean)],
                 [new SignalInfo("ptt", Bool, SignalAccess.Read)],

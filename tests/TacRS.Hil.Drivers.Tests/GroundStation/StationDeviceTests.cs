@@ -78,8 +78,9 @@ public class StationDeviceTests
         Assert.Multiple(() =>
         {
             Assert.That(bp!.Description.Signals.Select(s => s.Name), Is.SupersetOf(new[] { "azimuth", "elevation", "frequency", "ptt", "pointing_error", "sat_elevation" }));
-            Assert.That(bp.Description.Actions.Select(a => a.Name), Is.SupersetOf(new[] { "slew", "park", "probe_limit", "tune", "transmit", "wait_aos", "track_pass" }));
+            Assert.That(bp.Description.Actions.Select(a => a.Name), Is.SupersetOf(new[] { "slew", "park", "probe_limit", "tune", "transmit", "ptt_off", "wait_aos", "track_pass" }));
             Assert.That(bp.Description.FindAction("transmit")!.Hazardous, Is.True);
+            Assert.That(bp.Description.FindAction("ptt_off")!.Hazardous, Is.False);
         });
     }
 
