@@ -20,6 +20,9 @@ public static class ModbusCrc
         return crc;
     }
 
+    /// <summary>Adds one byte to a running CRC (start from 0xFFFF).</summary>
+    public static ushort Update(ushort crc, byte b) => (ushort)((crc >> 8) ^ Table[(crc ^ b) & 0xFF]);
+
     /// <summary>True when the last two bytes of <paramref name="frame"/> are the CRC (low byte first) of the rest.</summary>
     public static bool Check(ReadOnlySpan<byte> frame)
     {

@@ -133,6 +133,12 @@ public sealed class ModbusSlave
         for (var o = 0; o + 4 <= buffer.Length; o++)
         {
             var span = buffer[o..];
+            if (o > 0 && span[0] != 0 && !_units.ContainsKey(span[0]))
+            {
+                // Resynchronising: only a frame addressed to one of our units (or broadcast) matters here.
+                continue;
+            }
+
             var status = ModbusRtu.Decode(span, ModbusSide.Request, out var frame, out var consumed);
             if (status == ModbusDecodeStatus.Complete)
             {
@@ -140,22 +146,20 @@ public sealed class ModbusSlave
                 return (o + consumed, Respond(frame.Unit, frame.Pdu(span), tx, ModbusFraming.Rtu, 0));
             }
 
-            if (status == ModbusDecodeStatus.Malformed && span[0] != 0)
+            if (status == ModbusDecodeStatus.Malformed && _units.ContainsKey(span[0]))
             {
-                // An unknown function code has no predictable length: accept it when some prefix has a valid CRC.
-                for (var len = 4; len <= Math.Min(span.Length, ModbusLimits.MaxRtuAduLength); len++)
+                // An unknown function code has no predictable length: accept it when some prefix has a
+                // valid CRC (one running CRC, checked against the next two bytes at every length).
+                ushort crc = 0xFFFF;
+                var limit = Math.Min(span.Length, ModbusLimits.MaxRtuAduLength);
+                for (var len = 0; len + 2 < limit; len++)
                 {
-                    if (ModbusCrc.Check(span[..len]))
+                    crc = ModbusCrc.Update(crc, span[len]);
+                    if (len >= 1 && span[len + 1] == (byte)crc && span[len + 2] == (byte)(crc >> 8))
                     {
-                        return (o + len, Respond(span[0], span[1..(len - 2)], tx, ModbusFraming.Rtu, 0));
+                        return (o + len + 3, Respond(span[0], span[1..(len + 1)], tx, ModbusFraming.Rtu, 0));
                     }
                 }
-            }
-
-            if (o == 0 && status == ModbusDecodeStatus.Incomplete && buffer.Length < ModbusLimits.MaxRtuAduLength)
-            {
-                // Probably a request still arriving; scanning further would only find its insides.
-                continue;
             }
         }
 
