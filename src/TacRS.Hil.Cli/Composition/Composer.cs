@@ -6,6 +6,7 @@ using TacRS.Hil.Drivers.Gpio;
 using TacRS.Hil.Drivers.I2c;
 using TacRS.Hil.Drivers.Modbus;
 using TacRS.Hil.Drivers.Avionics;
+using TacRS.Hil.Drivers.GroundStation;
 using TacRS.Hil.Simulation.Bench;
 
 namespace TacRS.Hil.Cli.Composition;
@@ -23,6 +24,8 @@ internal static class Composer
         new Mcp9808DeviceKind(),
         new ModbusDeviceKind(),
         new AvionicsDeviceKind(),
+        new RelayBankDeviceKind(),
+        new StationKind(),
     ]);
 
     /// <summary>Loads and fully validates a rig: its own keys, every device's keys, and the simulation block.</summary>
@@ -38,7 +41,8 @@ internal static class Composer
     /// <summary>Registers the emulators of stream and datagram devices with a simulated bench.</summary>
     public static SimulatedBench RegisterEmulators(SimulatedBench bench, DeviceKindRegistry kinds) =>
         bench.Register(Emulators.Modbus(kinds))
-             .Register(Emulators.FlightComputer(kinds));
+             .Register(Emulators.FlightComputer(kinds))
+             .Register(Emulators.Station(kinds));
 
     private static void ValidateSimulation(RigDefinition rig)
     {

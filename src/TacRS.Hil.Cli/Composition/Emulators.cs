@@ -6,6 +6,8 @@ using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Simulation.Bench;
 using TacRS.Hil.Simulation.FlightComputer;
 using TacRS.Hil.Simulation.Gse;
+using TacRS.Hil.Simulation.Station;
+using TacRS.Hil.Drivers.GroundStation;
 
 namespace TacRS.Hil.Cli.Composition;
 
@@ -23,8 +25,24 @@ internal static class Emulators
     {
         var bp = (ModbusBlueprint)kinds.Blueprint(ctx.Device, ctx.Rig)!;
         var emulator = GseEmulators.For(bp.Map, ctx.Time, ctx.Random, bp.Unit);
+        var hook = ctx.Faults.Modbus;
+        emulator.Slave.Faults.PerRequest = (unit, function) =>
+        {
+            var action = hook.OnRequest(unit, function);
+            return action.Kind switch
+            {
+                Simulation.Faults.ModbusFaultKind.Silence => (true, null),
+                Simulation.Faults.ModbusFaultKind.Exception => (false, action.ExceptionCode),
+                _ => (false, null),
+            };
+        };
         if (emulator is PowerSupplyEmulator psu)
         {
+            foreach (var trip in ctx.Faults.Named("psu-trip"))
+            {
+                trip.Activated += _ => psu.Trip();
+            }
+
             psu.Load = new FunctionLoad(volts =>
             {
                 ctx.Plant.Payload.SupplyVoltage = volts;
@@ -36,6 +54,35 @@ internal static class Emulators
     });
 
     public static IEmulatorKind FlightComputer(DeviceKindRegistry kinds) => new FlightComputerKind(kinds);
+
+    public static IEmulatorKind Station(DeviceKindRegistry kinds) => new StationKindEmulator(kinds);
+
+    private sealed class StationKindEmulator(DeviceKindRegistry kinds) : IEmulatorKind
+    {
+        public string Kind => "station";
+
+        public object Create(EmulatorContext ctx)
+        {
+            var bp = (StationBlueprint)kinds.Blueprint(ctx.Device, ctx.Rig)!;
+            var station = new StationEmulator(ctx.Time);
+            foreach (var stall in ctx.Faults.Named("stall"))
+            {
+                stall.Activated += _ => station.Rotator.SetStall(true);
+                stall.Deactivated += _ => station.Rotator.SetStall(false);
+            }
+
+            return new StationEndpoints(station, bp);
+        }
+    }
+
+    private sealed class StationEndpoints(StationEmulator station, StationBlueprint bp) : IEndpointStreamEmulator
+    {
+        public Task RunAsync(IByteTransport link, TransportSpec? spec, CancellationToken cancellationToken)
+        {
+            var endpoint = ReferenceEquals(spec, bp.Radio) ? StationEndpoint.Radio : StationEndpoint.Rotator;
+            return station.Attach(endpoint, link, cancellationToken);
+        }
+    }
 
     private sealed class FlightComputerKind(DeviceKindRegistry kinds) : IEmulatorKind
     {

@@ -118,6 +118,9 @@ internal static class RunLauncher
             {
                 // at-step faults fire as the engine records each step's start.
                 recorder = bench.Faults.Observe(recorder);
+
+                // What the simulated operator confirms, it also does in the harness model (mate J1 …).
+                op = new BenchOperator(op, bench);
             }
 
             var devices = new List<IDevice>();
@@ -184,6 +187,20 @@ internal static class RunLauncher
         }
 
         return path;
+    }
+
+    private sealed class BenchOperator(IOperator inner, SimulatedBench bench) : IOperator
+    {
+        public async ValueTask<OperatorResponse> AskAsync(OperatorRequest request, CancellationToken cancellationToken)
+        {
+            var response = await inner.AskAsync(request, cancellationToken);
+            if (response.Confirmed && request.Kind == RequestKind.Prompt)
+            {
+                bench.OperatorAnswered(request.PromptId);
+            }
+
+            return response;
+        }
     }
 
     /// <summary>Stamps every log event with the run's clock (virtual in simulation), next to Serilog's wall-clock timestamp.</summary>

@@ -28,6 +28,15 @@ public interface IStreamEmulator
     Task RunAsync(IByteTransport link, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A stream emulator with several endpoints on one device (a station's rotator and radio daemons):
+/// the transport spec the driver asked for says which endpoint a connection is for.
+/// </summary>
+public interface IEndpointStreamEmulator
+{
+    Task RunAsync(IByteTransport link, TransportSpec? spec, CancellationToken cancellationToken);
+}
+
 /// <summary>An emulator at the far end of a datagram link (cFS CI_LAB/TO_LAB style).</summary>
 public interface IDatagramEmulator
 {

@@ -26,6 +26,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
     private readonly Dictionary<int, SimulatedGpioDriver> _chips = [];
     private readonly Dictionary<(int Bus, int Address), SimulatedI2cDevice> _i2c = [];
     private readonly Dictionary<string, IEmulatorKind> _emulators = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, object> _instances = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Func<I2cChipContext, SimulatedI2cDevice>> _i2cChips = new(StringComparer.Ordinal);
     private readonly HashSet<string> _wiredGpioDevices = new(StringComparer.Ordinal);
     private readonly List<Task> _running = [];
@@ -158,13 +159,19 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
     {
         Faults.Start();
         var emulator = CreateEmulator(device);
-        if (emulator is not IStreamEmulator stream)
+        var (deviceSide, emulatorSide) = InProcessPipe.Create(device.Name);
+        switch (emulator)
         {
-            throw new DeviceLostException(device.Name, $"sim://{device.Name}", $"the emulator for kind '{device.Kind}' does not serve a byte stream");
+            case IEndpointStreamEmulator endpoints:
+                _running.Add(Serve(device, () => endpoints.RunAsync(emulatorSide, spec, _stop.Token)));
+                break;
+            case IStreamEmulator stream:
+                _running.Add(Serve(device, () => stream.RunAsync(emulatorSide, _stop.Token)));
+                break;
+            default:
+                throw new DeviceLostException(device.Name, $"sim://{device.Name}", $"the emulator for kind '{device.Kind}' does not serve a byte stream");
         }
 
-        var (deviceSide, emulatorSide) = InProcessPipe.Create(device.Name);
-        _running.Add(Serve(device, () => stream.RunAsync(emulatorSide, _stop.Token)));
         var faults = Faults.For(device.Name);
         return ValueTask.FromResult(faults.Named(FaultCatalog.LinkFaults).Any() ? new FaultyByteTransport(deviceSide, faults, Time) : deviceSide);
     }
@@ -195,7 +202,20 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         _stop.Dispose();
     }
 
+    /// <summary>One emulator per device, kept across connections: a driver that reconnects finds the same device state.</summary>
     private object CreateEmulator(DeviceDefinition device)
+    {
+        if (_instances.TryGetValue(device.Name, out var existing))
+        {
+            return existing;
+        }
+
+        var created = NewEmulator(device);
+        _instances[device.Name] = created;
+        return created;
+    }
+
+    private object NewEmulator(DeviceDefinition device)
     {
         if (!_emulators.TryGetValue(device.Kind, out var kind))
         {

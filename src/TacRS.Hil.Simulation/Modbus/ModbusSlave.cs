@@ -29,6 +29,12 @@ public sealed class ModbusSlaveFaults
 
     /// <summary>Wait this long before answering (slow device, long bus).</summary>
     public TimeSpan ResponseDelay { get; set; }
+
+    /// <summary>
+    /// Asked for every request (unit, function code): the rig's fault schedule answers silence or an
+    /// exception code here, and counts transactions for after-N triggers.
+    /// </summary>
+    public Func<byte, byte, (bool Silent, byte? ExceptionCode)>? PerRequest { get; set; }
 }
 
 /// <summary>
@@ -206,7 +212,8 @@ public sealed class ModbusSlave
         }
 
         RequestsServed++;
-        if (Faults.Silent)
+        var scheduled = Faults.PerRequest?.Invoke(unit, pdu.Length > 0 ? pdu[0] : (byte)0);
+        if (Faults.Silent || scheduled?.Silent == true)
         {
             return 0;
         }
@@ -214,7 +221,11 @@ public sealed class ModbusSlave
         var pduOffset = framing == ModbusFraming.Rtu ? ModbusRtu.PduOffset : ModbusTcp.PduOffset;
         var outPdu = tx.AsSpan(pduOffset);
         int n;
-        if (Faults.ExceptionReply is { } code && pdu.Length > 0 && (Faults.ExceptionFunction is null || (byte)Faults.ExceptionFunction == pdu[0]))
+        if (scheduled?.ExceptionCode is { } scheduledCode && pdu.Length > 0)
+        {
+            n = ModbusPdu.WriteExceptionResponse(outPdu, (ModbusFunction)(pdu[0] & 0x7F), (ModbusExceptionCode)scheduledCode);
+        }
+        else if (Faults.ExceptionReply is { } code && pdu.Length > 0 && (Faults.ExceptionFunction is null || (byte)Faults.ExceptionFunction == pdu[0]))
         {
             n = ModbusPdu.WriteExceptionResponse(outPdu, (ModbusFunction)(pdu[0] & 0x7F), code);
         }

@@ -131,7 +131,7 @@ public sealed class BenchServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
+        _stop.Cancel();
         foreach (var l in _listeners)
         {
             l.Stop();
@@ -288,7 +288,7 @@ public sealed class BenchServer : IAsyncDisposable
                 var up = NetToLink(net, link, done.Token);
                 var down = LinkToNet(link, net, done.Token);
                 await Task.WhenAny(up, down);
-                await done.CancelAsync();
+                done.Cancel();
                 foreach (var t in new[] { up, down })
                 {
                     try
