@@ -20,16 +20,17 @@ public sealed class RunEndToEndTests
     private string Out(string name) => Path.Combine(_dir, name);
 
     [Test]
-    public void Run_DefaultSimulatedRig_PassesOnVirtualTimeAndLeavesRunDirectory()
+    public void Run_PowerOnProcedure_PassesOnVirtualTimeAndLeavesRunDirectory()
     {
         var start = TimeProvider.System.GetTimestamp();
-        var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", "hil-configs/sim-laptop.yaml", "--out", Out("pass"));
+        var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", "hil-configs/sim-laptop.yaml", "--procedure", "payload-power-on", "--out", Out("pass"));
         var wall = TimeProvider.System.GetElapsedTime(start);
 
         Assert.That(code, Is.EqualTo(0), stdout + stderr);
         Assert.That(File.Exists(Path.Combine(Out("pass"), "record.jsonl")), Is.True);
         Assert.That(File.Exists(Path.Combine(Out("pass"), "junit.xml")), Is.True);
         Assert.That(new FileInfo(Path.Combine(Out("pass"), "log.clef")).Length, Is.GreaterThan(0));
+        Assert.That(File.ReadAllText(Path.Combine(Out("pass"), "report.html")), Does.Contain("payload-power-on"));
         var events = JsonlRecorder.Read(Path.Combine(Out("pass"), "record.jsonl")).Events;
         var end = events.OfType<RunEnded>().Single();
         Assert.That(end.DurationSeconds, Is.GreaterThan(600), "the procedure soaks 10 virtual minutes");
@@ -59,7 +60,7 @@ public sealed class RunEndToEndTests
     public void Run_SigintDuringSoak_SafesAndExits3WithCompleteRecord()
     {
         var dir = Out("sigint");
-        using var cli = CliProcess.Start("run", "hil-configs/sim-laptop.yaml", "--realtime", "--out", dir);
+        using var cli = CliProcess.Start("run", "hil-configs/sim-laptop.yaml", "--procedure", "payload-power-on", "--realtime", "--out", dir);
         var record = Path.Combine(dir, "record.jsonl");
         cli.WaitUntil(() => File.Exists(record) && File.ReadAllText(record).Contains("\"step\":\"soak\""), TimeSpan.FromSeconds(60), "the soak step to start");
 
@@ -82,7 +83,7 @@ public sealed class RunEndToEndTests
     public void Run_SigtermDuringSoak_AlsoSafesAndExits3()
     {
         var dir = Out("sigterm");
-        using var cli = CliProcess.Start("run", "hil-configs/sim-laptop.yaml", "--realtime", "--out", dir);
+        using var cli = CliProcess.Start("run", "hil-configs/sim-laptop.yaml", "--procedure", "payload-power-on", "--realtime", "--out", dir);
         var record = Path.Combine(dir, "record.jsonl");
         cli.WaitUntil(() => File.Exists(record) && File.ReadAllText(record).Contains("\"step\":\"soak\""), TimeSpan.FromSeconds(60), "the soak step to start");
 
@@ -96,7 +97,7 @@ public sealed class RunEndToEndTests
     public void Run_SigkillMidRun_EveryFinishedStepReadsBack()
     {
         var dir = Out("sigkill");
-        using var cli = CliProcess.Start("run", "hil-configs/sim-laptop.yaml", "--realtime", "--out", dir);
+        using var cli = CliProcess.Start("run", "hil-configs/sim-laptop.yaml", "--procedure", "payload-power-on", "--realtime", "--out", dir);
         var record = Path.Combine(dir, "record.jsonl");
         cli.WaitUntil(() => File.Exists(record) && File.ReadAllText(record).Contains("\"step\":\"soak\""), TimeSpan.FromSeconds(60), "the soak step to start");
 
@@ -110,6 +111,65 @@ public sealed class RunEndToEndTests
         Assert.That(read.Events.OfType<MeasurementRecorded>().Select(m => m.Name), Is.SupersetOf(new[] { "enable_before", "rail_before", "bus_voltage", "bus_current", "rail_power" }));
         Assert.That(read.Events.OfType<StepStarted>().Last().Step, Is.EqualTo("soak"));
         Assert.That(read.Events.OfType<RunEnded>(), Is.Empty);
+    }
+
+    [Test]
+    public void Run_DefaultRig_RunsLaunchReadinessCampaignForEpsilonS()
+    {
+        var start = TimeProvider.System.GetTimestamp();
+        var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", "hil-configs/sim-laptop.yaml", "--out", Out("campaign"));
+        var wall = TimeProvider.System.GetElapsedTime(start);
+
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+        Assert.That(stdout, Does.Match(@"READY FOR LAUNCH at T0\+\d+h\d\dm, \d+h\d\dm inside the 24h00m line"));
+        var events = JsonlRecorder.Read(Path.Combine(Out("campaign"), "record.jsonl")).Events;
+        Assert.That(events.OfType<RunStarted>().Single().Context!["vehicle"], Is.EqualTo("epsilon-s"));
+        var phases = events.OfType<PhaseEnded>().Select(p => (p.Phase, p.Outcome)).ToList();
+        Assert.That(phases, Is.EquivalentTo(new[]
+        {
+            ("payload-checkout", "PASS"), ("mating", "PASS"), ("integrated-checkout", "PASS"), ("ground-segment", "PASS"), ("go-no-go", "PASS"),
+        }));
+        Assert.That(events.OfType<Note>().Single(n => n.Category == "readiness").Fields!["critical-path"], Does.StartWith("payload-checkout,mating,integrated-checkout"));
+        Assert.That(wall, Is.LessThan(TimeSpan.FromSeconds(30)), "hours of virtual time in seconds of wall time (process start included)");
+    }
+
+    [TestCase("alpha", true)]
+    [TestCase("electron", true)]
+    [TestCase("kairos", false)]
+    public void Run_VehicleOverride_OwnTimelineLiquidAddsPropellantLoading(string vehicle, bool liquid)
+    {
+        var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", "hil-configs/sim-laptop.yaml", "--vehicle", vehicle, "--out", Out(vehicle));
+
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+        var events = JsonlRecorder.Read(Path.Combine(Out(vehicle), "record.jsonl")).Events;
+        Assert.That(events.OfType<RunStarted>().Single().Context!["vehicle"], Is.EqualTo(vehicle));
+        Assert.That(events.OfType<PhaseEnded>().Any(p => p.Phase == "propellant-loading"), Is.EqualTo(liquid));
+    }
+
+    [Test]
+    public void Run_FaultInPayloadCheckout_PhaseFailsSafesRecyclesAndFinishesLater()
+    {
+        var rig = Path.Combine(_dir, "sim-laptop-faulted.yaml");
+        var text = File.ReadAllText(Path.Combine(RepoPaths.HilConfigs, "sim-laptop.yaml"))
+            .Replace("procedures: procedures", "procedures: " + Path.Combine(RepoPaths.HilConfigs, "procedures"), StringComparison.Ordinal)
+            .Replace("profiles: ../fixtures", "profiles: " + RepoPaths.Fixtures, StringComparison.Ordinal)
+            .Replace("../fixtures/", RepoPaths.Fixtures + "/", StringComparison.Ordinal)
+            .Replace("  seed: 42\n", "  seed: 42\n  faults:\n    - { device: rail, fault: out-of-range, quantity: current, value: 2.9, at-step: steady-state, for: 30min }\n", StringComparison.Ordinal);
+        File.WriteAllText(rig, text);
+
+        var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", rig, "--out", Out("faulted"));
+        var (_, clean, _) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", "hil-configs/sim-laptop.yaml", "--out", Out("clean"));
+
+        Assert.That(code, Is.EqualTo(0), stdout + stderr);
+        var events = JsonlRecorder.Read(Path.Combine(Out("faulted"), "record.jsonl")).Events;
+        var checkout = events.OfType<PhaseEnded>().Where(p => p.Phase == "payload-checkout").ToList();
+        Assert.That(checkout.Select(p => (p.Attempt, p.Outcome)), Is.EqualTo(new[] { (1, "FAIL"), (2, "PASS") }));
+        Assert.That(checkout[0].Reason, Does.Contain("steady_current"));
+        Assert.That(events.OfType<FaultInjected>().First().Device, Is.EqualTo("rail"));
+        Assert.That(events.OfType<SafingEnded>().Count(), Is.GreaterThanOrEqualTo(6), "every phase attempt ends in its safe state");
+        double ReadyHours(string o) => double.Parse(System.Text.RegularExpressions.Regex.Match(o, @"READY FOR LAUNCH at T0\+(\d+)h(\d\d)m").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)
+            + (double.Parse(System.Text.RegularExpressions.Regex.Match(o, @"READY FOR LAUNCH at T0\+(\d+)h(\d\d)m").Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) / 60);
+        Assert.That(ReadyHours(stdout), Is.GreaterThan(ReadyHours(clean)), "the recycle puts the campaign later on the timeline");
     }
 
     [Test]

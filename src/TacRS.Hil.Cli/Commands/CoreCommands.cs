@@ -3,6 +3,7 @@ using TacRS.Hil.Cli.Composition;
 using TacRS.Hil.Core;
 using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Sequences.Campaigns;
 using TacRS.Hil.Sequences.Engine;
 using TacRS.Hil.Sequences.Procedures;
 
@@ -97,7 +98,24 @@ internal static class CoreCommands
             }
 
             var devices = rig is null ? null : Composer.Describe(rig, kinds);
-            return ProcedureLoader.TryLoad(file, devices, rig?.Mode != RigMode.Hardware).Problems;
+            if (CampaignLoader.IsCampaign(file))
+            {
+                if (rig is null)
+                {
+                    return [];
+                }
+
+                CampaignLoader.Load(
+                    file,
+                    ProfileLoader.LoadVehicle(Composer.Profile(rig, "vehicles", rig.Vehicle ?? "epsilon-s")),
+                    ProfileLoader.LoadPayload(Composer.Profile(rig, "payloads", rig.Payload ?? "sda-rpo")),
+                    rig.ResolveProcedure,
+                    devices!,
+                    rig.Mode != RigMode.Hardware);
+                return [];
+            }
+
+            return ProcedureLoader.TryLoad(file, devices, rig?.Mode != RigMode.Hardware, rig is null ? null : Composer.Variables(rig)).Problems;
         }
         catch (ConfigException e)
         {
@@ -139,7 +157,13 @@ internal static class CoreCommands
             var bad = 0;
             foreach (var f in Directory.Exists(rig.ProceduresDirectory) ? Directory.GetFiles(rig.ProceduresDirectory, "*.yaml").Order(StringComparer.Ordinal).ToArray() : [])
             {
-                var (proc, problems) = ProcedureLoader.TryLoad(f, devices, rig.Mode == RigMode.Simulated);
+                if (CampaignLoader.IsCampaign(f))
+                {
+                    System.Console.Out.WriteLine($"{Path.GetFileNameWithoutExtension(f),-32} campaign{(Path.GetFileNameWithoutExtension(f) == rig.DefaultProcedure ? "  (default)" : string.Empty)}");
+                    continue;
+                }
+
+                var (proc, problems) = ProcedureLoader.TryLoad(f, devices, rig.Mode == RigMode.Simulated, Composer.Variables(rig));
                 var name = Path.GetFileNameWithoutExtension(f);
                 if (proc is not null)
                 {

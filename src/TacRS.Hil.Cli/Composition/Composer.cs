@@ -38,6 +38,45 @@ internal static class Composer
             .OfType<DeviceDescription>()
             .ToDictionary(d => d.Name, StringComparer.Ordinal);
 
+    /// <summary>
+    /// The profile values procedures may use (<c>${vehicle.umbilical.voltage-low}</c>), from the rig's
+    /// vehicle (or the run's --vehicle) and payload; empty when the rig names neither.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> Variables(RigDefinition rig, string? vehicleOverride = null)
+    {
+        var vars = new Dictionary<string, string>(StringComparer.Ordinal);
+        if ((vehicleOverride ?? rig.Vehicle) is { } v)
+        {
+            foreach (var kv in Sequences.Campaigns.ProfileLoader.LoadVehicle(Profile(rig, "vehicles", v)).Variables)
+            {
+                vars[kv.Key] = kv.Value;
+            }
+        }
+
+        if (rig.Payload is { } p)
+        {
+            foreach (var kv in Sequences.Campaigns.ProfileLoader.LoadPayload(Profile(rig, "payloads", p)).Variables)
+            {
+                vars[kv.Key] = kv.Value;
+            }
+        }
+
+        return vars;
+    }
+
+    public static string Profile(RigDefinition rig, string kind, string id)
+    {
+        var path = Path.Combine(rig.ProfilesDirectory, kind, id + ".yaml");
+        if (!File.Exists(path))
+        {
+            var dir = Path.GetDirectoryName(path)!;
+            var known = Directory.Exists(dir) ? Directory.GetFiles(dir, "*.yaml").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).ToArray() : [];
+            throw new ConfigProblemException(rig.File, $"no {kind[..^1]} profile '{id}' (known: {string.Join(", ", known)})");
+        }
+
+        return path;
+    }
+
     /// <summary>Registers the emulators of stream and datagram devices with a simulated bench.</summary>
     public static SimulatedBench RegisterEmulators(SimulatedBench bench, DeviceKindRegistry kinds) =>
         bench.Register(Emulators.Modbus(kinds))

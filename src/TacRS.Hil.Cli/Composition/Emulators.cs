@@ -21,10 +21,19 @@ internal static class Emulators
     /// <summary>How often the flight computer's power input follows the payload rail (its boot takes seconds).</summary>
     private static readonly TimeSpan PowerSense = TimeSpan.FromMilliseconds(250);
 
+    private static readonly TimeSpan FastSense = TimeSpan.FromMilliseconds(10);
+
     public static IEmulatorKind Modbus(DeviceKindRegistry kinds) => EmulatorKind.Stream("modbus", ctx =>
     {
         var bp = (ModbusBlueprint)kinds.Blueprint(ctx.Device, ctx.Rig)!;
         var emulator = GseEmulators.For(bp.Map, ctx.Time, ctx.Random, bp.Unit);
+        if (ctx.Sim?.Double("payload-mass-kg") is { } kg && bp.Map.Points.Any(p => p.Name == "payload_mass"))
+        {
+            // The load cell reads what the payload weighs (the value the rig's simulation gives it).
+            emulator.Store.Set("payload_mass", kg);
+        }
+
+        ctx.Sim?.ReportUnknownKeys($"'sim' of device '{ctx.Device.Name}'");
         var hook = ctx.Faults.Modbus;
         emulator.Slave.Faults.PerRequest = (unit, function) =>
         {
@@ -127,26 +136,38 @@ internal static class Emulators
             await fc.RunUdpAsync(link, cancellationToken);
         }
 
-        private ITimer FollowRail(CancellationToken cancellationToken) => ctx.Time.CreateTimer(
-            _ =>
-            {
-                if (cancellationToken.IsCancellationRequested)
+        private ITimer FollowRail(CancellationToken cancellationToken)
+        {
+            ITimer? timer = null;
+            timer = ctx.Time.CreateTimer(
+                _ =>
                 {
-                    return;
-                }
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
 
-                var up = ctx.Plant.Payload.RailVoltage > 18.0;
-                if (up && !fc.Powered)
-                {
-                    fc.PowerOn();
-                }
-                else if (!up && fc.Powered)
-                {
-                    fc.PowerOff();
-                }
-            },
-            null,
-            TimeSpan.Zero,
-            PowerSense);
+                    // The flight computer's converter starts once the rail is up (25.5 V) and browns out
+                    // below 24.5 V (its undervoltage lockout, above the dictionary's 24 V red limit); the
+                    // hysteresis keeps a soft-starting rail from booting it half-powered.
+                    var rail = ctx.Plant.Payload.RailVoltage;
+                    if (rail >= 25.5 && !fc.Powered)
+                    {
+                        fc.PowerOn();
+                    }
+                    else if (rail < 24.5 && fc.Powered)
+                    {
+                        fc.PowerOff();
+                    }
+
+                    // Sense fast while the rail moves (enable, disable, supply change), slowly when it is settled.
+                    var moving = ctx.Plant.Payload.Enabled ? rail < 27.0 : rail > 1.0;
+                    timer?.Change(moving ? FastSense : PowerSense, moving ? FastSense : PowerSense);
+                },
+                null,
+                TimeSpan.Zero,
+                PowerSense);
+            return timer;
+        }
     }
 }

@@ -62,13 +62,13 @@ internal static class RunLauncher
             var vehicleId = request.Vehicle ?? rig.Vehicle
                 ?? throw new ConfigProblemException(rig.File, "a campaign needs a launch vehicle: set 'vehicle:' in the rig or pass --vehicle NAME");
             var payloadId = rig.Payload ?? throw new ConfigProblemException(rig.File, "a campaign needs a payload: set 'payload:' in the rig");
-            var vehicle = ProfileLoader.LoadVehicle(Profile(rig, "vehicles", vehicleId));
-            var payload = ProfileLoader.LoadPayload(Profile(rig, "payloads", payloadId));
+            var vehicle = ProfileLoader.LoadVehicle(Composer.Profile(rig, "vehicles", vehicleId));
+            var payload = ProfileLoader.LoadPayload(Composer.Profile(rig, "payloads", payloadId));
             campaign = CampaignLoader.Load(procPath, vehicle, payload, rig.ResolveProcedure, descriptions, simulated);
         }
         else
         {
-            procedure = ProcedureLoader.Load(procPath, descriptions, simulated);
+            procedure = ProcedureLoader.Load(procPath, descriptions, simulated, Composer.Variables(rig, request.Vehicle));
         }
 
         var runName = campaign?.Id ?? procedure!.Id;
@@ -175,18 +175,6 @@ internal static class RunLauncher
 
         request.Console?.WriteLine($"run directory: {runDir} (record.jsonl, junit.xml, report.html, log.clef); history: {historyPath}");
         return new RunOutcome(result.ExitCode, runDir, result.Reason);
-    }
-
-    private static string Profile(RigDefinition rig, string kind, string id)
-    {
-        var path = Path.Combine(rig.ProfilesDirectory, kind, id + ".yaml");
-        if (!File.Exists(path))
-        {
-            var known = Directory.Exists(Path.GetDirectoryName(path)) ? Directory.GetFiles(Path.GetDirectoryName(path)!, "*.yaml").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).ToArray() : [];
-            throw new ConfigProblemException(rig.File, $"no {kind[..^1]} profile '{id}' (known: {string.Join(", ", known)})");
-        }
-
-        return path;
     }
 
     private sealed class BenchOperator(IOperator inner, SimulatedBench bench) : IOperator

@@ -15,6 +15,8 @@ public static class RigLoader
         {
             foreach (var d in rig.Devices)
             {
+                // 'sim:' belongs to the device's emulator, not its driver: known here, read by the simulation.
+                d.Config.Get("sim");
                 catalog.Describe(d, rig);
             }
 

@@ -41,7 +41,7 @@ public sealed class HardwareBuses(TimeProvider time) : IBusProvider, IAsyncDispo
         {
             return ValueTask.FromResult<IDatagramTransport>(spec switch
             {
-                UdpSpec udp => throw new TransportException(udp.Describe(), "PENDING-UDP"),
+                UdpSpec udp => UdpTransport.Open(udp),
                 null => throw new TransportException($"device '{device.Name}'", "a hardware rig needs a 'transport:' for this device"),
                 _ => throw new TransportException(spec.Describe(), "this device needs a datagram link (udp)"),
             });

@@ -231,7 +231,8 @@ public sealed class ProcedureRunner
         if (alarm is not null && outcome != Outcome.Aborted)
         {
             outcome = Outcome.Fail;
-            reason = $"red alarm on {alarm.Source}.{alarm.Channel}: {alarm.Message}";
+            var channel = alarm.Channel.StartsWith(alarm.Source + ".", StringComparison.Ordinal) ? alarm.Channel : $"{alarm.Source}.{alarm.Channel}";
+            reason = $"red alarm on {channel}: {alarm.Message}";
             forceSafe = _procedure.OnRedAlarm == AlarmPolicy.Safe;
         }
 
