@@ -109,7 +109,11 @@ public sealed record ProcedureDefinition(
     AlarmPolicy OnRedAlarm,
     TimeSpan SafingActionTimeout)
 {
-    public StepDefinition? FindStep(string id) => Steps.FirstOrDefault(s => s.Id == id);
+    private Dictionary<string, int>? _index;
+
+    private Dictionary<string, int> Index => _index ??= Steps.Select((s, i) => (s.Id, i)).GroupBy(x => x.Id).ToDictionary(g => g.Key, g => g.First().i, StringComparer.Ordinal);
+
+    public StepDefinition? FindStep(string id) => Index.TryGetValue(id, out var i) ? Steps[i] : null;
 
     /// <summary>Every device the procedure touches (steps, inhibits, safe state).</summary>
     public IReadOnlySet<string> Devices()
@@ -166,8 +170,8 @@ public sealed record ProcedureDefinition(
             return step.Next;
         }
 
-        var i = Steps.ToList().IndexOf(step);
-        return i + 1 < Steps.Count ? Steps[i + 1].Id : null;
+        var i = Index.TryGetValue(step.Id, out var at) ? at : -1;
+        return i >= 0 && i + 1 < Steps.Count ? Steps[i + 1].Id : null;
     }
 }
 

@@ -48,7 +48,9 @@ public sealed class SchemaTests
     [TestCaseSource(nameof(Procedures))]
     public void ShippedProcedure_ValidAgainstSchema(string file)
     {
-        var result = Schema("procedure.schema.json").Evaluate(ToJson(Path.Combine(RepoPaths.HilConfigs, "procedures", file)), new EvaluationOptions { OutputFormat = OutputFormat.List });
+        var path = Path.Combine(RepoPaths.HilConfigs, "procedures", file);
+        var schema = File.ReadLines(path).Any(l => l.StartsWith("campaign:", StringComparison.Ordinal)) ? "campaign.schema.json" : "procedure.schema.json";
+        var result = Schema(schema).Evaluate(ToJson(path), new EvaluationOptions { OutputFormat = OutputFormat.List });
 
         Assert.That(result.IsValid, Is.True, Describe(result));
     }
