@@ -224,6 +224,7 @@ public static class FaultCatalog
         ["lm75"] = SensorFaults,
         ["modbus"] = [.. LinkFaults, "modbus-exception", "modbus-silence", "psu-trip"],
         ["hamlib"] = [.. LinkFaults, "stall"],
+        ["station"] = [.. LinkFaults, "stall"],
     };
 
     private static readonly Lock Gate = new();
