@@ -175,6 +175,28 @@ public sealed class RunEndToEndTests
     }
 
     [Test]
+    public void Run_SameSeedTwice_RecordsIdenticalButForRunIdAndWallClock()
+    {
+        string Normalised(string dir, string name)
+        {
+            var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", "hil-configs/sim-laptop.yaml", "--procedure", "payload-checkout", "--seed", "1234", "--out", Out(name));
+            Assert.That(code, Is.EqualTo(0), stdout + stderr);
+            var text = File.ReadAllText(Path.Combine(Out(name), "record.jsonl"));
+            text = System.Text.RegularExpressions.Regex.Replace(text, "\"runId\":\"[^\"]*\"", "\"runId\":\"X\"");
+            return System.Text.RegularExpressions.Regex.Replace(text, "\"wallClockStart\":\"[^\"]*\"", "\"wallClockStart\":\"X\"");
+        }
+
+        var a = Normalised(_dir, "seed-a");
+        var b = Normalised(_dir, "seed-b");
+        var (_, _, _) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", "hil-configs/sim-laptop.yaml", "--procedure", "payload-checkout", "--seed", "99", "--out", Out("seed-c"));
+        var c = File.ReadAllText(Path.Combine(Out("seed-c"), "record.jsonl"));
+
+        Assert.That(a, Is.EqualTo(b));
+        Assert.That(a.Split('\n'), Has.Length.GreaterThan(40));
+        Assert.That(System.Text.RegularExpressions.Regex.Matches(c, "\"value\":[0-9.]+").Select(m => m.Value), Is.Not.EqualTo(System.Text.RegularExpressions.Regex.Matches(a, "\"value\":[0-9.]+").Select(m => m.Value)), "another seed gives other noise");
+    }
+
+    [Test]
     public void Graph_PowerOnProcedure_DrawsMachineInMermaidAndDot()
     {
         var (code, stdout, _) = CliProcess.Run(TimeSpan.FromMinutes(1), "graph", "payload-power-on");
