@@ -63,13 +63,16 @@ foreach (var vehicle in campaignRuns > 0 ? new[] { "epsilon-s", "alpha" } : [])
     for (var i = 0; i < campaignRuns; i++)
     {
         var outDir = Path.Combine(Path.GetTempPath(), $"campaign-bench-{vehicle}-{i}");
-        var psi = new ProcessStartInfo("dotnet", [cli, "run", "hil-configs/sim-laptop.yaml", "--vehicle", vehicle, "--out", outDir]) { WorkingDirectory = root, RedirectStandardOutput = true };
+        // /usr/bin/time -f %M reports the child's peak resident set (KiB) on stderr.
+        var psi = new ProcessStartInfo("/usr/bin/time", ["-f", "%M", "dotnet", cli, "run", "hil-configs/sim-laptop.yaml", "--vehicle", vehicle, "--out", outDir]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
         var sw = Stopwatch.StartNew();
         using var p = Process.Start(psi)!;
+        var errors = p.StandardError.ReadToEndAsync();
         var output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         sw.Stop();
-        peak = Math.Max(peak, p.PeakWorkingSet64);
+        var lastLine = errors.Result.Trim().Split('\n')[^1];
+        peak = Math.Max(peak, long.TryParse(lastLine, CultureInfo.InvariantCulture, out var kib) ? kib * 1024 : 0);
         walls.Add(sw.Elapsed.TotalSeconds);
         var end = File.ReadLines(Path.Combine(outDir, "record.jsonl")).Last();
         virtualHours = RunEventJson.Deserialize(end) is RunEnded e ? e.DurationSeconds / 3600 : 0;
@@ -83,7 +86,7 @@ foreach (var vehicle in campaignRuns > 0 ? new[] { "epsilon-s", "alpha" } : [])
 
     walls.Sort();
     var median = walls[walls.Count / 2];
-    Console.WriteLine(FormattableString.Invariant($"campaign {vehicle}: {virtualHours:0.00} h of virtual time in {median:0.00} s wall (median of {campaignRuns}, process start included; min {walls[0]:0.00}, max {walls[^1]:0.00}) → virtual/wall {virtualHours * 3600 / median:0} ×; peak working set {peak / 1048576.0:0} MiB"));
+    Console.WriteLine(FormattableString.Invariant($"campaign {vehicle}: {virtualHours:0.00} h of virtual time in {median:0.00} s wall (median of {campaignRuns}, process start included; min {walls[0]:0.00}, max {walls[^1]:0.00}) → virtual/wall {virtualHours * 3600 / median:0} ×; peak resident set {peak / 1048576.0:0} MiB"));
 }
 
 static string FindRoot()
