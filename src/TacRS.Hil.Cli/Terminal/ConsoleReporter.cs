@@ -64,12 +64,15 @@ internal sealed class ConsoleReporter(TextWriter output, bool colour) : IRunReco
                 case FaultInjected f:
                     Line($"{t}     fault {(f.Active ? "ON " : "OFF")} {f.Device}: {f.Fault} {f.Detail}", Ansi.Magenta);
                     break;
+                case Note n when n.Category is "timeline" or "readiness" && n.Severity == "info":
+                    Line($"{t}     {n.Category}: {n.Message}", Ansi.Cyan);
+                    break;
                 case Note n when n.Severity is "red" or "yellow" or "error" or "warning":
                     Line($"{t}     {n.Category} [{n.Severity}] {n.Source}: {n.Message}", n.Severity is "red" or "error" ? Ansi.Red : Ansi.Yellow);
                     break;
                 case RunEnded r:
                     Line(
-                        $"RESULT: {r.Outcome} — {r.Reason} ({r.StepsPassed} steps passed, {r.StepsFailed} not) in {FormatHours(r.DurationSeconds)} {(_start is null ? string.Empty : "of run time")}; exit {r.ExitCode}",
+                        $"RESULT: {r.Outcome} — {r.Reason} ({r.StepsPassed} passed, {r.StepsFailed} not) in {FormatHours(r.DurationSeconds)} {(_start is null ? string.Empty : "of run time")}; exit {r.ExitCode}",
                         r.ExitCode == 0 ? Ansi.GreenBold : Ansi.RedBold);
                     break;
             }
