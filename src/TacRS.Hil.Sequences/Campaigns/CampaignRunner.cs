@@ -50,22 +50,7 @@ public sealed class CampaignRunner(
             plan.Mode, plan.WallClockStart, plan.Unattended, context) { At = time.GetUtcNow() });
         Note("timeline", "campaign", "info", $"T0 (execute order): {campaign.Title}; vehicle {campaign.Vehicle.Name} ({campaign.Vehicle.Propulsion.ToString().ToLowerInvariant()}), payload {campaign.Payload.Name}; planned ready at T0+{H(campaign.PlannedReady())} against the {H(campaign.Line)} line");
 
-        var connected = new Dictionary<string, IDevice>(StringComparer.Ordinal);
-        string? lost = null;
-        foreach (var d in devices)
-        {
-            try
-            {
-                await d.ConnectAsync(abort);
-            }
-            catch (Exception e) when (e is DeviceLostException or IOException or TimeoutException or UnauthorizedAccessException)
-            {
-                lost ??= e.Message;
-                recorder.Write(new Note("device-lost", d.Name, "red", e.Message) { At = time.GetUtcNow() });
-            }
-
-            connected[d.Name] = d;
-        }
+        var (connected, lost) = await DeviceConnections.ConnectAllAsync(devices, recorder, time, log, abort);
 
         var tasks = new Dictionary<string, Task<PhaseResult>>(StringComparer.Ordinal);
         foreach (var phase in campaign.Phases)
@@ -117,11 +102,7 @@ public sealed class CampaignRunner(
         recorder.Write(new RunEnded(
             outcome.ToWire(), allSafe ? reason : reason + "; SAFE STATE NOT REACHED", time.GetElapsedTime(_t0).TotalSeconds,
             results.Count(x => x.Outcome == Outcome.Pass), results.Count(x => x.Outcome != Outcome.Pass), allSafe, exit) { At = time.GetUtcNow() });
-        foreach (var d in devices)
-        {
-            await d.DisposeAsync();
-        }
-
+        await DeviceConnections.CloseAllAsync(devices, log);
         return new CampaignResult(outcome, reason, exit, allSafe, ready, results, critical);
     }
 

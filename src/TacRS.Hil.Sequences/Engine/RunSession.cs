@@ -8,6 +8,59 @@ using TacRS.Hil.Sequences.Procedures;
 
 namespace TacRS.Hil.Sequences.Engine;
 
+/// <summary>Connecting and closing a run's devices, the same for a procedure run and a campaign.</summary>
+public static class DeviceConnections
+{
+    /// <summary>
+    /// Connects every device. One that cannot be reached is recorded as lost and kept in the set, so
+    /// the safe state still tries it; the first loss is returned so the run aborts before its first step.
+    /// </summary>
+    public static async Task<(IReadOnlyDictionary<string, IDevice> Connected, string? Lost)> ConnectAllAsync(
+        IReadOnlyList<IDevice> devices, IRunRecorder recorder, TimeProvider time, ILogger log, CancellationToken abort)
+    {
+        var connected = new Dictionary<string, IDevice>(StringComparer.Ordinal);
+        string? lost = null;
+        foreach (var d in devices)
+        {
+            try
+            {
+                await d.ConnectAsync(abort);
+                log.Information("Connected {Device} ({Kind})", d.Name, d.Description.Kind);
+            }
+            catch (Exception e) when (e is DeviceLostException or IOException or UnauthorizedAccessException or TimeoutException)
+            {
+                lost ??= e.Message;
+                recorder.Write(new Note("device-lost", d.Name, "red", e.Message) { At = time.GetUtcNow() });
+                log.Error("Cannot connect {Device}: {Error}", d.Name, e.Message);
+            }
+            catch (OperationCanceledException) when (abort.IsCancellationRequested)
+            {
+                lost ??= "aborted while connecting devices";
+                break;
+            }
+
+            connected[d.Name] = d;
+        }
+
+        return (connected, lost);
+    }
+
+    public static async Task CloseAllAsync(IReadOnlyList<IDevice> devices, ILogger log)
+    {
+        foreach (var d in devices)
+        {
+            try
+            {
+                await d.DisposeAsync();
+            }
+            catch (Exception e)
+            {
+                log.Warning("Closing {Device} failed: {Error}", d.Name, e.Message);
+            }
+        }
+    }
+}
+
 /// <summary>Everything a run needs, built by the composition root.</summary>
 public sealed record RunPlan(
     string RunId,
@@ -49,30 +102,7 @@ public sealed class RunSession(IRunRecorder recorder, TimeProvider time, ILogger
             plan.Unattended,
             plan.Context) { At = time.GetUtcNow() });
 
-        var connected = new Dictionary<string, IDevice>(StringComparer.Ordinal);
-        string? lost = null;
-        foreach (var d in plan.Devices)
-        {
-            try
-            {
-                await d.ConnectAsync(abort);
-                log.Information("Connected {Device} ({Kind})", d.Name, d.Description.Kind);
-            }
-            catch (Exception e) when (e is DeviceLostException or IOException or UnauthorizedAccessException or TimeoutException)
-            {
-                lost ??= e.Message;
-                recorder.Write(new Note("device-lost", d.Name, "red", e.Message) { At = time.GetUtcNow() });
-                log.Error("Cannot connect {Device}: {Error}", d.Name, e.Message);
-            }
-            catch (OperationCanceledException) when (abort.IsCancellationRequested)
-            {
-                lost ??= "aborted while connecting devices";
-                break;
-            }
-
-            // Keep the device even when it did not connect: safing still tries it.
-            connected[d.Name] = d;
-        }
+        var (connected, lost) = await DeviceConnections.ConnectAllAsync(plan.Devices, recorder, time, log, abort);
 
         ProcedureResult result;
         var runner = new ProcedureRunner(plan.Procedure, connected, recorder, time, log, plan.Operator, alarms, promptTimeout: plan.PromptTimeout);
@@ -101,17 +131,7 @@ public sealed class RunSession(IRunRecorder recorder, TimeProvider time, ILogger
             result.SafeStateReached,
             exit) { At = time.GetUtcNow() });
 
-        foreach (var d in plan.Devices)
-        {
-            try
-            {
-                await d.DisposeAsync();
-            }
-            catch (Exception e)
-            {
-                log.Warning("Closing {Device} failed: {Error}", d.Name, e.Message);
-            }
-        }
+        await DeviceConnections.CloseAllAsync(plan.Devices, log);
 
         return new RunResult(result.Outcome, reason, exit, result.SafeStateReached, result);
     }

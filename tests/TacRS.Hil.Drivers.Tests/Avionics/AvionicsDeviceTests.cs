@@ -1,3 +1,4 @@
+using TacRS.Hil.Testing;
 // Disposed asynchronously on the virtual-time loop in TearDown, which the analyzer cannot see.
 #pragma warning disable NUnit1032
 using System.Buffers.Binary;

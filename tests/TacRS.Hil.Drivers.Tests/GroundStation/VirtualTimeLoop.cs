@@ -1,3 +1,4 @@
+using TacRS.Hil.Testing;
 namespace TacRS.Hil.Drivers.Tests.GroundStation;
 
 /// <summary>

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 
-namespace TacRS.Hil.Drivers.Tests.Avionics;
+namespace TacRS.Hil.Testing;
 
 /// <summary>
 /// A tiny single-threaded virtual-time loop for tests (the shape of the simulated session's scheduler): every
