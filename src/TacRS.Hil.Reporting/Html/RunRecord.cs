@@ -236,6 +236,14 @@ public sealed class RunRecord
             }
         }
 
+        // The safe state's verification is recorded under the engine's own "safing" state, which has
+        // no step-end: it is complete (not UNFINISHED) and passes when every verification passed.
+        foreach (var s in steps.Where(s => s.Step == "safing" && s.End is null))
+        {
+            var ok = s.Measurements.All(m => m.Outcome == "PASS");
+            s.End = new StepEnded("safing", ok ? "PASS" : "FAIL", s.Attempt, 0, ok ? null : "safe state not verified", null, s.Phase) { At = s.Measurements.LastOrDefault()?.At ?? s.StartedAt };
+        }
+
         return steps;
     }
 
