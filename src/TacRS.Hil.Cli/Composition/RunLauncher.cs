@@ -105,7 +105,9 @@ internal static class RunLauncher
         var alarms = new EngineAlarms(recorder, time);
         var router = new PhaseAlarmRouter(recorder, time);
         var services = new DeviceServices(time, log, recorder, campaign is null ? alarms : router);
-        IOperator op = request.Unattended || rig.Mode == RigMode.Simulated || System.Console.IsInputRedirected
+        // Nobody answers at the console on a simulated rig or without a terminal: the rig's simulated operator does.
+        var unattended = request.Unattended || rig.Mode == RigMode.Simulated || System.Console.IsInputRedirected;
+        IOperator op = unattended
             ? new UnattendedOperator(rig.Operator, rig.Name)
             : new ConsoleOperator(request.Console ?? System.Console.Out);
 
@@ -138,14 +140,14 @@ internal static class RunLauncher
             var mode = simulated ? "simulated" : "hardware";
             if (campaign is not null)
             {
-                var basePlan = new RunPlanBase(runId, rig.Name, rig.File, mode, seed, wallStart, request.Unattended, Composer.ToolVersion, context);
+                var basePlan = new RunPlanBase(runId, rig.Name, rig.File, mode, seed, wallStart, unattended, Composer.ToolVersion, context);
                 var c = await new CampaignRunner(campaign, recorder, time, log, op, rig.Operator.PromptTimeout, router).RunAsync(basePlan, devices, token);
                 return new RunResult(c.Outcome, c.Reason, c.ExitCode, c.SafeStateReached, null);
             }
 
             var plan = new RunPlan(
                 runId, rig.Name, rig.File, mode, seed, wallStart,
-                request.Unattended, Composer.ToolVersion, procedure!, devices, op, rig.Operator.PromptTimeout, context);
+                unattended, Composer.ToolVersion, procedure!, devices, op, rig.Operator.PromptTimeout, context);
             return await new RunSession(recorder, time, log, alarms).RunAsync(plan, token);
         }
 
