@@ -499,7 +499,7 @@ public sealed class ProcedureLoader
     {
         var sig = map.Require("wait-until") is { } n ? ReadSignalRef(n, "'wait-until'", needRead: true) : null;
         var unit = ReadUnit(map, sig, "limits");
-        var limits = ReadLimits(map, unit, sig, required: true);
+        var limits = ReadLimits(map, sig, required: true);
         var timeout = map.Duration("timeout", required: true);
         var poll = map.Duration("poll") ?? TimeSpan.FromMilliseconds(100);
         if (poll <= TimeSpan.Zero)
@@ -517,13 +517,10 @@ public sealed class ProcedureLoader
         var text = map.String("prompt", required: true);
         var id = map.String("id", required: true);
         var confirm = map.Bool("confirm") ?? true;
+        // On a hardware rig a person does what the prompt says; 'simulate:' is neither run nor checked there.
         var simulate = map.Get("simulate") is { IsNull: false } sn && _simulated
             ? ReadActions(sn, $"the simulated operator of {where}", inSafeState: false)
             : [];
-        if (map.Get("simulate") is { IsNull: false } && !_simulated)
-        {
-            // Hardware rigs have no harness model: the person does it. Not checked against the rig.
-        }
 
         return text is null || id is null ? null : new PromptAction(id, text, confirm, simulate, map.Location);
     }
@@ -565,7 +562,7 @@ public sealed class ProcedureLoader
         }
 
         var unit = ReadUnit(map, signal ?? output, "measurement", sourceUnit);
-        var limits = ReadLimits(map, unit, signal ?? output, required: false) ?? Limits.None;
+        var limits = ReadLimits(map, signal ?? output, required: false) ?? Limits.None;
         var settle = map.Duration("settle");
         if (settle is not null && output is not null)
         {
@@ -646,7 +643,7 @@ public sealed class ProcedureLoader
         return unit;
     }
 
-    private static Limits? ReadLimits(ConfigMap map, Unit? unit, SignalRef? target, bool required)
+    private static Limits? ReadLimits(ConfigMap map, SignalRef? target, bool required)
     {
         var hasLimits = map.Has("limits");
         var hasExpect = map.Has("expect");
@@ -694,7 +691,6 @@ public sealed class ProcedureLoader
             return null;
         }
 
-        _ = unit;
         return new Limits(low, high, marginal);
     }
 

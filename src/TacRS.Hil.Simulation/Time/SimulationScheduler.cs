@@ -2,7 +2,7 @@ namespace TacRS.Hil.Simulation.Time;
 
 /// <summary>
 /// Runs a simulated session on one thread: the runner, the drivers and the emulators all post their
-/// continuations here. When the queue is empty and nothing outside is pending, the virtual clock
+/// continuations here. When the queue is empty, the virtual clock
 /// jumps to the next timer. Single-threaded execution plus one seeded random source is what makes
 /// a simulated run reproducible.
 /// </summary>
@@ -10,7 +10,6 @@ public sealed class SimulationScheduler : SynchronizationContext
 {
     private readonly Queue<(SendOrPostCallback Callback, object? State)> _queue = new();
     private readonly object _gate = new();
-    private int _external;
     private int? _threadId;
 
     public SimulationScheduler(VirtualTimeProvider clock)
@@ -50,16 +49,6 @@ public sealed class SimulationScheduler : SynchronizationContext
 
     public override SynchronizationContext CreateCopy() => this;
 
-    /// <summary>
-    /// Marks a wait on something outside the simulation (a person at the console, a signal) so the
-    /// clock does not run ahead of it. Dispose the returned scope when that wait is over.
-    /// </summary>
-    public IDisposable BeginExternalWait()
-    {
-        Interlocked.Increment(ref _external);
-        return new ExternalScope(this);
-    }
-
     /// <summary>Runs <paramref name="entry"/> to completion on the calling thread, advancing virtual time whenever idle.</summary>
     public T Run<T>(Func<Task<T>> entry)
     {
@@ -98,12 +87,6 @@ public sealed class SimulationScheduler : SynchronizationContext
                     {
                         return;
                     }
-
-                    if (Volatile.Read(ref _external) > 0)
-                    {
-                        Monitor.Wait(_gate, TimeSpan.FromMilliseconds(50));
-                        continue;
-                    }
                 }
 
                 if (_queue.Count > 0)
@@ -133,22 +116,6 @@ public sealed class SimulationScheduler : SynchronizationContext
         }
     }
 
-    private sealed class ExternalScope(SimulationScheduler owner) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            {
-                Interlocked.Decrement(ref owner._external);
-                lock (owner._gate)
-                {
-                    Monitor.Pulse(owner._gate);
-                }
-            }
-        }
-    }
 }
 
 /// <summary>Nothing is runnable and no timer is pending, yet the run has not finished: a wait without a timeout.</summary>
