@@ -82,6 +82,11 @@ public static class Program
             System.Console.Error.WriteLine(e.Message);
             return ExitCodes.ConfigError;
         }
+        catch (Composition.UsageException e)
+        {
+            System.Console.Error.WriteLine($"tacrs-hil: {e.Message}; nothing was run.");
+            return ExitCodes.ConfigError;
+        }
     }
 
     public static RootCommand BuildRoot(Func<CancellationToken> abortToken)

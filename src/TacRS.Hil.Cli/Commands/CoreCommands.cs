@@ -21,9 +21,10 @@ internal static class CoreCommands
         var unattended = new Option<bool>("--unattended") { Description = "no person at the console: the rig's simulated operator answers prompts; hazardous steps refused unless the rig allows" };
         var realTime = new Option<bool>("--realtime") { Description = "run a simulated rig on the system clock instead of virtual time" };
         var vehicle = new Option<string?>("--vehicle") { Description = "launch vehicle profile for this run (alpha, electron, epsilon-s, kairos), overriding the rig's" };
+        var set = new Option<string[]>("--set") { Description = "give a procedure parameter a value for this run (NAME=VALUE, repeatable; e.g. power-on.soak=30s); recorded in the run", AllowMultipleArgumentsPerToken = false };
         var cmd = new Command("run", "Run a procedure (or the rig's default) on a rig; the rig always ends in its safe state.")
         {
-            rig, procedure, outDir, seed, unattended, realTime, vehicle,
+            rig, procedure, outDir, seed, unattended, realTime, vehicle, set,
         };
         cmd.SetAction(pr =>
         {
@@ -37,11 +38,31 @@ internal static class CoreCommands
                     pr.GetValue(realTime),
                     System.Console.Out,
                     !System.Console.IsOutputRedirected,
-                    pr.GetValue(vehicle)),
+                    pr.GetValue(vehicle),
+                    Settings: ParseSettings(pr.GetValue(set))),
                 abortToken());
             return outcome.ExitCode;
         });
         return cmd;
+    }
+
+    /// <summary>Parses <c>--set NAME=VALUE</c> options; a malformed one is a usage error naming it.</summary>
+    internal static IReadOnlyDictionary<string, string> ParseSettings(string[]? values)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var v in values ?? [])
+        {
+            var eq = v.IndexOf('=', StringComparison.Ordinal);
+            var name = eq > 0 ? v[..eq].Trim() : string.Empty;
+            if (!RigLoader.IsParameterName(name))
+            {
+                throw new UsageException($"--set '{v}': must be NAME=VALUE with NAME of lower-case letters, digits, '.', '-' and '_'");
+            }
+
+            settings[name] = v[(eq + 1)..].Trim();
+        }
+
+        return settings;
     }
 
     public static Command Validate()

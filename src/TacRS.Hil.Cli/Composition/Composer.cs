@@ -42,7 +42,35 @@ internal static class Composer
     /// The profile values procedures may use (<c>${vehicle.umbilical.voltage-low}</c>), from the rig's
     /// vehicle (or the run's --vehicle) and payload; empty when the rig names neither.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> Variables(RigDefinition rig, string? vehicleOverride = null)
+    public static IReadOnlyDictionary<string, string> Variables(RigDefinition rig, string? vehicleOverride = null, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var vars = ProfileVariables(rig, vehicleOverride);
+        foreach (var kv in Parameters(rig, settings))
+        {
+            vars[kv.Key] = kv.Value;
+        }
+
+        return vars;
+    }
+
+    /// <summary>The run's parameter values: the rig's <c>parameters:</c>, then <c>--set name=value</c> (which wins).</summary>
+    public static IReadOnlyDictionary<string, string> Parameters(RigDefinition rig, IReadOnlyDictionary<string, string>? settings)
+    {
+        var values = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var kv in rig.ParameterValues)
+        {
+            values[kv.Key] = kv.Value;
+        }
+
+        foreach (var kv in settings ?? new Dictionary<string, string>())
+        {
+            values[kv.Key] = kv.Value;
+        }
+
+        return values;
+    }
+
+    private static Dictionary<string, string> ProfileVariables(RigDefinition rig, string? vehicleOverride)
     {
         var vars = new Dictionary<string, string>(StringComparer.Ordinal);
         if ((vehicleOverride ?? rig.Vehicle) is { } v)

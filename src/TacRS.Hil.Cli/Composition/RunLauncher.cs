@@ -30,7 +30,8 @@ internal sealed record RunRequest(
     bool Colour = false,
     string? Vehicle = null,
     IReadOnlyList<Core.Config.ConfigNode>? ExtraFaults = null,
-    string? HistoryPath = null);
+    string? HistoryPath = null,
+    IReadOnlyDictionary<string, string>? Settings = null);
 
 internal sealed record RunOutcome(int ExitCode, string? RunDirectory, string Summary);
 
@@ -64,11 +65,11 @@ internal static class RunLauncher
             var payloadId = rig.Payload ?? throw new ConfigProblemException(rig.File, "a campaign needs a payload: set 'payload:' in the rig");
             var vehicle = ProfileLoader.LoadVehicle(Composer.Profile(rig, "vehicles", vehicleId));
             var payload = ProfileLoader.LoadPayload(Composer.Profile(rig, "payloads", payloadId));
-            campaign = CampaignLoader.Load(procPath, vehicle, payload, rig.ResolveProcedure, descriptions, simulated);
+            campaign = CampaignLoader.Load(procPath, vehicle, payload, rig.ResolveProcedure, descriptions, simulated, Composer.Parameters(rig, request.Settings));
         }
         else
         {
-            procedure = ProcedureLoader.Load(procPath, descriptions, simulated, Composer.Variables(rig, request.Vehicle));
+            procedure = ProcedureLoader.Load(procPath, descriptions, simulated, Composer.Variables(rig, request.Vehicle, request.Settings));
         }
 
         var runName = campaign?.Id ?? procedure!.Id;
@@ -137,6 +138,12 @@ internal static class RunLauncher
                 ["host"] = Environment.MachineName,
                 ["runtime"] = RuntimeInformation.FrameworkDescription,
             };
+            foreach (var kv in Composer.Parameters(rig, request.Settings))
+            {
+                // Every parameter the rig or --set gave this run, so a shortened soak is never a silent one.
+                context["parameter." + kv.Key] = kv.Value;
+            }
+
             var mode = simulated ? "simulated" : "hardware";
             if (campaign is not null)
             {
@@ -203,3 +210,6 @@ internal static class RunLauncher
 
 /// <summary>A configuration problem found outside a YAML node (a missing file, a missing default).</summary>
 internal sealed class ConfigProblemException(string file, string message) : Exception($"{file}:1:1: {message}");
+
+/// <summary>A command-line option that makes no sense (exit 2, nothing run).</summary>
+internal sealed class UsageException(string message) : Exception(message);

@@ -53,8 +53,9 @@ public sealed class ConfigDocument
 
     /// <summary>
     /// Replaces <c>${name}</c> with profile values (a vehicle's payload mass limit, its umbilical
-    /// voltage) before parsing, so one procedure serves every vehicle. Substitution keeps line
-    /// numbers; an unknown name is a problem at its own line and column.
+    /// voltage) and run parameters before parsing, so one procedure serves every vehicle and bench.
+    /// <c>${name:-default}</c> uses the default when nothing sets the name. Substitution keeps line
+    /// numbers; an unknown name without a default is a problem at its own line and column.
     /// </summary>
     public static string Substitute(string text, string file, IReadOnlyDictionary<string, string> variables, ConfigProblems problems)
     {
@@ -68,10 +69,18 @@ public sealed class ConfigDocument
                 var nl = text.IndexOf('\n', i);
                 if (end > 0 && (nl < 0 || end < nl))
                 {
-                    var name = text[(i + 2)..end].Trim();
+                    // ${name:-default}: the default applies when nothing sets the name (shell syntax, so a
+                    // procedure can offer a parameter such as a soak time that a rig or --set may change).
+                    var inner = text[(i + 2)..end];
+                    var dash = inner.IndexOf(":-", StringComparison.Ordinal);
+                    var name = (dash >= 0 ? inner[..dash] : inner).Trim();
                     if (variables.TryGetValue(name, out var value))
                     {
                         sb.Append(value);
+                    }
+                    else if (dash >= 0)
+                    {
+                        sb.Append(inner[(dash + 2)..].Trim());
                     }
                     else
                     {

@@ -30,8 +30,15 @@ public sealed record RigDefinition(
     OperatorPolicy Operator,
     ConfigMap? Simulation,
     ConfigDocument Document,
-    string ProfilesDirectory = "")
+    string ProfilesDirectory = "",
+    IReadOnlyDictionary<string, string>? Parameters = null)
 {
+    /// <summary>
+    /// Values this rig gives procedure parameters (<c>${power-on.soak:-10min}</c>): a rehearsal bench
+    /// may shorten a soak, a bench with a longer cable may widen a limit. Recorded with each run.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ParameterValues => Parameters ?? new Dictionary<string, string>();
+
     public DeviceDefinition? FindDevice(string name) => Devices.FirstOrDefault(d => d.Name == name);
 
     /// <summary>Finds a procedure by name (<c>payload-power-on</c>) in the rig's procedure folder, or takes a path as is.</summary>

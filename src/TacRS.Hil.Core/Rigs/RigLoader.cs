@@ -74,6 +74,7 @@ public static class RigLoader
         }
 
         var policy = ReadOperator(root.Map("operator"));
+        var parameters = ReadParameters(root.Map("parameters"));
 
         var devices = new List<DeviceDefinition>();
         var devicesMap = root.Map("devices", required: true);
@@ -120,12 +121,34 @@ public static class RigLoader
 
         var rig = new RigDefinition(
             name, path, description, mode, devices, seed, defaultProcedure, doc.ResolvePath(proceduresDir),
-            vehicle, payload, history is null ? null : doc.ResolvePath(history), policy, simulation, doc, doc.ResolvePath(profiles));
+            vehicle, payload, history is null ? null : doc.ResolvePath(history), policy, simulation, doc, doc.ResolvePath(profiles), parameters);
         return (rig, problems);
     }
 
+    /// <summary>True for a parameter name: lower-case letters, digits, '.', '-' and '_' (<c>power-on.soak</c>).</summary>
+    public static bool IsParameterName(string s) =>
+        s.Length > 0 && char.IsAsciiLetterLower(s[0]) && s.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '-' or '.');
+
     public static bool IsIdentifier(string s) =>
         s.Length > 0 && char.IsAsciiLetterLower(s[0]) && s.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_');
+
+    private static Dictionary<string, string> ReadParameters(ConfigMap? map)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, keyNode, v) in map?.Entries() ?? [])
+        {
+            if (!IsParameterName(k))
+            {
+                keyNode.Error($"parameter name '{k}' must be lower-case letters, digits, '.', '-' and '_'");
+            }
+            else if (v.AsString($"parameter '{k}'") is { } text)
+            {
+                values[k] = text;
+            }
+        }
+
+        return values;
+    }
 
     private static OperatorPolicy ReadOperator(ConfigMap? map)
     {

@@ -69,7 +69,8 @@ public static class CampaignLoader
         PayloadProfile payload,
         Func<string, string> resolveProcedure,
         IReadOnlyDictionary<string, DeviceDescription> devices,
-        bool simulated)
+        bool simulated,
+        IReadOnlyDictionary<string, string>? parameters = null)
     {
         var doc = ConfigDocument.Load(path);
         var problems = doc.Problems;
@@ -82,6 +83,11 @@ public static class CampaignLoader
             var line = root.Duration("line") ?? TimeSpan.FromHours(24);
             root.String("description");
             var variables = vehicle.Variables.Concat(payload.Variables).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            foreach (var kv in parameters ?? new Dictionary<string, string>())
+            {
+                variables[kv.Key] = kv.Value;
+            }
+
             var phases = new List<PhaseDefinition>();
             var skipped = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
             string? previous = null;
