@@ -23,6 +23,15 @@ public interface IBusProvider
     GpioController OpenGpio(DeviceDefinition device, int chip);
 
     I2cDevice OpenI2c(DeviceDefinition device, int bus, int address);
+
+    /// <summary>
+    /// Opens a chip that may sit behind a pigpio daemon. Buses that have no network I/O (the simulated
+    /// bench, whose chips are all in-process) open the chip by number.
+    /// </summary>
+    GpioController OpenGpio(DeviceDefinition device, GpioChipRef chip) => OpenGpio(device, chip.Chip);
+
+    /// <summary>Opens an I2C chip that may sit behind a pigpio daemon (see <see cref="OpenGpio(DeviceDefinition, GpioChipRef)"/>).</summary>
+    I2cDevice OpenI2c(DeviceDefinition device, I2c.I2cTarget target) => OpenI2c(device, target.Bus, target.Address);
 }
 
 /// <summary>A device's parsed configuration, produced by its kind at validation time and used again to build it.</summary>

@@ -35,7 +35,7 @@ public sealed class GpioDevice : IDevice
 
     private string Name => _bp.Definition.Name;
 
-    private string Path => $"gpiochip{_bp.Chip}";
+    private string Path => _bp.Chip.ToString();
 
     public ValueTask ConnectAsync(CancellationToken cancellationToken)
     {
@@ -89,7 +89,7 @@ public sealed class GpioDevice : IDevice
             }
         }
 
-        return ValueTask.FromResult(Logical(l, c.Read(l.Line)) ? 1.0 : 0.0);
+        return ValueTask.FromResult(Logical(l, Lost(() => c.Read(l.Line))) ? 1.0 : 0.0);
     }
 
     public ValueTask WriteAsync(string signal, double value, CancellationToken cancellationToken)
@@ -107,10 +107,14 @@ public sealed class GpioDevice : IDevice
         }
 
         var on = value == 1;
-        c.Write(l.Line, Level(l, on));
+        Lost(() =>
+        {
+            c.Write(l.Line, Level(l, on));
+            return PinValue.Low;
+        });
 
         // Read back the line: a driver that cannot pull it (shorted, stuck) is found here, not three steps later.
-        var back = Logical(l, c.Read(l.Line));
+        var back = Logical(l, Lost(() => c.Read(l.Line)));
         if (back != on)
         {
             var fields = new Dictionary<string, string> { ["line"] = l.Line.ToString(CultureInfo.InvariantCulture), ["wrote"] = on ? "1" : "0", ["reads"] = back ? "1" : "0" };
@@ -262,6 +266,19 @@ public sealed class GpioDevice : IDevice
 
     private void Changed(InputState s, bool value, int edges) =>
         _services.Log.Information("{Device}.{Line} changed to {Value} after {Edges} edge(s)", Name, s.Spec.Name, value ? 1 : 0, edges);
+
+    /// <summary>A chip that stops answering mid-run (a pigpio daemon's link dropped, a USB GPIO adapter pulled) is a lost device.</summary>
+    private PinValue Lost(Func<PinValue> io)
+    {
+        try
+        {
+            return io();
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new DeviceLostException(Name, Path, e.Message, e);
+        }
+    }
 
     private GpioController Controller() =>
         _controller ?? throw new InvalidOperationException($"device '{Name}' is not connected");

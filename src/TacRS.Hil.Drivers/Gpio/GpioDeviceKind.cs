@@ -6,7 +6,7 @@ using TacRS.Hil.Drivers.Devices;
 namespace TacRS.Hil.Drivers.Gpio;
 
 /// <summary>A parsed <c>kind: gpio</c> device entry.</summary>
-public sealed record GpioBlueprint(DeviceDefinition Definition, DeviceDescription Description, int Chip, IReadOnlyList<GpioLineSpec> Lines)
+public sealed record GpioBlueprint(DeviceDefinition Definition, DeviceDescription Description, GpioChipRef Chip, IReadOnlyList<GpioLineSpec> Lines)
     : DeviceBlueprint(Definition, Description);
 
 /// <summary>
@@ -15,7 +15,7 @@ public sealed record GpioBlueprint(DeviceDefinition Definition, DeviceDescriptio
 /// <code>
 /// payload_io:
 ///   kind: gpio
-///   chip: 0
+///   chip: 0                  # /dev/gpiochip0; or  pigpio: "10.0.0.5:8888"  for a pigpio daemon's lines
 ///   lines:
 ///     payload_enable: { line: 23, direction: output, initial: 0 }
 ///     sep_a: { line: 17, direction: input, debounce: 5ms, pull: up, active: low }
@@ -42,6 +42,13 @@ public sealed class GpioDeviceKind : IDeviceKind
             device.Config.Get("chip")!.Error($"'chip' must be 0 or more, not {chip}");
         }
 
+        // A pigpio daemon has one chip (the SoC's, BCM line numbers): 'chip' and 'pigpio' exclude each other.
+        var pigpio = PigpioEndpoint.Read(device.Config);
+        if (pigpio is not null && device.Config.Has("chip"))
+        {
+            device.Config.Get("pigpio")!.Error("'pigpio' and 'chip' exclude each other: a pigpio daemon serves its own chip's lines");
+        }
+
         device.Config.Get("sim");
         var lines = GpioLineSpec.ReadAll(device.Config, where);
         if (lines.Count == 0)
@@ -49,7 +56,7 @@ public sealed class GpioDeviceKind : IDeviceKind
             return null;
         }
 
-        return new GpioBlueprint(device, Describe(device.Name, lines), chip, lines);
+        return new GpioBlueprint(device, Describe(device.Name, lines), new GpioChipRef(chip, pigpio), lines);
     }
 
     public IDevice Create(DeviceBlueprint blueprint, IBusProvider buses, DeviceServices services) =>

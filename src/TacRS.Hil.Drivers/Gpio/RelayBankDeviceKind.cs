@@ -96,7 +96,7 @@ public sealed class RelayBankDevice(RelayBankBlueprint blueprint, IBusProvider b
         var t = blueprint.Target;
         try
         {
-            var i2c = buses.OpenI2c(blueprint.Definition, t.Bus, t.Address);
+            var i2c = buses.OpenI2c(blueprint.Definition, t);
             _controller = new GpioController(new Mcp23017(i2c));
             foreach (var pin in blueprint.Relays.Values)
             {

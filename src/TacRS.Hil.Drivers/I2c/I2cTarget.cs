@@ -1,12 +1,18 @@
 using System.Globalization;
 using TacRS.Hil.Core.Config;
+using TacRS.Hil.Drivers.Devices;
 
 namespace TacRS.Hil.Drivers.I2c;
 
-/// <summary>Where an I2C chip sits: <c>i2c: { bus: 1, address: 0x40 }</c> (bus N is <c>/dev/i2c-N</c> on a bench).</summary>
-public sealed record I2cTarget(int Bus, int Address)
+/// <summary>
+/// Where an I2C chip sits: <c>i2c: { bus: 1, address: 0x40 }</c> (bus N is <c>/dev/i2c-N</c> on a bench),
+/// or on a pigpio daemon's bus: <c>i2c: { bus: 1, address: 0x40, pigpio: "10.0.0.5:8888" }</c>.
+/// </summary>
+public sealed record I2cTarget(int Bus, int Address, PigpioEndpoint? Pigpio = null)
 {
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"i2c-{Bus}@0x{Address:X2}");
+    public override string ToString() => Pigpio is null
+        ? string.Create(CultureInfo.InvariantCulture, $"i2c-{Bus}@0x{Address:X2}")
+        : string.Create(CultureInfo.InvariantCulture, $"{Pigpio}/i2c-{Bus}@0x{Address:X2}");
 
     public static I2cTarget? Read(ConfigMap device, string where, IReadOnlyCollection<int>? allowedAddresses = null)
     {
@@ -18,6 +24,7 @@ public sealed record I2cTarget(int Bus, int Address)
 
         var bus = map.Int("bus", required: true);
         var address = map.Int("address", required: true);
+        var pigpio = PigpioEndpoint.Read(map);
         map.ReportUnknownKeys($"'i2c' of {where}");
         if (bus is < 0)
         {
@@ -38,6 +45,6 @@ public sealed record I2cTarget(int Bus, int Address)
             return null;
         }
 
-        return bus is null || address is null ? null : new I2cTarget(bus.Value, address.Value);
+        return bus is null || address is null ? null : new I2cTarget(bus.Value, address.Value, pigpio);
     }
 }

@@ -64,7 +64,7 @@ public sealed class Ina219Device(Ina219Blueprint blueprint, IBusProvider buses, 
         var t = blueprint.Target;
         Guard(() =>
         {
-            _i2c = buses.OpenI2c(blueprint.Definition, t.Bus, t.Address);
+            _i2c = buses.OpenI2c(blueprint.Definition, t);
             _binding = new Ina219(_i2c);
             _binding.Reset();
             _binding.BusVoltageRange = blueprint.Range32V ? Ina219BusVoltageRange.Range32v : Ina219BusVoltageRange.Range16v;

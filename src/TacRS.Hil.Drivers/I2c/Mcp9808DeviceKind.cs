@@ -55,7 +55,7 @@ public sealed class Mcp9808Device(Mcp9808Blueprint blueprint, IBusProvider buses
         var t = blueprint.Target;
         try
         {
-            _i2c = buses.OpenI2c(blueprint.Definition, t.Bus, t.Address);
+            _i2c = buses.OpenI2c(blueprint.Definition, t);
 
             // The binding reads the manufacturer (0x0054) and device (0x04) IDs and throws when they differ.
             _sensor = new Mcp9808(_i2c);
