@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+
+namespace TacRS.Hil.Simulation.Time;
+
+/// <summary>
+/// Runs a served bench (<c>tacrs-hil sim serve</c>) on one thread in real time: every continuation
+/// and every timer callback of the emulators, the physical model and the servers is posted here, so
+/// the models see one caller at a time exactly as they do under the virtual-time
+/// <see cref="SimulationScheduler"/> — while Modbus, serial, Hamlib and pigpio clients connect at once.
+/// Use <see cref="Time"/> as the bench's clock: it is the system clock with its timers delivered on
+/// this scheduler.
+/// </summary>
+public sealed class RealTimeScheduler : SynchronizationContext, IDisposable
+{
+    private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> _queue = new();
+    private int? _threadId;
+
+    public RealTimeScheduler(TimeProvider system)
+    {
+        Time = new SerializedTime(system, this);
+    }
+
+    /// <summary>The system clock, with timer callbacks run on this scheduler.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>Work items executed so far.</summary>
+    public long Executed { get; private set; }
+
+    public override void Post(SendOrPostCallback d, object? state) => _queue.Add((d, state));
+
+    public override void Send(SendOrPostCallback d, object? state)
+    {
+        if (Environment.CurrentManagedThreadId == _threadId)
+        {
+            d(state);
+            return;
+        }
+
+        using var done = new ManualResetEventSlim();
+        Post(_ => { try { d(state); } finally { done.Set(); } }, null);
+        done.Wait();
+    }
+
+    public override SynchronizationContext CreateCopy() => this;
+
+    /// <summary>Runs <paramref name="entry"/> to completion on the calling thread, executing posted work as it arrives.</summary>
+    public T Run<T>(Func<Task<T>> entry)
+    {
+        var previous = Current;
+        SetSynchronizationContext(this);
+        _threadId = Environment.CurrentManagedThreadId;
+        try
+        {
+            var task = entry();
+
+            // Wakes the pump if the entry completes on some other thread (it should not, but never hang on it).
+            task.ContinueWith(_ => Post(static _ => { }, null), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            while (!task.IsCompleted)
+            {
+                var (callback, state) = _queue.Take();
+                Executed++;
+                callback(state);
+            }
+
+            return task.GetAwaiter().GetResult();
+        }
+        finally
+        {
+            _threadId = null;
+            SetSynchronizationContext(previous);
+        }
+    }
+
+    public void Run(Func<Task> entry) => Run(async () =>
+    {
+        await entry();
+        return true;
+    });
+
+    public void Dispose() => _queue.Dispose();
+
+    /// <summary>The system clock whose timers call back on the scheduler, not on a thread-pool thread.</summary>
+    private sealed class SerializedTime(TimeProvider inner, SynchronizationContext context) : TimeProvider
+    {
+        public override TimeZoneInfo LocalTimeZone => inner.LocalTimeZone;
+
+        public override long TimestampFrequency => inner.TimestampFrequency;
+
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
+
+        public override long GetTimestamp() => inner.GetTimestamp();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            inner.CreateTimer(s => context.Post(x => callback(x), s), state, dueTime, period);
+    }
+}
