@@ -1,0 +1,103 @@
+using System.Text.Json;
+using TacRS.Hil.Testing;
+
+namespace TacRS.Hil.Cli.Tests;
+
+/// <summary>
+/// Bench rehearsal, end to end: the real <c>tacrs-hil sim serve</c> serves the default rig's
+/// emulators in real time (the flight computer on a socat pty, the GSE over Modbus/TCP, the station
+/// over Hamlib/TCP, the GPIO lines and I2C chips over the pigpio socket protocol), and a second
+/// <c>tacrs-hil run</c> in hardware mode runs the unchanged procedures against the rig it printed,
+/// through the real <c>SerialPort</c>, sockets and the pigpio client drivers.
+/// </summary>
+[NonParallelizable]
+public sealed class RehearsalEndToEndTests
+{
+    private static readonly TimeSpan ServeStartup = TimeSpan.FromSeconds(60);
+    private string _dir = null!;
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("tacrs-rehearsal-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    [Test]
+    public void Rehearsal_PowerOn_PassesInHardwareModeAgainstServedBench()
+    {
+        using var serve = Serve(out var rig);
+
+        var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(3), "run", rig, "-p", "payload-power-on", "--set", "power-on.soak=5s", "--unattended", "--out", Out("power-on"));
+
+        Assert.That(code, Is.EqualTo(0), stdout + stderr + "\nsim serve:\n" + serve.Stderr);
+        var record = Record("power-on");
+        Assert.Multiple(() =>
+        {
+            Assert.That(record.Start.GetProperty("mode").GetString(), Is.EqualTo("hardware"));
+            Assert.That(record.Start.GetProperty("context").GetProperty("clock").GetString(), Is.EqualTo("system"));
+            Assert.That(record.Start.GetProperty("context").GetProperty("parameter.power-on.soak").GetString(), Is.EqualTo("5s"));
+            Assert.That(record.Measurements["bus_voltage"], Is.InRange(27.0, 29.0), "rail voltage read through pigpio I2C from the served INA219");
+            Assert.That(record.Measurements["bus_current"], Is.InRange(300.0, 1200.0));
+            Assert.That(record.Measurements["gse_output_voltage"], Is.InRange(27.5, 28.5), "supply voltage over Modbus/TCP");
+            Assert.That(record.Measurements["rail_off"], Is.LessThan(2.0), "the served payload model saw the enable line drop");
+            Assert.That(stdout, Does.Contain("SAFE STATE REACHED"));
+        });
+
+        serve.Signal("INT");
+        Assert.That(serve.WaitForExit(TimeSpan.FromSeconds(30)), Is.EqualTo(0), serve.Stderr);
+    }
+
+    [Test]
+    public void Rehearsal_PayloadCheckout_FlightComputerOverPty_PassesEveryStep()
+    {
+        using var serve = Serve(out var rig);
+        Assert.That(File.ReadAllText(rig), Does.Contain("serial: " + Path.Combine(_dir, "serve", "obc")), "the obc is served on a pty");
+
+        var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(4), "run", rig, "-p", "payload-checkout", "--unattended", "--out", Out("checkout"));
+
+        Assert.That(code, Is.EqualTo(0), stdout + stderr + "\nsim serve:\n" + serve.Stderr);
+        var record = Record("checkout");
+        Assert.Multiple(() =>
+        {
+            Assert.That(record.Steps, Is.EqualTo(new[] { "safe-to-mate", "gse-power", "payload-enable", "steady-state", "telemetry-alive", "command-acceptance", "mode-walk", "functional-test", "power-down" }));
+            Assert.That(record.Measurements["images_taken"], Is.GreaterThanOrEqualTo(1), "TAKE_IMAGE ran on the served flight computer");
+            Assert.That(record.Measurements["frame_size"], Is.GreaterThanOrEqualTo(1000));
+        });
+    }
+
+    private CliProcess Serve(out string rig)
+    {
+        rig = Path.Combine(_dir, "rehearsal.yaml");
+        var serve = CliProcess.Start("sim", "serve", "hil-configs/sim-laptop.yaml", "--dir", Path.Combine(_dir, "serve"), "--out", rig);
+        var written = rig;
+        serve.WaitUntil(() => serve.Stderr.Contains("running in real time", StringComparison.Ordinal) && File.Exists(written), ServeStartup, "sim serve to start");
+        return serve;
+    }
+
+    private string Out(string name) => Path.Combine(_dir, name);
+
+    private (JsonElement Start, Dictionary<string, double> Measurements, List<string> Steps) Record(string name)
+    {
+        JsonElement start = default;
+        var measurements = new Dictionary<string, double>(StringComparer.Ordinal);
+        var steps = new List<string>();
+        foreach (var line in File.ReadLines(Path.Combine(Out(name), "record.jsonl")))
+        {
+            var e = JsonDocument.Parse(line).RootElement;
+            switch (e.GetProperty("event").GetString())
+            {
+                case "run-start":
+                    start = e;
+                    break;
+                case "measurement" when e.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.Number:
+                    measurements[e.GetProperty("name").GetString()!] = v.GetDouble();
+                    break;
+                case "step-end" when e.GetProperty("outcome").GetString() == "PASS":
+                    steps.Add(e.GetProperty("step").GetString()!);
+                    break;
+            }
+        }
+
+        return (start, measurements, steps);
+    }
+}
