@@ -145,16 +145,14 @@ internal static class RunLauncher
             }
 
             var mode = simulated ? "simulated" : "hardware";
+            var identity = new RunIdentity(runId, rig.Name, rig.File, mode, seed, wallStart, unattended, Composer.ToolVersion, context);
             if (campaign is not null)
             {
-                var basePlan = new RunPlanBase(runId, rig.Name, rig.File, mode, seed, wallStart, unattended, Composer.ToolVersion, context);
-                var c = await new CampaignRunner(campaign, recorder, time, log, op, rig.Operator.PromptTimeout, router).RunAsync(basePlan, devices, token);
+                var c = await new CampaignRunner(campaign, recorder, time, log, op, rig.Operator.PromptTimeout, router).RunAsync(identity, devices, token);
                 return new RunResult(c.Outcome, c.Reason, c.ExitCode, c.SafeStateReached, null);
             }
 
-            var plan = new RunPlan(
-                runId, rig.Name, rig.File, mode, seed, wallStart,
-                unattended, Composer.ToolVersion, procedure!, devices, op, rig.Operator.PromptTimeout, context);
+            var plan = new RunPlan(identity, procedure!, devices, op, rig.Operator.PromptTimeout);
             return await new RunSession(recorder, time, log, alarms).RunAsync(plan, token);
         }
 

@@ -43,10 +43,11 @@ public sealed class ConfigDocument
             return new ConfigDocument(path, Path.GetDirectoryName(Path.GetFullPath(path)), problems, null);
         }
 
-        if (variables is not null)
-        {
-            text = Substitute(text, path, variables, problems);
-        }
+        // Without values (drawing or checking a procedure with no rig) defaults still apply and other
+        // names are left as written; with values an unknown name is a problem.
+        text = variables is not null
+            ? Substitute(text, path, variables, problems)
+            : Substitute(text, path, new Dictionary<string, string>(), problems, strict: false);
 
         return Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path)), problems);
     }
@@ -57,7 +58,7 @@ public sealed class ConfigDocument
     /// <c>${name:-default}</c> uses the default when nothing sets the name. Substitution keeps line
     /// numbers; an unknown name without a default is a problem at its own line and column.
     /// </summary>
-    public static string Substitute(string text, string file, IReadOnlyDictionary<string, string> variables, ConfigProblems problems)
+    public static string Substitute(string text, string file, IReadOnlyDictionary<string, string> variables, ConfigProblems problems, bool strict = true)
     {
         var sb = new System.Text.StringBuilder(text.Length);
         int line = 1, col = 1, i = 0;
@@ -81,6 +82,10 @@ public sealed class ConfigDocument
                     else if (dash >= 0)
                     {
                         sb.Append(inner[(dash + 2)..].Trim());
+                    }
+                    else if (!strict)
+                    {
+                        sb.Append(text, i, end + 1 - i);
                     }
                     else
                     {

@@ -33,10 +33,10 @@ public sealed class CampaignRunner(
     private readonly Dictionary<string, TimeSpan> _startedAt = new(StringComparer.Ordinal);
     private long _t0;
 
-    public async Task<CampaignResult> RunAsync(RunPlanBase plan, IReadOnlyList<IDevice> devices, CancellationToken abort)
+    public async Task<CampaignResult> RunAsync(RunIdentity plan, IReadOnlyList<IDevice> devices, CancellationToken abort)
     {
         _t0 = time.GetTimestamp();
-        var context = new Dictionary<string, string>(plan.Context ?? new Dictionary<string, string>(), StringComparer.Ordinal)
+        var context = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["campaign"] = campaign.Id,
             ["vehicle"] = campaign.Vehicle.Id,
@@ -45,9 +45,7 @@ public sealed class CampaignRunner(
             ["line-hours"] = campaign.Line.TotalHours.ToString(CultureInfo.InvariantCulture),
             ["planned-ready-hours"] = campaign.PlannedReady().TotalHours.ToString("0.###", CultureInfo.InvariantCulture),
         };
-        recorder.Write(new RunStarted(
-            plan.RunId, plan.RigName, plan.RigFile, campaign.Id, campaign.File, campaign.Hash, plan.Seed, plan.ToolVersion,
-            plan.Mode, plan.WallClockStart, plan.Unattended, context) { At = time.GetUtcNow() });
+        recorder.Write(plan.Started(campaign.Id, campaign.File, campaign.Hash, time.GetUtcNow(), context));
         Note("timeline", "campaign", "info", $"T0 (execute order): {campaign.Title}; vehicle {campaign.Vehicle.Name} ({campaign.Vehicle.Propulsion.ToString().ToLowerInvariant()}), payload {campaign.Payload.Name}; planned ready at T0+{H(campaign.PlannedReady())} against the {H(campaign.Line)} line");
 
         var (connected, lost) = await DeviceConnections.ConnectAllAsync(devices, recorder, time, log, abort);
@@ -93,17 +91,11 @@ public sealed class CampaignRunner(
             ["critical-path"] = string.Join(",", critical),
         });
 
-        var exit = outcome switch
-        {
-            Outcome.Pass when allSafe => ExitCodes.Passed,
-            Outcome.Aborted => ExitCodes.Aborted,
-            _ => ExitCodes.Failed,
-        };
-        recorder.Write(new RunEnded(
-            outcome.ToWire(), allSafe ? reason : reason + "; SAFE STATE NOT REACHED", time.GetElapsedTime(_t0).TotalSeconds,
-            results.Count(x => x.Outcome == Outcome.Pass), results.Count(x => x.Outcome != Outcome.Pass), allSafe, exit) { At = time.GetUtcNow() });
+        var ended = RunIdentity.Ended(
+            outcome, reason, time.GetElapsedTime(_t0), results.Count(x => x.Outcome == Outcome.Pass), results.Count(x => x.Outcome != Outcome.Pass), allSafe, time.GetUtcNow());
+        recorder.Write(ended);
         await DeviceConnections.CloseAllAsync(devices, log);
-        return new CampaignResult(outcome, reason, exit, allSafe, ready, results, critical);
+        return new CampaignResult(outcome, reason, ended.ExitCode, allSafe, ready, results, critical);
     }
 
     private bool _safe = true;
@@ -223,18 +215,6 @@ public sealed class CampaignRunner(
         ? $"{(int)t.TotalHours}h{t.Minutes:00}m"
         : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m{t.Seconds:00}s" : $"{t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)}s";
 }
-
-/// <summary>The run-level facts a campaign records at its start.</summary>
-public sealed record RunPlanBase(
-    string RunId,
-    string RigName,
-    string RigFile,
-    string Mode,
-    long Seed,
-    DateTimeOffset WallClockStart,
-    bool Unattended,
-    string ToolVersion,
-    IReadOnlyDictionary<string, string>? Context = null);
 
 /// <summary>
 /// Sends a device's alarm to the phase whose procedure uses that device (phases run side by side,

@@ -61,8 +61,11 @@ public static class DeviceConnections
     }
 }
 
-/// <summary>Everything a run needs, built by the composition root.</summary>
-public sealed record RunPlan(
+/// <summary>
+/// Who and what a run is — the facts its first record line carries — shared by a procedure run and a
+/// campaign, which also share how a run's outcome becomes its exit code and last record line.
+/// </summary>
+public sealed record RunIdentity(
     string RunId,
     string RigName,
     string RigFile,
@@ -71,11 +74,46 @@ public sealed record RunPlan(
     DateTimeOffset WallClockStart,
     bool Unattended,
     string ToolVersion,
+    IReadOnlyDictionary<string, string>? Context = null)
+{
+    /// <summary>The run-start record line for what is run (a procedure or a campaign), with its own context added.</summary>
+    public RunStarted Started(string id, string file, string hash, DateTimeOffset at, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var context = Context;
+        if (extra is not null)
+        {
+            var merged = new Dictionary<string, string>(Context ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+            foreach (var kv in extra)
+            {
+                merged[kv.Key] = kv.Value;
+            }
+
+            context = merged;
+        }
+
+        return new RunStarted(RunId, RigName, RigFile, id, file, hash, Seed, ToolVersion, Mode, WallClockStart, Unattended, context) { At = at };
+    }
+
+    /// <summary>Exit code by outcome: a pass counts only when the safe state was reached.</summary>
+    public static int ExitCode(Outcome outcome, bool safeStateReached) => outcome switch
+    {
+        Outcome.Pass when safeStateReached => ExitCodes.Passed,
+        Outcome.Aborted => ExitCodes.Aborted,
+        _ => ExitCodes.Failed,
+    };
+
+    /// <summary>The run-end record line; a reason gains "SAFE STATE NOT REACHED" when it was not.</summary>
+    public static RunEnded Ended(Outcome outcome, string reason, TimeSpan duration, int passed, int failed, bool safeStateReached, DateTimeOffset at) =>
+        new(outcome.ToWire(), safeStateReached ? reason : reason + "; SAFE STATE NOT REACHED", duration.TotalSeconds, passed, failed, safeStateReached, ExitCode(outcome, safeStateReached)) { At = at };
+}
+
+/// <summary>Everything a procedure run needs, built by the composition root.</summary>
+public sealed record RunPlan(
+    RunIdentity Run,
     ProcedureDefinition Procedure,
     IReadOnlyList<IDevice> Devices,
     IOperator Operator,
-    TimeSpan PromptTimeout,
-    IReadOnlyDictionary<string, string>? Context = null);
+    TimeSpan PromptTimeout);
 
 public sealed record RunResult(Outcome Outcome, string Reason, int ExitCode, bool SafeStateReached, ProcedureResult? Procedure);
 
@@ -88,19 +126,7 @@ public sealed class RunSession(IRunRecorder recorder, TimeProvider time, ILogger
     public async Task<RunResult> RunAsync(RunPlan plan, CancellationToken abort)
     {
         var start = time.GetTimestamp();
-        recorder.Write(new RunStarted(
-            plan.RunId,
-            plan.RigName,
-            plan.RigFile,
-            plan.Procedure.Id,
-            plan.Procedure.File,
-            plan.Procedure.Hash,
-            plan.Seed,
-            plan.ToolVersion,
-            plan.Mode,
-            plan.WallClockStart,
-            plan.Unattended,
-            plan.Context) { At = time.GetUtcNow() });
+        recorder.Write(plan.Run.Started(plan.Procedure.Id, plan.Procedure.File, plan.Procedure.Hash, time.GetUtcNow()));
 
         var (connected, lost) = await DeviceConnections.ConnectAllAsync(plan.Devices, recorder, time, log, abort);
 
@@ -115,24 +141,11 @@ public sealed class RunSession(IRunRecorder recorder, TimeProvider time, ILogger
             result = await runner.RunAsync(abort);
         }
 
-        var exit = result.Outcome switch
-        {
-            Outcome.Pass when result.SafeStateReached => ExitCodes.Passed,
-            Outcome.Aborted => ExitCodes.Aborted,
-            _ => ExitCodes.Failed,
-        };
-        var reason = result.SafeStateReached ? result.Reason : result.Reason + "; SAFE STATE NOT REACHED";
-        recorder.Write(new RunEnded(
-            result.Outcome.ToWire(),
-            reason,
-            time.GetElapsedTime(start).TotalSeconds,
-            result.StepsPassed,
-            result.StepsFailed,
-            result.SafeStateReached,
-            exit) { At = time.GetUtcNow() });
+        var ended = RunIdentity.Ended(result.Outcome, result.Reason, time.GetElapsedTime(start), result.StepsPassed, result.StepsFailed, result.SafeStateReached, time.GetUtcNow());
+        recorder.Write(ended);
 
         await DeviceConnections.CloseAllAsync(plan.Devices, log);
 
-        return new RunResult(result.Outcome, reason, exit, result.SafeStateReached, result);
+        return new RunResult(result.Outcome, ended.Reason, ended.ExitCode, result.SafeStateReached, result);
     }
 }

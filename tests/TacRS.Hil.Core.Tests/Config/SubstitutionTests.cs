@@ -30,6 +30,17 @@ public sealed class SubstitutionTests
     }
 
     [Test]
+    public void Substitute_NotStrict_DefaultsAppliedUnknownLeftAsWritten()
+    {
+        var problems = new ConfigProblems();
+
+        var result = ConfigDocument.Substitute("a: ${x.y:-5s}\nb: ${vehicle.mass}\n", "p.yaml", new Dictionary<string, string>(), problems, strict: false);
+
+        Assert.That(result, Is.EqualTo("a: 5s\nb: ${vehicle.mass}\n"));
+        Assert.That(problems.Any, Is.False);
+    }
+
+    [Test]
     public void Substitute_UnknownNameWithoutDefault_ProblemAtItsLineAndColumn()
     {
         var problems = new ConfigProblems();

@@ -114,7 +114,7 @@ public sealed class CampaignRunnerTests
             simulated: true);
         var scheduler = new SimulationScheduler(clock);
         var result = scheduler.Run(() => new CampaignRunner(campaign, recorder, clock, Serilog.Core.Logger.None, new UnattendedOperator(OperatorPolicy.Default, "r"), TimeSpan.FromMinutes(1), new PhaseAlarmRouter(recorder, clock))
-            .RunAsync(new RunPlanBase("id", "r", "r.yaml", "simulated", 1, default, true, "t"), [dev, gnd], CancellationToken.None));
+            .RunAsync(new TacRS.Hil.Sequences.Engine.RunIdentity("id", "r", "r.yaml", "simulated", 1, default, true, "t"), [dev, gnd], CancellationToken.None));
         return (result, recorder);
     }
 

@@ -51,7 +51,7 @@ internal sealed class EngineHarness : IDisposable
             var alarms = new EngineAlarms(Recorder, Clock);
             Alarms = alarms;
             var session = new RunSession(Recorder, Clock, Serilog.Core.Logger.None, alarms);
-            var plan = new RunPlan("run-1", "test-rig", "rig.yaml", "simulated", 1, default, true, "test", proc, [Dev], op ?? new UnattendedOperator(Policy, "test-rig"), TimeSpan.FromMinutes(1));
+            var plan = new RunPlan(new RunIdentity("run-1", "test-rig", "rig.yaml", "simulated", 1, default, true, "test"), proc, [Dev], op ?? new UnattendedOperator(Policy, "test-rig"), TimeSpan.FromMinutes(1));
             AbortSource = abort;
             return await session.RunAsync(plan, abort.Token);
         });
