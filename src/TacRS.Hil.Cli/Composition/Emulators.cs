@@ -80,6 +80,13 @@ internal static class Emulators
                 stall.Deactivated += _ => station.Rotator.SetStall(false);
             }
 
+            if (bp.Site is { } site && bp.Tle is { } tle)
+            {
+                // The satellite the station is checked out against: its downlink reaches the radio only
+                // while the antenna points at it (the S-meter the track_pass action reads).
+                station.AttachLink(new RfLinkOptions(new Orbit.Tracker(tle, site), bp.BeamwidthDeg, bp.MaskDeg) { DownlinkHz = bp.DownlinkHz }, ctx.Random);
+            }
+
             return new StationEndpoints(station, bp);
         }
     }

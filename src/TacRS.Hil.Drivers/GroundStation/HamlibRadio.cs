@@ -61,6 +61,10 @@ public sealed class HamlibRadio(HamlibConnection connection, RadioLimits limits)
         await Connection.RequestAsync(HamlibCommand.SetMode(mode, passbandHz), cancellationToken);
     }
 
+    /// <summary>The S-meter, dB relative to S9 (S0 = −54): how well the downlink is heard.</summary>
+    public async ValueTask<double> GetStrengthAsync(CancellationToken cancellationToken) =>
+        (await Connection.RequestAsync(HamlibCommand.GetLevel("STRENGTH"), cancellationToken)).Number(string.Empty);
+
     public async ValueTask<bool> GetPttAsync(CancellationToken cancellationToken) =>
         (await Connection.RequestAsync(HamlibCommand.GetPtt(), cancellationToken)).Number("PTT") != 0;
 

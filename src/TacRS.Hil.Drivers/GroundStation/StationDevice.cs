@@ -134,7 +134,10 @@ public sealed class StationDevice : IDevice
             case "wait_aos":
                 return await WaitAosAsync(Number(arguments, "max_wait", 86400), cancellationToken);
             case "track_pass":
-                return await TrackPassAsync(arguments.ContainsKey("max_duration") ? Number(arguments, "max_duration") : null, cancellationToken);
+                return await TrackPassAsync(
+                    arguments.ContainsKey("max_duration") ? Number(arguments, "max_duration") : null,
+                    arguments.ContainsKey("lock_level") ? Number(arguments, "lock_level") : DefaultLockLevelDb,
+                    cancellationToken);
             default:
                 throw new DeviceCheckFailedException(Description.Name, $"no action '{action}'");
         }
@@ -339,7 +342,10 @@ public sealed class StationDevice : IDevice
         });
     }
 
-    private async ValueTask<ActionResult> TrackPassAsync(double? maxDurationS, CancellationToken cancellationToken)
+    /// <summary>S-meter level counted as "downlink heard" by track_pass: S4 (−30 dB relative to S9).</summary>
+    public const double DefaultLockLevelDb = -30;
+
+    private async ValueTask<ActionResult> TrackPassAsync(double? maxDurationS, double lockLevelDb, CancellationToken cancellationToken)
     {
         var tracker = TrackerOrThrow();
         var rotator = RotatorOrThrow();
@@ -347,6 +353,12 @@ public sealed class StationDevice : IDevice
         var limit = TimeSpan.FromSeconds(maxDurationS ?? 7200);
         double peak = 0, sumSq = 0;
         var samples = 0;
+
+        // Link acquisition, when there is a radio: how soon after the satellite rose the downlink was
+        // heard above the lock level, how strong it got, and for what share of the pass it held.
+        TimeSpan? firstAbove = null, acquired = null;
+        double peakStrength = double.NegativeInfinity;
+        var locked = 0;
         var (curAz, _) = await rotator.GetPositionAsync(cancellationToken);
         while (_time.GetElapsedTime(start) < limit)
         {
@@ -372,6 +384,17 @@ public sealed class StationDevice : IDevice
                 peak = Math.Max(peak, err);
                 sumSq += err * err;
                 samples++;
+                firstAbove ??= _time.GetElapsedTime(start);
+                if (Radio is { } radio)
+                {
+                    var strength = await radio.GetStrengthAsync(cancellationToken);
+                    peakStrength = Math.Max(peakStrength, strength);
+                    if (strength >= lockLevelDb)
+                    {
+                        locked++;
+                        acquired ??= _time.GetElapsedTime(start) - firstAbove.Value;
+                    }
+                }
             }
 
             await Task.Delay(_bp.TrackInterval, _time, cancellationToken);
@@ -383,14 +406,26 @@ public sealed class StationDevice : IDevice
         }
 
         var rms = Math.Sqrt(sumSq / samples);
-        return new ActionResult(
-            new Dictionary<string, double>
-            {
-                ["peak_error"] = peak,
-                ["rms_error"] = rms,
-                ["samples"] = samples,
-                ["track_time"] = _time.GetElapsedTime(start).TotalSeconds,
-            },
-            string.Create(CultureInfo.InvariantCulture, $"tracked {samples} samples: peak {peak:0.###}°, RMS {rms:0.###}°"));
+        var trackTime = _time.GetElapsedTime(start).TotalSeconds;
+        var outputs = new Dictionary<string, double>
+        {
+            ["peak_error"] = peak,
+            ["rms_error"] = rms,
+            ["samples"] = samples,
+            ["track_time"] = trackTime,
+        };
+        var summary = string.Create(CultureInfo.InvariantCulture, $"tracked {samples} samples: peak {peak:0.###}°, RMS {rms:0.###}°");
+        if (Radio is not null)
+        {
+            // Never heard: acquisition "took" the whole pass, so an upper limit on it fails with a number.
+            outputs["acquisition_time"] = acquired?.TotalSeconds ?? trackTime;
+            outputs["peak_strength"] = peakStrength;
+            outputs["lock_fraction"] = 100.0 * locked / samples;
+            summary += acquired is { } a
+                ? string.Create(CultureInfo.InvariantCulture, $"; downlink heard {a.TotalSeconds:0.#} s after AOS, peak {peakStrength:0} dB re S9, above {lockLevelDb:0} dB for {100.0 * locked / samples:0.#}% of the pass")
+                : string.Create(CultureInfo.InvariantCulture, $"; downlink never heard above {lockLevelDb:0} dB re S9 (peak {peakStrength:0} dB)");
+        }
+
+        return new ActionResult(outputs, summary);
     }
 }

@@ -244,14 +244,28 @@ public sealed class StationKind : IDeviceKind
                 [new ActionParameter("max_wait", ArgumentType.Number, false, s, 0, 7 * 86400, Description: "longest wait for the next pass (default 24 h)")],
                 [new SignalInfo("wait_time", s, SignalAccess.Read), new SignalInfo("max_elevation", deg, SignalAccess.Read), new SignalInfo("aos_azimuth", deg, SignalAccess.Read)],
                 Description: "pre-point at the next pass's AOS azimuth and wait for the satellite to rise above the mask"));
+            var outputs = new List<SignalInfo>
+            {
+                new("peak_error", deg, SignalAccess.Read), new("rms_error", deg, SignalAccess.Read),
+                new("samples", Unit.Count, SignalAccess.Read), new("track_time", s, SignalAccess.Read),
+            };
+            var parameters = new List<ActionParameter> { new("max_duration", ArgumentType.Number, false, s, 0, 7200, Description: "stop tracking after (default: at LOS)") };
+            if (radio)
+            {
+                var db = Unit.Parse("dB");
+                outputs.Add(new SignalInfo("acquisition_time", s, SignalAccess.Read, "from AOS until the downlink was first heard above the lock level (the whole pass if never)"));
+                outputs.Add(new SignalInfo("peak_strength", db, SignalAccess.Read, "highest S-meter reading, dB relative to S9"));
+                outputs.Add(new SignalInfo("lock_fraction", Unit.Parse("%"), SignalAccess.Read, "share of the tracked pass heard above the lock level"));
+                parameters.Add(new ActionParameter("lock_level", ArgumentType.Number, false, db, -54, 60, Description: "S-meter level that counts as heard, dB re S9 (default −30, S4)"));
+            }
+
             list.Add(new ActionInfo(
                 "track_pass",
-                [new ActionParameter("max_duration", ArgumentType.Number, false, s, 0, 7200, Description: "stop tracking after (default: at LOS)")],
-                [
-                    new SignalInfo("peak_error", deg, SignalAccess.Read), new SignalInfo("rms_error", deg, SignalAccess.Read),
-                    new SignalInfo("samples", Unit.Count, SignalAccess.Read), new SignalInfo("track_time", s, SignalAccess.Read),
-                ],
-                Description: "follow the satellite until LOS, measuring the pointing error"));
+                parameters,
+                outputs,
+                Description: radio
+                    ? "follow the satellite until LOS, measuring the pointing error and the downlink's acquisition and strength on the radio's S-meter"
+                    : "follow the satellite until LOS, measuring the pointing error"));
         }
 
         return list;

@@ -48,6 +48,12 @@ public readonly record struct HamlibCommand(string Name, string Arguments)
 
     public static HamlibCommand GetPtt() => new("get_ptt", string.Empty);
 
+    /// <summary>
+    /// Reads a level (rig.h setting_t names): <c>STRENGTH</c> is the S-meter in dB relative to S9
+    /// (S9 = 0, 6 dB per S unit, so S0 = −54), the receiver's view of the downlink.
+    /// </summary>
+    public static HamlibCommand GetLevel(string level) => new("get_level", level);
+
     public static HamlibCommand SetPtt(bool on) => new("set_ptt", on ? "1" : "0");
 
     public string Describe() => Arguments.Length == 0 ? Name : Name + " " + Arguments;

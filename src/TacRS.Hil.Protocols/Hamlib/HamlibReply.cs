@@ -108,8 +108,9 @@ public sealed record HamlibReply(string Command, string Echo, IReadOnlyList<Haml
                 continue;
             }
 
+            // A line without "Key:" is a bare value (get_level answers "get_level: STRENGTH\n-24\nRPRT 0").
             values.Add(colon < 0
-                ? new HamlibValue(line.Trim(), string.Empty)
+                ? new HamlibValue(string.Empty, line.Trim())
                 : new HamlibValue(line[..colon].Trim(), line[(colon + 1)..].Trim()));
             if (pos > MaxLength)
             {
@@ -144,7 +145,12 @@ public sealed record HamlibReply(string Command, string Echo, IReadOnlyList<Haml
             sb.Append('\n');
             foreach (var v in Values)
             {
-                sb.Append(v.Key).Append(": ").Append(v.Value).Append('\n');
+                if (v.Key.Length > 0)
+                {
+                    sb.Append(v.Key).Append(": ");
+                }
+
+                sb.Append(v.Value).Append('\n');
             }
 
             sb.Append("RPRT ").Append(Code.ToString(CultureInfo.InvariantCulture)).Append('\n');

@@ -242,10 +242,21 @@ public sealed class HamlibRadioServer(RadioModel radio) : HamlibServer
             "v" => "get_vfo",
             "s" => "get_split_vfo",
             "_" => "get_info",
+            "l" => "get_level",
             _ => "?",
         };
         switch (name)
         {
+            case "get_level":
+                // Only the S-meter is modelled; rigctld answers an unknown level with -RIG_EINVAL.
+                if (r.Arguments.Count < 1)
+                {
+                    return HamlibAnswer.Silent;
+                }
+
+                return r.Arguments[0] == "STRENGTH"
+                    ? Reply(r, name, 0, (string.Empty, Math.Round(Radio.StrengthDb).ToString("0", Inv)))
+                    : Reply(r, name, -(int)HamlibError.InvalidParameter);
             case "set_freq":
                 if (!TryNumbers(r, 1, out var f))
                 {

@@ -17,6 +17,12 @@ public sealed class RadioModel(RadioLimits? limits = null)
 
     public bool Ptt { get; private set; }
 
+    /// <summary>Where the S-meter reading comes from (the RF link model); without one the receiver hears only noise.</summary>
+    public Func<double>? SignalStrength { get; set; }
+
+    /// <summary>The S-meter now, dB relative to S9 (Hamlib STRENGTH).</summary>
+    public double StrengthDb => SignalStrength?.Invoke() ?? RfLink.NoiseFloorDb;
+
     /// <summary>Times PTT went on (RF transmissions, for the record and the uplink model).</summary>
     public int Transmissions { get; private set; }
 

@@ -1,4 +1,5 @@
 using TacRS.Hil.Orbit;
+using TacRS.Hil.Simulation.Bench;
 
 namespace TacRS.Hil.Simulation.Station;
 
@@ -55,6 +56,35 @@ public sealed class RfLink(RfLinkOptions options, RotatorModel rotator, RadioMod
 
         var x = error / half;
         return Math.Clamp(1 - Options.LossOnAxis - Math.Pow(x, 4.4), 0, 1);
+    }
+
+    /// <summary>The receiver's noise floor on Hamlib's STRENGTH scale (dB relative to S9): S0.</summary>
+    public const double NoiseFloorDb = -54;
+
+    /// <summary>Received level on the beam axis at 1000 km slant range, dB relative to S9 (an S8 UHF beacon).</summary>
+    public const double ReferenceDb = -10;
+
+    /// <summary>
+    /// What the radio's S-meter shows now (Hamlib <c>get_level STRENGTH</c>): the noise floor unless
+    /// the satellite is above the mask, inside the beam's main lobe and (when a downlink is set)
+    /// within the passband; then the reference level less free-space loss against 1000 km
+    /// (20·log10(range/1000 km)) and the beam's roll-off 12·(error/beamwidth)² dB (3 dB at the
+    /// half-power edge), with 1 dB (1σ) of seeded scintillation.
+    /// </summary>
+    public double StrengthDb()
+    {
+        var (error, look) = PointingError(time.GetUtcNow().UtcDateTime);
+        var heard = look.ElevationDeg >= Options.MaskDeg && error <= Options.BeamwidthDeg
+            && (Options.DownlinkHz is not { } f || Math.Abs(radio.FrequencyHz - Doppler.Downlink(f, look.RangeRateKmPerS)) <= radio.PassbandHz / 2.0);
+        var scintillation = random.NextGaussian(1.0);
+        if (!heard)
+        {
+            return NoiseFloorDb;
+        }
+
+        var x = error / Options.BeamwidthDeg;
+        var level = ReferenceDb - (20 * Math.Log10(Math.Max(look.RangeKm, 1) / 1000)) - (12 * x * x) + scintillation;
+        return Math.Max(NoiseFloorDb, level);
     }
 
     /// <summary>Is a frame from the satellite delivered now? Draws once from the seeded generator.</summary>

@@ -33,8 +33,13 @@ public sealed class StationEmulator(TimeProvider time, RotatorModelOptions? rota
 
     public IReadOnlyList<Task> Sessions => _sessions;
 
-    public RfLink AttachLink(RfLinkOptions options, Random random) =>
+    /// <summary>Gives the station a satellite to hear: frames are gated by the link and the radio's S-meter follows it.</summary>
+    public RfLink AttachLink(RfLinkOptions options, Random random)
+    {
         Link = new RfLink(options, Rotator, Radio, time, random);
+        Radio.SignalStrength = Link.StrengthDb;
+        return Link;
+    }
 
     /// <summary>Is a frame from the satellite delivered now? False when no link is attached.</summary>
     public bool IsFrameDelivered() => Link?.IsFrameDelivered() ?? false;

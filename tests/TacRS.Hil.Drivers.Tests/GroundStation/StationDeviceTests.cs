@@ -178,6 +178,31 @@ public class StationDeviceTests
             Assert.That(track.Outputs["peak_error"], Is.LessThan(1.0));
             Assert.That(track.Outputs["rms_error"], Is.LessThan(0.5));
             Assert.That(delivered, Is.GreaterThan(250));
+            Assert.That(track.Outputs["acquisition_time"], Is.LessThan(5), "pre-pointed at AOS: heard from the first samples");
+            Assert.That(track.Outputs["peak_strength"], Is.GreaterThan(-20).And.LessThan(10));
+            Assert.That(track.Outputs["lock_fraction"], Is.GreaterThan(95));
+            Assert.That(track.Detail, Does.Contain("downlink heard"));
+        });
+    }
+
+    [Test]
+    public void TrackPass_StalledRotatorWithLink_DownlinkNeverHeard()
+    {
+        var (device, emulator, time, _) = Build();
+        emulator.AttachLink(new RfLinkOptions(device.Tracker!, 10, 10), new Random(7));
+        var track = VirtualTimeLoop.Run(
+            time,
+            async () =>
+            {
+                await device.InvokeAsync("wait_aos", Args(), CancellationToken.None);
+                emulator.Rotator.SetStall(true);
+                return await device.InvokeAsync("track_pass", Args(), CancellationToken.None);
+            },
+            TimeSpan.FromHours(1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(track.Outputs["lock_fraction"], Is.LessThan(50), "the satellite leaves the stuck beam");
+            Assert.That(track.Outputs["peak_strength"], Is.GreaterThanOrEqualTo(RfLink.NoiseFloorDb));
         });
     }
 

@@ -71,7 +71,8 @@ public class EmulatorWithHamlibClientsTests
         var (port, stop, serving) = await ServeAsync(new HamlibRadioServer(radio));
         try
         {
-            var r = await RunAsync("rigctl", "-m", "2", "-r", $"127.0.0.1:{port}", "F", "437525000", "M", "USB", "2400", "T", "1", "f", "m", "t");
+            radio.SignalStrength = () => -12;
+            var r = await RunAsync("rigctl", "-m", "2", "-r", $"127.0.0.1:{port}", "F", "437525000", "M", "USB", "2400", "T", "1", "f", "m", "t", "l", "STRENGTH");
             Assert.That(r.Code, Is.EqualTo(0), r.Err);
             Assert.Multiple(() =>
             {
@@ -79,7 +80,7 @@ public class EmulatorWithHamlibClientsTests
                 Assert.That(radio.Mode, Is.EqualTo("USB"));
                 Assert.That(radio.PassbandHz, Is.EqualTo(2400));
                 Assert.That(radio.Ptt, Is.True);
-                Assert.That(r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[] { "437525000", "USB", "2400", "1" }), r.Err);
+                Assert.That(r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[] { "437525000", "USB", "2400", "1", "-12" }), r.Err);
             });
         }
         finally

@@ -143,6 +143,23 @@ public class HamlibDaemonInteropTests
     }
 
     [Test]
+    public async Task Radio_Strength_AgainstRigctldDummy_ReadsItsSMeter()
+    {
+        await using var d = await HamlibDaemon.StartRadioAsync();
+        await using var c = Connect(d, "radio");
+        var radio = new HamlibRadio(c, new RadioLimits());
+
+        // The dummy rig invents a reading near S7 (-24 dB re S9 in Hamlib 4.5.4); any S-meter value is on -54…+60.
+        var readings = new List<double>();
+        for (var i = 0; i < 5; i++)
+        {
+            readings.Add(await radio.GetStrengthAsync(CancellationToken.None));
+        }
+
+        Assert.That(readings, Is.All.InRange(-54.0, 60.0));
+    }
+
+    [Test]
     public async Task Radio_OutOfRangeAndUnknownMode_NotSent()
     {
         await using var d = await HamlibDaemon.StartRadioAsync();

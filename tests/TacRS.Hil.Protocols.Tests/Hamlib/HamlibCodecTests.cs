@@ -58,6 +58,22 @@ public class HamlibCodecTests
     }
 
     [Test]
+    public void TryRead_GetLevelStrengthFromRigctld454_BareValueLine()
+    {
+        // Captured from rigctld -m 1 (Hamlib 4.5.4): the level's value comes without a "Key:".
+        var ok = HamlibReply.TryRead(A("get_level: STRENGTH\n-24\nRPRT 0\n"), out var reply, out _);
+        Assert.Multiple(() =>
+        {
+            Assert.That(ok, Is.True);
+            Assert.That(reply.Echo, Is.EqualTo("STRENGTH"));
+            Assert.That(reply.Number(string.Empty), Is.EqualTo(-24));
+            Assert.That(reply.Format(HamlibReplyMode.Extended), Is.EqualTo("get_level: STRENGTH\n-24\nRPRT 0\n"));
+            Assert.That(reply.Format(HamlibReplyMode.Plain), Is.EqualTo("-24\n"));
+            Assert.That(Encoding.ASCII.GetString(HamlibCommand.GetLevel("STRENGTH").ToBytes()), Is.EqualTo("+\\get_level STRENGTH\n"));
+        });
+    }
+
+    [Test]
     public void TryRead_SetPosRefused_CarriesEchoAndEinval()
     {
         var ok = HamlibReply.TryRead(A("set_pos: 500 20\nRPRT -1\n"), out var reply, out _);

@@ -131,6 +131,34 @@ public class RfLinkTests
     }
 
     [Test]
+    public void Strength_OnAxisLoud_HalfBeamThreeDbDown_OffBeamAndMistunedAtNoiseFloor()
+    {
+        var (link, rotator, time, tracker) = Build(4);
+        var look = tracker.Look(time.GetUtcNow().UtcDateTime);
+        var expected = RfLink.ReferenceDb - (20 * Math.Log10(look.RangeKm / 1000));
+        rotator.SetPosition(look.AzimuthDeg, look.ElevationDeg);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        var onAxis = Enumerable.Range(0, 400).Average(_ => link.StrengthDb());
+        rotator.SetPosition(look.AzimuthDeg, look.ElevationDeg + 5);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        var halfBeam = Enumerable.Range(0, 400).Average(_ => link.StrengthDb());
+        rotator.SetPosition(look.AzimuthDeg + 40, look.ElevationDeg);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        var offBeam = link.StrengthDb();
+        var (mistuned, r2, t2, tr2) = Build(4, downlink: 437_525_000);
+        var l2 = tr2.Look(t2.GetUtcNow().UtcDateTime);
+        r2.SetPosition(l2.AzimuthDeg, l2.ElevationDeg);
+        t2.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(onAxis, Is.EqualTo(expected).Within(0.3), "free-space loss against 1000 km, 1 dB scintillation averaged out");
+            Assert.That(onAxis - halfBeam, Is.EqualTo(3).Within(0.3), "the half-power edge of a 10° beam is 5° off axis");
+            Assert.That(offBeam, Is.EqualTo(RfLink.NoiseFloorDb));
+            Assert.That(mistuned.StrengthDb(), Is.EqualTo(RfLink.NoiseFloorDb), "the radio sits at 145 MHz: the 437.5 MHz downlink is not in its passband");
+        });
+    }
+
+    [Test]
     public void Delivery_RadioMistuned_NothingHeard()
     {
         var (link, rotator, time, tracker) = Build(3, downlink: 437_525_000);
@@ -177,6 +205,15 @@ public class HamlibServerTests
         var text = await Converse(server, "x\n+\\get_pos\n\\bogus\n+\\get_pos\n");
         // One answer: the unknown 'x' got none, '\bogus' closed the connection before the second get_pos.
         Assert.That(text, Is.EqualTo("get_pos:\nAzimuth: 0.00\nElevation: 0.00\nRPRT 0\n"));
+    }
+
+    [Test]
+    public async Task Radio_GetLevelStrength_ExtendedPlainAndUnknownLevel()
+    {
+        var radio = new RadioModel { SignalStrength = () => -17.4 };
+        var text = await Converse(new HamlibRadioServer(radio), "+\\get_level STRENGTH\nl STRENGTH\n+l SQL\n");
+        Assert.That(text, Is.EqualTo("get_level: STRENGTH\n-17\nRPRT 0\n-17\nget_level: SQL\nRPRT -1\n"));
+        Assert.That(new RadioModel().StrengthDb, Is.EqualTo(RfLink.NoiseFloorDb), "no satellite attached: the noise floor");
     }
 
     [Test]
