@@ -10,10 +10,9 @@ namespace TacRS.Hil.Simulation.Time;
 /// Use <see cref="Time"/> as the bench's clock: it is the system clock with its timers delivered on
 /// this scheduler.
 /// </summary>
-public sealed class RealTimeScheduler : SynchronizationContext, IDisposable
+public sealed class RealTimeScheduler : SingleThreadScheduler, IDisposable
 {
     private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> _queue = new();
-    private int? _threadId;
 
     public RealTimeScheduler(TimeProvider system)
     {
@@ -23,59 +22,19 @@ public sealed class RealTimeScheduler : SynchronizationContext, IDisposable
     /// <summary>The system clock, with timer callbacks run on this scheduler.</summary>
     public TimeProvider Time { get; }
 
-    /// <summary>Work items executed so far.</summary>
-    public long Executed { get; private set; }
-
     public override void Post(SendOrPostCallback d, object? state) => _queue.Add((d, state));
 
-    public override void Send(SendOrPostCallback d, object? state)
+    /// <summary>Runs posted work as it arrives; idle, it waits for the clock's timers and the sockets.</summary>
+    protected override void Pump(Task task)
     {
-        if (Environment.CurrentManagedThreadId == _threadId)
+        // Wakes the pump if the entry completes on some other thread (it should not, but never hang on it).
+        task.ContinueWith(_ => Post(static _ => { }, null), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        while (!task.IsCompleted)
         {
-            d(state);
-            return;
-        }
-
-        using var done = new ManualResetEventSlim();
-        Post(_ => { try { d(state); } finally { done.Set(); } }, null);
-        done.Wait();
-    }
-
-    public override SynchronizationContext CreateCopy() => this;
-
-    /// <summary>Runs <paramref name="entry"/> to completion on the calling thread, executing posted work as it arrives.</summary>
-    public T Run<T>(Func<Task<T>> entry)
-    {
-        var previous = Current;
-        SetSynchronizationContext(this);
-        _threadId = Environment.CurrentManagedThreadId;
-        try
-        {
-            var task = entry();
-
-            // Wakes the pump if the entry completes on some other thread (it should not, but never hang on it).
-            task.ContinueWith(_ => Post(static _ => { }, null), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            while (!task.IsCompleted)
-            {
-                var (callback, state) = _queue.Take();
-                Executed++;
-                callback(state);
-            }
-
-            return task.GetAwaiter().GetResult();
-        }
-        finally
-        {
-            _threadId = null;
-            SetSynchronizationContext(previous);
+            var (callback, state) = _queue.Take();
+            Execute(callback, state);
         }
     }
-
-    public void Run(Func<Task> entry) => Run(async () =>
-    {
-        await entry();
-        return true;
-    });
 
     public void Dispose() => _queue.Dispose();
 

@@ -6,11 +6,10 @@ namespace TacRS.Hil.Simulation.Time;
 /// jumps to the next timer. Single-threaded execution plus one seeded random source is what makes
 /// a simulated run reproducible.
 /// </summary>
-public sealed class SimulationScheduler : SynchronizationContext
+public sealed class SimulationScheduler : SingleThreadScheduler
 {
     private readonly Queue<(SendOrPostCallback Callback, object? State)> _queue = new();
     private readonly object _gate = new();
-    private int? _threadId;
 
     public SimulationScheduler(VirtualTimeProvider clock)
     {
@@ -18,9 +17,6 @@ public sealed class SimulationScheduler : SynchronizationContext
     }
 
     public VirtualTimeProvider Clock { get; }
-
-    /// <summary>Work items executed so far (a measure of the simulation's own cost).</summary>
-    public long Executed { get; private set; }
 
     /// <summary>Timer advances so far.</summary>
     public long Advances { get; private set; }
@@ -34,47 +30,8 @@ public sealed class SimulationScheduler : SynchronizationContext
         }
     }
 
-    public override void Send(SendOrPostCallback d, object? state)
-    {
-        if (Environment.CurrentManagedThreadId == _threadId)
-        {
-            d(state);
-            return;
-        }
-
-        using var done = new ManualResetEventSlim();
-        Post(_ => { try { d(state); } finally { done.Set(); } }, null);
-        done.Wait();
-    }
-
-    public override SynchronizationContext CreateCopy() => this;
-
-    /// <summary>Runs <paramref name="entry"/> to completion on the calling thread, advancing virtual time whenever idle.</summary>
-    public T Run<T>(Func<Task<T>> entry)
-    {
-        var previous = Current;
-        SetSynchronizationContext(this);
-        _threadId = Environment.CurrentManagedThreadId;
-        try
-        {
-            var task = entry();
-            Pump(task);
-            return task.GetAwaiter().GetResult();
-        }
-        finally
-        {
-            _threadId = null;
-            SetSynchronizationContext(previous);
-        }
-    }
-
-    public void Run(Func<Task> entry) => Run(async () =>
-    {
-        await entry();
-        return true;
-    });
-
-    private void Pump(Task task)
+    /// <summary>Runs posted work; whenever idle, advances virtual time to the next timer.</summary>
+    protected override void Pump(Task task)
     {
         while (true)
         {
@@ -101,8 +58,7 @@ public sealed class SimulationScheduler : SynchronizationContext
 
             if (item.Callback is not null)
             {
-                Executed++;
-                item.Callback(item.State);
+                Execute(item.Callback, item.State);
                 continue;
             }
 
