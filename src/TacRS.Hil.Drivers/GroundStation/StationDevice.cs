@@ -358,6 +358,7 @@ public sealed class StationDevice : IDevice
         // heard above the lock level, how strong it got, and for what share of the pass it held.
         TimeSpan? firstAbove = null, acquired = null;
         double peakStrength = double.NegativeInfinity;
+        double maxDoppler = 0;
         var locked = 0;
         var (curAz, _) = await rotator.GetPositionAsync(cancellationToken);
         while (_time.GetElapsedTime(start) < limit)
@@ -378,6 +379,15 @@ public sealed class StationDevice : IDevice
                 var az = UnwrapAzimuth(ahead.AzimuthDeg, curAz, rotator.Limits);
                 var el = Math.Clamp(ahead.ElevationDeg, rotator.Limits.MinElevation, rotator.Limits.MaxElevation);
                 await rotator.SetPositionAsync(az, el, cancellationToken);
+                if (Radio is { } tuned && _bp.DownlinkHz is { } nominal)
+                {
+                    // Doppler steering, as gpredict does: tune to the carrier as it will be heard half an
+                    // interval from now (UHF from LEO moves ±10 kHz over a pass, more than a 15 kHz passband allows).
+                    var heard = Doppler.Downlink(nominal, ahead.RangeRateKmPerS);
+                    await tuned.SetFrequencyAsync(Math.Round(heard), cancellationToken);
+                    maxDoppler = Math.Max(maxDoppler, Math.Abs(heard - nominal));
+                }
+
                 var pos = await rotator.GetPositionAsync(cancellationToken);
                 curAz = pos.Azimuth;
                 var err = Separation(pos.Azimuth, pos.Elevation, look.AzimuthDeg, look.ElevationDeg);
@@ -421,6 +431,13 @@ public sealed class StationDevice : IDevice
             outputs["acquisition_time"] = acquired?.TotalSeconds ?? trackTime;
             outputs["peak_strength"] = peakStrength;
             outputs["lock_fraction"] = 100.0 * locked / samples;
+            if (_bp.DownlinkHz is { } nominal)
+            {
+                outputs["doppler_max"] = maxDoppler;
+
+                // Leave the radio on the nominal downlink, where the next pass's AOS will find it.
+                await Radio.SetFrequencyAsync(nominal, cancellationToken);
+            }
             summary += acquired is { } a
                 ? string.Create(CultureInfo.InvariantCulture, $"; downlink heard {a.TotalSeconds:0.#} s after AOS, peak {peakStrength:0} dB re S9, above {lockLevelDb:0} dB for {100.0 * locked / samples:0.#}% of the pass")
                 : string.Create(CultureInfo.InvariantCulture, $"; downlink never heard above {lockLevelDb:0} dB re S9 (peak {peakStrength:0} dB)");

@@ -145,7 +145,7 @@ public sealed class StationKind : IDeviceKind
             return null;
         }
 
-        var description = new DeviceDescription(device.Name, Kind, Signals(rotator is not null, radio is not null, site is not null && tle is not null), Actions(rotator is not null, radio is not null, site is not null && tle is not null));
+        var description = new DeviceDescription(device.Name, Kind, Signals(rotator is not null, radio is not null, site is not null && tle is not null), Actions(rotator is not null, radio is not null, site is not null && tle is not null, downlink is not null));
         return new StationBlueprint(device, description, rotator, radio, site, tle, beam, mask, limits, radioLimits, parkAz, parkEl, timeout, poll, track, downlink);
     }
 
@@ -183,7 +183,7 @@ public sealed class StationKind : IDeviceKind
         return list;
     }
 
-    private static List<ActionInfo> Actions(bool rotator, bool radio, bool orbit)
+    private static List<ActionInfo> Actions(bool rotator, bool radio, bool orbit, bool doppler)
     {
         var s = Unit.Second;
         var deg = Unit.Degree;
@@ -256,6 +256,11 @@ public sealed class StationKind : IDeviceKind
                 outputs.Add(new SignalInfo("acquisition_time", s, SignalAccess.Read, "from AOS until the downlink was first heard above the lock level (the whole pass if never)"));
                 outputs.Add(new SignalInfo("peak_strength", db, SignalAccess.Read, "highest S-meter reading, dB relative to S9"));
                 outputs.Add(new SignalInfo("lock_fraction", Unit.Parse("%"), SignalAccess.Read, "share of the tracked pass heard above the lock level"));
+                if (doppler)
+                {
+                    outputs.Add(new SignalInfo("doppler_max", Unit.Hertz, SignalAccess.Read, "largest Doppler correction the radio was steered by"));
+                }
+
                 parameters.Add(new ActionParameter("lock_level", ArgumentType.Number, false, db, -54, 60, Description: "S-meter level that counts as heard, dB re S9 (default −30, S4)"));
             }
 

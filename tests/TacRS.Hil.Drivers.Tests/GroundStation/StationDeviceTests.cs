@@ -58,10 +58,10 @@ public class StationDeviceTests
         return ((StationBlueprint?)new StationKind().Describe(def, null!), doc.Problems);
     }
 
-    private static (StationDevice Device, StationEmulator Emulator, VirtualClock Time, EmulatorBuses Buses) Build(RotatorModelOptions? rotator = null)
+    private static (StationDevice Device, StationEmulator Emulator, VirtualClock Time, EmulatorBuses Buses) Build(RotatorModelOptions? rotator = null, string? extra = null)
     {
         var time = new VirtualClock(Start);
-        var (bp, problems) = Describe(RigYaml);
+        var (bp, problems) = Describe(RigYaml + (extra is null ? string.Empty : "\n  " + extra));
         Assert.That(problems.Any, Is.False, string.Join("\n", problems.Items.Select(p => p.ToString())));
         var emulator = new StationEmulator(time, rotator);
         var buses = new EmulatorBuses(emulator, bp!, time);
@@ -182,6 +182,40 @@ public class StationDeviceTests
             Assert.That(track.Outputs["peak_strength"], Is.GreaterThan(-20).And.LessThan(10));
             Assert.That(track.Outputs["lock_fraction"], Is.GreaterThan(95));
             Assert.That(track.Detail, Does.Contain("downlink heard"));
+        });
+    }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void TrackPass_DownlinkSet_RadioSteeredForDopplerKeepsTheCarrierInItsPassband(bool steer)
+    {
+        // Without 'downlink-hz' the driver does not steer; the emulated link still gates on the
+        // passband, so the fixed tuning loses the carrier once Doppler exceeds ±7.5 kHz.
+        var (device, emulator, time, _) = Build(extra: steer ? "downlink-hz: 437525000" : null);
+        emulator.AttachLink(new RfLinkOptions(device.Tracker!, 10, 10) { DownlinkHz = 437_525_000 }, new Random(3));
+        var track = VirtualTimeLoop.Run(
+            time,
+            async () =>
+            {
+                await device.InvokeAsync("tune", new Dictionary<string, ArgumentValue> { ["frequency"] = ArgumentValue.Of(437_525_000), ["mode"] = ArgumentValue.Of("FM"), ["passband"] = ArgumentValue.Of(15_000) }, CancellationToken.None);
+                await device.InvokeAsync("wait_aos", Args(), CancellationToken.None);
+                return await device.InvokeAsync("track_pass", Args(), CancellationToken.None);
+            },
+            TimeSpan.FromHours(1));
+        TestContext.Out.WriteLine(track.Detail);
+        Assert.Multiple(() =>
+        {
+            if (steer)
+            {
+                Assert.That(track.Outputs["lock_fraction"], Is.GreaterThan(95));
+                Assert.That(track.Outputs["doppler_max"], Is.InRange(7_500.0, 11_000.0), "UHF from the ISS: up to ~±10 kHz");
+                Assert.That(emulator.Radio.FrequencyHz, Is.EqualTo(437_525_000), "left on the nominal downlink after LOS");
+            }
+            else
+            {
+                Assert.That(track.Outputs["lock_fraction"], Is.LessThan(90), "the pass edges fall outside a fixed 15 kHz passband");
+                Assert.That(track.Outputs.ContainsKey("doppler_max"), Is.False);
+            }
         });
     }
 
