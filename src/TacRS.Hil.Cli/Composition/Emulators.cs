@@ -49,7 +49,8 @@ internal static class Emulators
         {
             foreach (var trip in ctx.Faults.Named("psu-trip"))
             {
-                trip.Activated += _ => psu.Trip();
+                // Bind, not +=: a fault already active when the emulator is built (at: 0s) still applies.
+                trip.Bind(_ => psu.Trip(), _ => { });
             }
 
             psu.Load = new FunctionLoad(volts =>
@@ -57,6 +58,23 @@ internal static class Emulators
                 ctx.Plant.Payload.SupplyVoltage = volts;
                 return ctx.Plant.Payload.LoadCurrent;
             });
+        }
+
+        if (emulator is UmbilicalRelayBoxEmulator box)
+        {
+            // J1's mate-sense loop and the insulation tester follow the harness the operator mates.
+            box.SetConnectorMated(ctx.Plant.Harness.IsClosed("umbilical_present"));
+            ctx.Plant.Harness.Changed += (contact, closed) =>
+            {
+                if (contact == "umbilical_present")
+                {
+                    box.SetConnectorMated(closed);
+                }
+            };
+            foreach (var breakdown in ctx.Faults.Named("isolation-breakdown"))
+            {
+                breakdown.Bind(_ => box.InsulationBreakdown = true, _ => box.InsulationBreakdown = false);
+            }
         }
 
         return (link, ct) => emulator.ServeAsync(link, bp.Framing, ct);
@@ -76,8 +94,7 @@ internal static class Emulators
             var station = new StationEmulator(ctx.Time);
             foreach (var stall in ctx.Faults.Named("stall"))
             {
-                stall.Activated += _ => station.Rotator.SetStall(true);
-                stall.Deactivated += _ => station.Rotator.SetStall(false);
+                stall.Bind(_ => station.Rotator.SetStall(true), _ => station.Rotator.SetStall(false));
             }
 
             if (bp.Site is { } site && bp.Tle is { } tle)

@@ -222,7 +222,7 @@ public static class FaultCatalog
         ["ina219"] = SensorFaults,
         ["mcp9808"] = SensorFaults,
         ["lm75"] = SensorFaults,
-        ["modbus"] = [.. LinkFaults, "modbus-exception", "modbus-silence", "psu-trip"],
+        ["modbus"] = [.. LinkFaults, "modbus-exception", "modbus-silence", "psu-trip", "isolation-breakdown"],
         ["hamlib"] = [.. LinkFaults, "stall"],
         ["station"] = [.. LinkFaults, "stall"],
     };

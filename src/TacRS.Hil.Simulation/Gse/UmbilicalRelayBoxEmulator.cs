@@ -7,13 +7,16 @@ namespace TacRS.Hil.Simulation.Gse;
 /// An umbilical relay box behind the umbilical-relays map: each coil <c>relay_X</c> drives a relay
 /// whose auxiliary contact reads back on discrete input <c>contact_X</c> after the operate time
 /// (<see cref="OperateTime"/>, ~10 ms for a signal relay). Faults: a welded or open contact
-/// (<see cref="StickContact"/>) makes readback disagree with the command, as on a real bench.
+/// (<see cref="StickContact"/>) makes readback disagree with the command, as on a real bench. Its
+/// insulation tester reads the power return's isolation to structure through mated J1
+/// (<see cref="InsulationBreakdown"/> is the fault).
 /// </summary>
 public sealed class UmbilicalRelayBoxEmulator : IModbusEmulator
 {
     private readonly TimeProvider _time;
     private readonly List<Relay> _relays = [];
     private uint _cycles;
+    private bool _breakdown;
 
     public UmbilicalRelayBoxEmulator(RegisterMap map, TimeProvider time, byte unit = 1)
     {
@@ -39,6 +42,26 @@ public sealed class UmbilicalRelayBoxEmulator : IModbusEmulator
 
     public TimeSpan OperateTime { get; set; } = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>Insulation tester reading with J1 open: its over-range (a 500 V megohmmeter tops out near 2 GΩ).</summary>
+    public const double IsolationOverRangeMOhm = 2000;
+
+    /// <summary>Power return to structure through a healthy mated harness (dry, clean connectors).</summary>
+    public double IsolationMOhm { get; set; } = 120;
+
+    /// <summary>Fault: a pinched wire or contaminated connector shorts the return to structure through a few hundred kΩ.</summary>
+    public bool InsulationBreakdown
+    {
+        get => _breakdown;
+        set
+        {
+            _breakdown = value;
+            Advance();
+        }
+    }
+
+    /// <summary>What the breakdown leaves: 0.3 MΩ, well under the 1 MΩ a mating procedure accepts.</summary>
+    public double BreakdownMOhm { get; set; } = 0.3;
+
     /// <summary>Operator (or the simulated operator) mates or de-mates umbilical connector J1.</summary>
     public void SetConnectorMated(bool mated)
     {
@@ -46,6 +69,8 @@ public sealed class UmbilicalRelayBoxEmulator : IModbusEmulator
         {
             Store.Set("connector_j1_mated", mated ? 1 : 0);
         }
+
+        Advance();
     }
 
     /// <summary>Fault: the contact of <paramref name="relay"/> is stuck in <paramref name="state"/> (null frees it).</summary>
@@ -91,6 +116,12 @@ public sealed class UmbilicalRelayBoxEmulator : IModbusEmulator
         if (Store.Map?.Find("relay_cycles") is not null)
         {
             Store.Set("relay_cycles", _cycles);
+        }
+
+        if (Store.Map?.Find("isolation_resistance") is not null)
+        {
+            var mated = Store.Map.Find("connector_j1_mated") is null || Store.Get("connector_j1_mated") != 0;
+            Store.Set("isolation_resistance", !mated ? IsolationOverRangeMOhm : InsulationBreakdown ? BreakdownMOhm : IsolationMOhm);
         }
     }
 
