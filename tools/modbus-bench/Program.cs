@@ -60,16 +60,16 @@ using (var srv = Start(server, ["tcp", port.ToString(CultureInfo.InvariantCultur
             theirs.Add(Parse(Run(client, ["tcp", "127.0.0.1", port.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)])));
         }
 
-        inline.Add(await OursAsync(async () => await TcpTransport.ConnectAsync(spec, TimeProvider.System, CancellationToken.None), ModbusFraming.Tcp, TimeSpan.Zero, k, inlineWaits: true));
-        engine.Add(await OursAsync(async () => await TcpTransport.ConnectAsync(spec, TimeProvider.System, CancellationToken.None), ModbusFraming.Tcp, TimeSpan.Zero, k, inlineWaits: false));
+        inline.Add(await OursAsync(async () => await TcpTransport.ConnectAsync(spec, TimeProvider.System, CancellationToken.None), ModbusFraming.Tcp, TimeSpan.Zero, k, inline: true));
+        engine.Add(await OursAsync(async () => await TcpTransport.ConnectAsync(spec, TimeProvider.System, CancellationToken.None), ModbusFraming.Tcp, TimeSpan.Zero, k, inline: false));
         if (r % 2 == 1)
         {
             theirs.Add(Parse(Run(client, ["tcp", "127.0.0.1", port.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)])));
         }
     }
 
-    rows.Add(Row("TCP loopback (default: inline poll wait)", Median(inline), Median(theirs)));
-    rows.Add(Row("TCP loopback, InlineWaits = false (.NET socket engine)", Median(engine), Median(theirs)));
+    rows.Add(Row("TCP loopback (default: InlineWait 1 ms)", Median(inline), Median(theirs)));
+    rows.Add(Row("TCP loopback, InlineWait 0 (.NET socket engine)", Median(engine), Median(theirs)));
     Kill(srv);
 }
 
@@ -101,20 +101,20 @@ foreach (var gap in new[] { TimeSpan.Zero, TimeSpan.FromMicroseconds(1750) })
                 theirs.Add(Parse(Run(client, ["rtu", $"{dir}/a", "115200", k.ToString(CultureInfo.InvariantCulture)])));
             }
 
-            inline.Add(await OursAsync(open, ModbusFraming.Rtu, gap, k, inlineWaits: true));
-            queued.Add(await OursAsync(open, ModbusFraming.Rtu, gap, k, inlineWaits: false));
+            inline.Add(await OursAsync(open, ModbusFraming.Rtu, gap, k, inline: true));
+            queued.Add(await OursAsync(open, ModbusFraming.Rtu, gap, k, inline: false));
             if (r % 2 == 1)
             {
                 theirs.Add(Parse(Run(client, ["rtu", $"{dir}/a", "115200", k.ToString(CultureInfo.InvariantCulture)])));
             }
         }
 
-        rows.Add(Row("socat pty, RTU, no silent interval (default: inline poll wait)", Median(inline), Median(theirs)));
-        rows.Add(Row("socat pty, RTU, no silent interval, InlineWaits = false (queued poll wait)", Median(queued), Median(theirs)));
+        rows.Add(Row("socat pty, RTU, no silent interval (default: InlineWait 1 ms)", Median(inline), Median(theirs)));
+        rows.Add(Row("socat pty, RTU, no silent interval, InlineWait 0 (pool poll wait)", Median(queued), Median(theirs)));
     }
     else
     {
-        rows.Add(Row("socat pty, RTU, 1.75 ms silent interval (ours only)", await OursAsync(open, ModbusFraming.Rtu, gap, m / 2, inlineWaits: true), null));
+        rows.Add(Row("socat pty, RTU, 1.75 ms silent interval (ours only)", await OursAsync(open, ModbusFraming.Rtu, gap, m / 2, inline: true), null));
     }
 
     Kill(srv);
@@ -128,10 +128,10 @@ Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
 rows.ForEach(Console.WriteLine);
 return 0;
 
-async Task<Result> OursAsync(Func<ValueTask<IByteTransport>> open, ModbusFraming framing, TimeSpan gap, int count, bool inlineWaits)
+async Task<Result> OursAsync(Func<ValueTask<IByteTransport>> open, ModbusFraming framing, TimeSpan gap, int count, bool inline)
 {
     var t = await open();
-    await using var master = new ModbusMaster(t, new ModbusMasterOptions { Framing = framing, Timeout = TimeSpan.FromSeconds(1), RtuSilentInterval = gap, InlineWaits = inlineWaits }, TimeProvider.System);
+    await using var master = new ModbusMaster(t, new ModbusMasterOptions { Framing = framing, Timeout = TimeSpan.FromSeconds(1), RtuSilentInterval = gap, InlineWait = inline ? TimeSpan.FromMilliseconds(1) : TimeSpan.Zero }, TimeProvider.System);
     var dest = new ushort[10];
     for (var i = 0; i < 2000; i++)
     {

@@ -33,11 +33,12 @@ public sealed record ModbusMasterOptions
     public TimeSpan RtuSilentInterval { get; init; } = TimeSpan.Zero;
 
     /// <summary>
-    /// Let a hardware transport wait for each response on the calling pool thread
-    /// (<see cref="IInlineWaitTransport"/>): one thread wake per transaction instead of two. Every read
-    /// the master makes is bounded by <see cref="Timeout"/>, so a pool thread is held at most that long.
+    /// How long a hardware transport may wait for a response on the caller's thread before handing the
+    /// wait to the pool (<see cref="IInlineWaitTransport"/>): an answer within it costs one thread wake
+    /// instead of two (measured: TCP loopback p50 and CPU per transaction about halved). 1 ms covers a
+    /// LAN device or a fast serial adapter; a slower answer falls through to the pool wait. Zero disables it.
     /// </summary>
-    public bool InlineWaits { get; init; } = true;
+    public TimeSpan InlineWait { get; init; } = TimeSpan.FromMilliseconds(1);
 
     public void Validate()
     {
@@ -49,6 +50,11 @@ public sealed record ModbusMasterOptions
         if (Retries is < 0 or > 100)
         {
             throw new ArgumentOutOfRangeException(nameof(Retries), Retries, "retries must be 0 to 100");
+        }
+
+        if (InlineWait < TimeSpan.Zero || InlineWait > TimeSpan.FromMilliseconds(100))
+        {
+            throw new ArgumentOutOfRangeException(nameof(InlineWait), InlineWait, "inline wait must be 0 to 100 ms");
         }
 
         if (RtuSilentInterval < TimeSpan.Zero)
@@ -129,7 +135,7 @@ public sealed class ModbusMaster : IModbusMaster
         options.Validate();
         _transport = transport;
         _path = transport.Path;
-        UseInlineWaits(transport, options);
+        UseInlineWait(transport, options);
         _options = options;
         _time = time;
         _reconnect = reconnect;
@@ -332,7 +338,7 @@ public sealed class ModbusMaster : IModbusMaster
         }
 
         t = await _reconnect(cancellationToken);
-        UseInlineWaits(t, _options);
+        UseInlineWait(t, _options);
         Counters.Reconnects++;
         _transport = t;
         _path = t.Path;
@@ -341,11 +347,11 @@ public sealed class ModbusMaster : IModbusMaster
         return t;
     }
 
-    private static void UseInlineWaits(IByteTransport transport, ModbusMasterOptions options)
+    private static void UseInlineWait(IByteTransport transport, ModbusMasterOptions options)
     {
-        if (options.InlineWaits && transport is IInlineWaitTransport inline)
+        if (transport is IInlineWaitTransport inline)
         {
-            inline.InlineWaits = true;
+            inline.InlineWait = options.InlineWait;
         }
     }
 

@@ -5,11 +5,12 @@ namespace TacRS.Hil.Drivers.Transports;
 
 /// <summary>
 /// Waits for a descriptor (tty, socket) to become readable or writable without allocating: one
-/// reusable <see cref="IValueTaskSource{TResult}"/> that is also its own thread-pool work item. The
+/// reusable <see cref="IValueTaskSource{TResult}"/> that is also its own thread-pool work item.
+/// Optionally the wait first polls for a short, bounded time on the calling thread (an answer that
+/// comes within it costs one thread wake, as in a blocking C client). Otherwise, or after that, the
 /// wait is one poll(2) on a pool thread (queued locally, so usually the thread that just sent the
-/// request), woken by the data or by cancellation through an eventfd. The continuation runs inline
-/// on that thread as soon as poll returns: one thread wake per wait, as a blocking C client has,
-/// instead of the two (I/O thread, then pool thread) of a TaskCompletionSource or .NET's socket engine.
+/// request), woken by the data or by cancellation through an eventfd, and the continuation runs inline
+/// on that thread as soon as poll returns — not a third hop as with a TaskCompletionSource.
 /// One wait at a time per waiter (the transports serialise reads; writes wait on their own waiter).
 /// Hardware only: never used under the virtual-time scheduler.
 /// </summary>
@@ -45,19 +46,45 @@ internal sealed class PollWaiter : IValueTaskSource<short>, IThreadPoolWorkItem
     }
 
     /// <summary>Completes with poll's revents for <paramref name="fd"/> (0 after a spurious wake); throws if cancelled or shut down.</summary>
-    public ValueTask<short> WaitAsync(int fd, short events, CancellationToken cancellationToken) => WaitAsync(fd, events, inline: false, cancellationToken);
+    public ValueTask<short> WaitAsync(int fd, short events, CancellationToken cancellationToken) => WaitAsync(fd, events, TimeSpan.Zero, cancellationToken);
 
     /// <param name="inline">
-    /// Already on a pool thread: poll right here instead of queueing the poll to this same thread.
-    /// Queueing asks the pool for a second worker, which wakes, finds nothing and spins: a context
-    /// switch and tens of µs of CPU per wait. The caller must not need this thread until the data comes.
+    /// How long to poll right here, on the calling thread, before handing the wait to the pool. A
+    /// request/response client whose answer usually comes within it then needs no second thread at all:
+    /// queueing the poll wakes another pool worker, which finds nothing and spins (a context switch and
+    /// tens of µs of CPU per wait). Bounded, so the call still returns promptly when the answer is slow.
     /// </param>
-    public ValueTask<short> WaitAsync(int fd, short events, bool inline, CancellationToken cancellationToken)
+    public ValueTask<short> WaitAsync(int fd, short events, TimeSpan inline, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (Interlocked.Increment(ref _refs) == 1 || Volatile.Read(ref _shutdown) != 0)
         {
             Release();
             throw new ObjectDisposedException(nameof(PollWaiter));
+        }
+
+        if (inline > TimeSpan.Zero)
+        {
+            // poll(2) counts whole milliseconds: round up, so a 0.5 ms allowance is not zero.
+            var ms = (int)Math.Ceiling(Math.Min(inline.TotalMilliseconds, 1000));
+            Span<Native.PollFd> fds = [new Native.PollFd { Fd = fd, Events = events }, new Native.PollFd { Fd = _wakeFd, Events = POLLIN }];
+            int r;
+            while ((r = Native.poll(ref fds[0], 2, ms)) < 0 && Marshal.GetLastPInvokeError() == EINTR)
+            {
+            }
+
+            if (r > 0)
+            {
+                if ((fds[1].Revents & POLLIN) != 0)
+                {
+                    Drain();
+                }
+
+                var shutdown = Volatile.Read(ref _shutdown) != 0;
+                Release();
+                ObjectDisposedException.ThrowIf(shutdown, this);
+                return new ValueTask<short>(fds[0].Revents); // 0 after a stale wake: the caller tries again
+            }
         }
 
         _core.Reset();
@@ -67,17 +94,8 @@ internal sealed class PollWaiter : IValueTaskSource<short>, IThreadPoolWorkItem
         _registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static s => ((PollWaiter)s!).Wake(), this)
             : default;
-        var version = _core.Version;
-        if (inline && Thread.CurrentThread.IsThreadPoolThread)
-        {
-            ((IThreadPoolWorkItem)this).Execute();
-        }
-        else
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
-        }
-
-        return new ValueTask<short>(this, version);
+        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+        return new ValueTask<short>(this, _core.Version);
     }
 
     void IThreadPoolWorkItem.Execute()

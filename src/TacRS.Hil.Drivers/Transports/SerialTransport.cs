@@ -45,12 +45,8 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
 
     public string Path { get; }
 
-    /// <summary>
-    /// False (default): a wait is queued to the thread pool, so ReadAsync returns at once even when
-    /// nothing has arrived. True: on a pool thread the wait is one poll(2) right there (no second worker
-    /// woken to spin), so ReadAsync returns only once data, cancellation or a hang-up comes.
-    /// </summary>
-    public bool InlineWaits { get; set; }
+    /// <summary>Zero (default): a wait is queued to the pool at once. See <see cref="IInlineWaitTransport"/>.</summary>
+    public TimeSpan InlineWait { get; set; }
 
     public SerialSpec? Spec { get; private init; }
 
@@ -176,7 +172,7 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
     {
         try
         {
-            return waiter.WaitAsync(_fd, events, InlineWaits, cancellationToken);
+            return waiter.WaitAsync(_fd, events, InlineWait, cancellationToken);
         }
         catch (ObjectDisposedException)
         {

@@ -16,6 +16,7 @@ public sealed class TcpTransport : IByteTransport, IInlineWaitTransport
     private PollWaiter? _writeWaiter;
     private byte[]? _scratch;
     private int _disposed;
+    private TimeSpan _inlineWait;
 
     private TcpTransport(Socket socket, string path)
     {
@@ -27,36 +28,42 @@ public sealed class TcpTransport : IByteTransport, IInlineWaitTransport
     public string Path { get; }
 
     /// <summary>
-    /// False (default): .NET's socket engine waits — its epoll thread sees the data and hands the
+    /// Zero (default): .NET's socket engine waits — its epoll thread sees the data and hands the
     /// continuation to a pool thread (two thread wakes per wait); right for long idle reads.
-    /// True (Linux): non-blocking send/receive, and a wait is one poll(2) on the calling pool thread
-    /// (<see cref="PollWaiter"/>), one wake per wait like a blocking C client. Set only between operations.
+    /// Positive (Linux): non-blocking send/receive; a wait first polls up to this long on the calling
+    /// thread, then in poll(2) on a pool thread (<see cref="PollWaiter"/>). Set only between operations.
     /// </summary>
-    public bool InlineWaits
+    public TimeSpan InlineWait
     {
-        get => _readWaiter is not null;
+        get => _inlineWait;
         set
         {
-            if (value == InlineWaits || !OperatingSystem.IsLinux())
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            if (!OperatingSystem.IsLinux())
             {
                 return;
             }
 
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            var poll = value > TimeSpan.Zero;
+            if (poll != (_readWaiter is not null))
+            {
+                // Non-blocking for .NET too: Receive/Send then return WouldBlock instead of parking on the engine.
+                _socket.Blocking = !poll;
+                if (poll)
+                {
+                    _readWaiter = new PollWaiter(Path, static () => { });
+                    _writeWaiter = new PollWaiter(Path, static () => { });
+                }
+                else
+                {
+                    _readWaiter!.Shutdown();
+                    _writeWaiter!.Shutdown();
+                    _readWaiter = _writeWaiter = null;
+                }
+            }
 
-            // Non-blocking for .NET too: Receive/Send then return WouldBlock instead of parking on the engine.
-            _socket.Blocking = !value;
-            if (value)
-            {
-                _readWaiter = new PollWaiter(Path, static () => { });
-                _writeWaiter = new PollWaiter(Path, static () => { });
-            }
-            else
-            {
-                _readWaiter!.Shutdown();
-                _writeWaiter!.Shutdown();
-                _readWaiter = _writeWaiter = null;
-            }
+            _inlineWait = value;
         }
     }
 
@@ -77,7 +84,7 @@ public sealed class TcpTransport : IByteTransport, IInlineWaitTransport
 
             // Connect without .NET's socket engine (a non-blocking connect, then poll for writable):
             // once the engine has seen a socket, its epoll thread wakes for every packet that arrives,
-            // which an inline-waiting master (InlineWaits) would pay on each transaction. Reads that use
+            // which an inline-waiting master (InlineWait) would pay on each transaction. Reads that use
             // the engine later register with it then.
             IPAddress[] addresses = IPAddress.TryParse(spec.Host, out var ip) ? [ip] : await Dns.GetHostAddressesAsync(spec.Host, linked.Token);
             SocketException? failure = null;
@@ -229,7 +236,7 @@ public sealed class TcpTransport : IByteTransport, IInlineWaitTransport
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            return waiter.WaitAsync((int)_socket.Handle, events, inline: true, cancellationToken);
+            return waiter.WaitAsync((int)_socket.Handle, events, _inlineWait, cancellationToken);
         }
         catch (ObjectDisposedException e)
         {
