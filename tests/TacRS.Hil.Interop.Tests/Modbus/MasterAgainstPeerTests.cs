@@ -133,6 +133,8 @@ public abstract class MasterAgainstPeerTestsBase
     /// <summary>RTU broadcast: the peer executes the write (read back through unit 1); the master waits the turnaround, not a reply.</summary>
     protected async Task BroadcastWrites_PeerAppliesThem()
     {
+        long Errors() => Master.Counters.Timeouts + Master.Counters.CrcErrors + Master.Counters.MalformedFrames + Master.Counters.WrongUnit;
+        var errorsBefore = Errors(); // SetUp may have timed out while the peer was still opening its port
         var start = TimeProvider.System.GetTimestamp();
         await Bounded(Master.WriteSingleRegisterAsync(ModbusRtu.BroadcastUnit, 50, 0x4242, CancellationToken.None));
         var elapsed = TimeProvider.System.GetElapsedTime(start);
@@ -142,7 +144,7 @@ public abstract class MasterAgainstPeerTestsBase
         Assert.That(await Bounded(Master.ReadHoldingRegistersAsync(1, 50, 1, CancellationToken.None)), Is.EqualTo(new ushort[] { 0x4242 }));
         Assert.That(await Bounded(Master.ReadHoldingRegistersAsync(1, 60, 3, CancellationToken.None)), Is.EqualTo(new ushort[] { 7, 8, 9 }));
         Assert.That(Master.Counters.Broadcasts, Is.EqualTo(2));
-        Assert.That(Master.Counters.Timeouts + Master.Counters.CrcErrors + Master.Counters.MalformedFrames + Master.Counters.WrongUnit, Is.Zero);
+        Assert.That(Errors(), Is.EqualTo(errorsBefore));
     }
 
     protected static async Task<IByteTransport> OpenSerialWhenPresentAsync(string path) =>
