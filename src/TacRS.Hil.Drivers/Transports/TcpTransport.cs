@@ -163,9 +163,10 @@ public sealed class TcpTransport : IByteTransport, IInlineWaitTransport
             return ReadEngineAsync(buffer, cancellationToken);
         }
 
+        // Poll first: a request/response client reads right after sending, when the answer is not
+        // there yet, so trying recv(2) first would cost a wasted syscall on every transaction.
         cancellationToken.ThrowIfCancellationRequested();
-        var n = ReceiveNow(buffer.Span);
-        return n >= 0 ? new ValueTask<int>(n) : ReadPollAsync(buffer, cancellationToken);
+        return ReadPollAsync(buffer, cancellationToken);
     }
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
