@@ -1,14 +1,36 @@
 // Modbus benchmark: sequential FC3 reads of 10 registers against one libmodbus server, our master
 // vs the libmodbus C client, in the same run, over TCP loopback and over a socat pty at 115200.
-// Usage: dotnet run -c Release --project tools/modbus-bench -- [transactions] [cpu-list]
-// Needs: tools/libmodbus/build.sh (libmodbus-dev), socat.
+// Usage: dotnet run -c Release --project tools/modbus-bench -- [transactions] [cpu-list] [peers-only]
+//   no cpu-list: nothing pinned (the scheduler places every process and thread);
+//   cpu-list (e.g. "0"): this process (all its threads: it re-executes itself under taskset), the
+//     libmodbus server, socat and the C client all pinned to those CPUs — like for like;
+//   cpu-list peers-only: only the C peers pinned (the earlier, lopsided mode; kept to compare).
+// Needs: tools/libmodbus/build.sh (libmodbus-dev), socat, taskset (util-linux).
 using System.Diagnostics;
 using System.Globalization;
 using TacRS.Hil.Drivers.Modbus;
 using TacRS.Hil.Drivers.Transports;
 
 var n = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20000;
-var pin = args.Length > 1 ? args[1] : null; // e.g. "0" pins server and clients to CPU 0 via taskset
+var pin = args.Length > 1 ? args[1] : null; // e.g. "0" pins everything to CPU 0 via taskset
+var peersOnly = args.Length > 2 && args[2] == "peers-only";
+if (pin is not null && !peersOnly && Environment.GetEnvironmentVariable("TACRS_BENCH_PINNED") != "1")
+{
+    // Pin every thread of ours, including the runtime's (GC, tiering, socket engine, thread pool), by
+    // starting over under taskset: Process.ProcessorAffinity on Linux only moves the calling thread.
+    var self = new ProcessStartInfo("taskset") { UseShellExecute = false };
+    var host = Environment.ProcessPath!;
+    string[] again = Path.GetFileNameWithoutExtension(host) == "dotnet" ? [host, Environment.GetCommandLineArgs()[0], .. args] : [host, .. args];
+    foreach (var a in (string[])["-c", pin, .. again])
+    {
+        self.ArgumentList.Add(a);
+    }
+
+    self.Environment["TACRS_BENCH_PINNED"] = "1";
+    using var child = Process.Start(self)!;
+    child.WaitForExit();
+    return child.ExitCode;
+}
 var root = FindRoot();
 var bin = Path.Combine(Path.GetTempPath(), "tacrs-modbus-bench-bin");
 Run("/bin/bash", [Path.Combine(root, "tools", "libmodbus", "build.sh"), bin]);
@@ -16,14 +38,38 @@ var server = Path.Combine(bin, "modbus-server");
 var client = Path.Combine(bin, "modbus-client");
 var rows = new List<string>();
 
+// Each case runs in 5 rounds, the C client and our master taking turns (alternating who goes first),
+// and reports the median round: the load on a shared machine changes over seconds, and one long run
+// per side would compare two different moments instead of two clients.
+const int Rounds = 5;
+
 // ---- TCP loopback ----
 var port = FreePort();
 using (var srv = Start(server, ["tcp", port.ToString(CultureInfo.InvariantCulture)]))
 {
     WaitReady(srv);
-    var ours = await OursAsync(async () => await TcpTransport.ConnectAsync(new TcpSpec("127.0.0.1", port, TimeSpan.FromSeconds(3)), TimeProvider.System, CancellationToken.None), ModbusFraming.Tcp, TimeSpan.Zero, n);
-    var theirs = Run(client, ["tcp", "127.0.0.1", port.ToString(CultureInfo.InvariantCulture), n.ToString(CultureInfo.InvariantCulture)]);
-    rows.Add(Row("TCP loopback", ours, Parse(theirs)));
+    var spec = new TcpSpec("127.0.0.1", port, TimeSpan.FromSeconds(3));
+    var k = n / Rounds;
+    var theirs = new List<Result>();
+    var inline = new List<Result>();
+    var engine = new List<Result>();
+    for (var r = 0; r < Rounds; r++)
+    {
+        if (r % 2 == 0)
+        {
+            theirs.Add(Parse(Run(client, ["tcp", "127.0.0.1", port.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)])));
+        }
+
+        inline.Add(await OursAsync(async () => await TcpTransport.ConnectAsync(spec, TimeProvider.System, CancellationToken.None), ModbusFraming.Tcp, TimeSpan.Zero, k, inline: true));
+        engine.Add(await OursAsync(async () => await TcpTransport.ConnectAsync(spec, TimeProvider.System, CancellationToken.None), ModbusFraming.Tcp, TimeSpan.Zero, k, inline: false));
+        if (r % 2 == 1)
+        {
+            theirs.Add(Parse(Run(client, ["tcp", "127.0.0.1", port.ToString(CultureInfo.InvariantCulture), k.ToString(CultureInfo.InvariantCulture)])));
+        }
+    }
+
+    rows.Add(Row("TCP loopback (default: InlineWait 1 ms)", Median(inline), Median(theirs)));
+    rows.Add(Row("TCP loopback, InlineWait 0 (.NET socket engine)", Median(engine), Median(theirs)));
     Kill(srv);
 }
 
@@ -41,23 +87,51 @@ foreach (var gap in new[] { TimeSpan.Zero, TimeSpan.FromMicroseconds(1750) })
     using var srv = Start(server, ["rtu", $"{dir}/b", "115200", "N", "1"]);
     WaitReady(srv);
     var m = n / 4;
-    var ours = await OursAsync(() => ValueTask.FromResult(SerialTransport.Open(new SerialSpec($"{dir}/a", 115200))), ModbusFraming.Rtu, gap, m);
-    (double, double, double)? theirs = gap == TimeSpan.Zero ? Parse(Run(client, ["rtu", $"{dir}/a", "115200", m.ToString(CultureInfo.InvariantCulture)])) : null;
-    rows.Add(Row(gap == TimeSpan.Zero ? "socat pty, RTU, no silent interval" : "socat pty, RTU, 1.75 ms silent interval (ours only)", ours, theirs));
+    var open = () => ValueTask.FromResult(SerialTransport.Open(new SerialSpec($"{dir}/a", 115200)));
+    if (gap == TimeSpan.Zero)
+    {
+        var k = m / Rounds;
+        var theirs = new List<Result>();
+        var inline = new List<Result>();
+        var queued = new List<Result>();
+        for (var r = 0; r < Rounds; r++)
+        {
+            if (r % 2 == 0)
+            {
+                theirs.Add(Parse(Run(client, ["rtu", $"{dir}/a", "115200", k.ToString(CultureInfo.InvariantCulture)])));
+            }
+
+            inline.Add(await OursAsync(open, ModbusFraming.Rtu, gap, k, inline: true));
+            queued.Add(await OursAsync(open, ModbusFraming.Rtu, gap, k, inline: false));
+            if (r % 2 == 1)
+            {
+                theirs.Add(Parse(Run(client, ["rtu", $"{dir}/a", "115200", k.ToString(CultureInfo.InvariantCulture)])));
+            }
+        }
+
+        rows.Add(Row("socat pty, RTU, no silent interval (default: InlineWait 1 ms)", Median(inline), Median(theirs)));
+        rows.Add(Row("socat pty, RTU, no silent interval, InlineWait 0 (pool poll wait)", Median(queued), Median(theirs)));
+    }
+    else
+    {
+        rows.Add(Row("socat pty, RTU, 1.75 ms silent interval (ours only)", await OursAsync(open, ModbusFraming.Rtu, gap, m / 2, inline: true), null));
+    }
+
     Kill(srv);
     Kill(socat);
 }
 
-Console.WriteLine($"transactions per case: TCP {n}, pty {n / 4}; CPUs: {Environment.ProcessorCount}; {(pin is null ? "no pinning" : "pinned to " + pin)}");
-Console.WriteLine("| case | ours tx/s | ours p50 µs | ours p99 µs | ours bytes alloc/tx | libmodbus tx/s | libmodbus p50 µs | libmodbus p99 µs | ratio ours/libmodbus tx/s |");
-Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+var placement = pin is null ? "no pinning" : peersOnly ? $"C peers and socat pinned to CPU {pin}, our process not pinned" : $"everything (our process, C peers, socat) pinned to CPU {pin}";
+Console.WriteLine($"transactions per case: TCP {n}, pty {n / 4}; CPUs: {Environment.ProcessorCount}; {placement}; {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+Console.WriteLine("| case | ours tx/s | ours p50 µs | ours p99 µs | ours CPU µs/tx | ours bytes alloc/tx | libmodbus tx/s | libmodbus p50 µs | libmodbus p99 µs | libmodbus CPU µs/tx | ratio ours/libmodbus tx/s |");
+Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
 rows.ForEach(Console.WriteLine);
 return 0;
 
-async Task<(double Tps, double P50, double P99, double Alloc)> OursAsync(Func<ValueTask<IByteTransport>> open, ModbusFraming framing, TimeSpan gap, int count)
+async Task<Result> OursAsync(Func<ValueTask<IByteTransport>> open, ModbusFraming framing, TimeSpan gap, int count, bool inline)
 {
     var t = await open();
-    await using var master = new ModbusMaster(t, new ModbusMasterOptions { Framing = framing, Timeout = TimeSpan.FromSeconds(1), RtuSilentInterval = gap }, TimeProvider.System);
+    await using var master = new ModbusMaster(t, new ModbusMasterOptions { Framing = framing, Timeout = TimeSpan.FromSeconds(1), RtuSilentInterval = gap, InlineWait = inline ? TimeSpan.FromMilliseconds(1) : TimeSpan.Zero }, TimeProvider.System);
     var dest = new ushort[10];
     for (var i = 0; i < 2000; i++)
     {
@@ -66,6 +140,7 @@ async Task<(double Tps, double P50, double P99, double Alloc)> OursAsync(Func<Va
 
     var lat = new double[count];
     var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
     var start = Stopwatch.GetTimestamp();
     for (var i = 0; i < count; i++)
     {
@@ -75,19 +150,29 @@ async Task<(double Tps, double P50, double P99, double Alloc)> OursAsync(Func<Va
     }
 
     var secs = Stopwatch.GetElapsedTime(start).TotalSeconds;
+    var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / count;
     var alloc = (GC.GetTotalAllocatedBytes(precise: true) - alloc0) / (double)count;
     Array.Sort(lat);
-    return (count / secs, lat[count / 2], lat[(int)(count * 0.99)], alloc);
+    return new Result(count / secs, lat[count / 2], lat[(int)(count * 0.99)], cpu, alloc);
 }
 
-static string Row(string name, (double Tps, double P50, double P99, double Alloc) o, (double Tps, double P50, double P99)? l) =>
-    string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {o.Tps:0} | {o.P50:0.0} | {o.P99:0.0} | {o.Alloc:0.0} | {(l is { } a ? a.Tps.ToString("0", CultureInfo.InvariantCulture) : "–")} | {(l is { } b ? b.P50.ToString("0.0", CultureInfo.InvariantCulture) : "–")} | {(l is { } c ? c.P99.ToString("0.0", CultureInfo.InvariantCulture) : "–")} | {(l is { } d ? (o.Tps / d.Tps).ToString("0.00", CultureInfo.InvariantCulture) : "–")} |");
+static Result Median(List<Result> rounds)
+{
+    double M(IEnumerable<double> xs) => xs.Order().ElementAt(rounds.Count / 2);
+    return new Result(M(rounds.Select(r => r.Tps)), M(rounds.Select(r => r.P50)), M(rounds.Select(r => r.P99)), M(rounds.Select(r => r.Cpu)), M(rounds.Select(r => r.Alloc)));
+}
 
-static (double Tps, double P50, double P99) Parse(string line)
+static string Row(string name, Result o, Result? l)
+{
+    static string F(double? v, string format) => v is { } x ? x.ToString(format, CultureInfo.InvariantCulture) : "–";
+    return string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | {o.Tps:0} | {o.P50:0.0} | {o.P99:0.0} | {o.Cpu:0.0} | {o.Alloc:0.0} | {F(l?.Tps, "0")} | {F(l?.P50, "0.0")} | {F(l?.P99, "0.0")} | {F(l?.Cpu, "0.0")} | {F(o.Tps / l?.Tps, "0.00")} |");
+}
+
+static Result Parse(string line)
 {
     double Get(string key) => double.Parse(line.Split(' ').First(p => p.StartsWith(key + "=", StringComparison.Ordinal))[(key.Length + 1)..], CultureInfo.InvariantCulture);
-    return (Get("tps"), Get("p50_us"), Get("p99_us"));
+    return new Result(Get("tps"), Get("p50_us"), Get("p99_us"), Get("cpu_us"), 0);
 }
 
 Process Start(string file, string[] a)
@@ -157,3 +242,6 @@ static string FindRoot()
 
     return d?.FullName ?? throw new InvalidOperationException("run from inside the repository");
 }
+
+/// <summary>One timed run: transactions/s, latency percentiles (µs), CPU µs and managed bytes allocated per transaction.</summary>
+internal sealed record Result(double Tps, double P50, double P99, double Cpu, double Alloc);

@@ -52,6 +52,10 @@ public sealed class ModbusMalformedFrameException(string path, byte unit, Modbus
     public int Offset { get; } = offset;
 }
 
+/// <summary>A read (or FC23) addressed to RTU unit 0, refused before sending: a broadcast is never answered.</summary>
+public sealed class ModbusBroadcastReadException(string path, ModbusFunction function)
+    : ModbusException(path, 0, function, "unit 0 is the RTU broadcast address: slaves execute broadcast writes but never answer, so nothing can be read from it (address one unit, 1 to 247)");
+
 /// <summary>Per-link counters, read by procedures (as device signals) and copied into the record.</summary>
 public sealed class ModbusLinkCounters
 {
@@ -78,6 +82,9 @@ public sealed class ModbusLinkCounters
     public long Reconnects { get; internal set; }
 
     public long LinkErrors { get; internal set; }
+
+    /// <summary>RTU broadcast writes sent (unit 0; never answered, so not in <see cref="Responses"/>).</summary>
+    public long Broadcasts { get; internal set; }
 
     /// <summary>Counter names as device signals (<c>gse.link_timeouts</c>) and their values.</summary>
     public IEnumerable<(string Name, long Value)> All()

@@ -1,4 +1,5 @@
 using System.IO.Ports;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace TacRS.Hil.Drivers.Transports;
@@ -10,10 +11,14 @@ namespace TacRS.Hil.Drivers.Transports;
 /// a 115200-baud Modbus transaction. Instead this transport holds its own non-blocking descriptor on
 /// the same tty (opened just before SerialPort, whose TIOCEXCL would refuse a later open) and reads it
 /// directly: a read that finds bytes waiting returns at once; otherwise one poll(2) waits on a
-/// thread-pool thread, woken by the data or by cancellation through a self-pipe.
+/// thread-pool thread (<see cref="PollWaiter"/>: reusable, so a steady-state wait allocates nothing),
+/// woken by the data or by cancellation.
+/// The port is locked exclusively with flock(2), as minicom, picocom and pyserial's
+/// <c>exclusive=True</c> do: TIOCEXCL alone does not stop root (CAP_SYS_ADMIN bypasses it), flock does,
+/// so two harness processes (or a harness and a terminal program) never share a bus by accident.
 /// Hardware only: never used under the virtual-time scheduler.
 /// </summary>
-public sealed class SerialTransport : IByteTransport
+public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
 {
     private const int ENOENT = 2;
     private const int EIO = 5;
@@ -21,28 +26,27 @@ public sealed class SerialTransport : IByteTransport
     private const int EAGAIN = 11;
     private const int EACCES = 13;
     private const int EBUSY = 16;
-    private const short POLLIN = 0x001;
-    private const short POLLOUT = 0x004;
-    private const short POLLERR = 0x008;
-    private const short POLLHUP = 0x010;
-    private const short POLLNVAL = 0x020;
 
     private readonly SerialPort _port;
     private readonly int _fd;
-    private readonly int _wakeRead;
-    private readonly int _wakeWrite;
+    private readonly PollWaiter _readWaiter;
+    private readonly PollWaiter _writeWaiter;
+    private int _openWaiters = 2;
     private int _disposed;
 
-    private SerialTransport(SerialPort port, int fd, int wakeRead, int wakeWrite, string path)
+    private SerialTransport(SerialPort port, int fd, string path)
     {
         _port = port;
         _fd = fd;
-        _wakeRead = wakeRead;
-        _wakeWrite = wakeWrite;
         Path = path;
+        _readWaiter = new PollWaiter(path, CloseTtyWhenBothWaitersAreDone);
+        _writeWaiter = new PollWaiter(path, CloseTtyWhenBothWaitersAreDone);
     }
 
     public string Path { get; }
+
+    /// <summary>Zero (default): a wait is queued to the pool at once. See <see cref="IInlineWaitTransport"/>.</summary>
+    public TimeSpan InlineWait { get; set; }
 
     public SerialSpec? Spec { get; private init; }
 
@@ -73,6 +77,15 @@ public sealed class SerialTransport : IByteTransport
             });
         }
 
+        if (Native.flock(fd, Native.LOCK_EX | Native.LOCK_NB) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            Native.close(fd);
+            throw new TransportException(path, errno == EAGAIN
+                ? "serial port is busy (locked by another program: another harness, minicom, picocom or pyserial with exclusive=True)"
+                : $"cannot lock serial port (errno {errno})");
+        }
+
         var port = new SerialPort(path, spec.Baud, spec.Parity, spec.DataBits, spec.StopBits) { Handshake = spec.Handshake };
         try
         {
@@ -88,21 +101,38 @@ public sealed class SerialTransport : IByteTransport
             throw new TransportException(path, reason, e);
         }
 
-        var pipe = new int[2];
-        if (Native.pipe2(pipe, Native.O_NONBLOCK | Native.O_CLOEXEC) != 0)
+        try
+        {
+            return new SerialTransport(port, fd, path) { Spec = spec };
+        }
+        catch
         {
             Native.close(fd);
             port.Dispose();
-            throw new TransportException(path, "cannot create wake pipe");
+            throw;
         }
-
-        return new SerialTransport(port, fd, pipe[0], pipe[1], path) { Spec = spec };
     }
 
-    public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        // Bytes already waiting (the rest of a frame, or a fast device): no state machine, no wait.
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var n = ReadNow(buffer.Span);
+        return n > 0 ? new ValueTask<int>(n) : ReadSlowAsync(buffer, cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ReadSlowAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (true)
         {
+            var revents = await Wait(_readWaiter, PollWaiter.POLLIN, cancellationToken);
+            if ((revents & (PollWaiter.POLLERR | PollWaiter.POLLHUP | PollWaiter.POLLNVAL)) != 0 && (revents & PollWaiter.POLLIN) == 0)
+            {
+                throw new TransportException(Path, "serial port vanished (hang-up: adapter unplugged or the other end closed)");
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
             var n = ReadNow(buffer.Span);
@@ -110,32 +140,61 @@ public sealed class SerialTransport : IByteTransport
             {
                 return n;
             }
-
-            await WaitAsync(POLLIN, cancellationToken);
         }
     }
 
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var n = WriteNow(data.Span);
+        return n == data.Length ? ValueTask.CompletedTask : WriteSlowAsync(data[n..], cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteSlowAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         while (data.Length > 0)
         {
+            var revents = await Wait(_writeWaiter, PollWaiter.POLLOUT, cancellationToken);
+            if ((revents & (PollWaiter.POLLERR | PollWaiter.POLLHUP | PollWaiter.POLLNVAL)) != 0 && (revents & PollWaiter.POLLOUT) == 0)
+            {
+                throw new TransportException(Path, "serial port vanished (hang-up: adapter unplugged or the other end closed)");
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
-            var n = Native.write(_fd, ref MemoryMarshal.GetReference(data.Span), data.Length);
-            if (n > 0)
-            {
-                data = data[(int)n..];
-                continue;
-            }
-
-            var errno = Marshal.GetLastPInvokeError();
-            if (n < 0 && errno != EAGAIN && errno != EINTR)
-            {
-                throw Vanished(errno);
-            }
-
-            await WaitAsync(POLLOUT, cancellationToken);
+            data = data[WriteNow(data.Span)..];
         }
+    }
+
+    private ValueTask<short> Wait(PollWaiter waiter, short events, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return waiter.WaitAsync(_fd, events, InlineWait, cancellationToken);
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new ObjectDisposedException(nameof(SerialTransport));
+        }
+    }
+
+    private int WriteNow(ReadOnlySpan<byte> data)
+    {
+        var n = Native.write(_fd, ref MemoryMarshal.GetReference(data), data.Length);
+        if (n >= 0)
+        {
+            return (int)n;
+        }
+
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno != EAGAIN && errno != EINTR)
+        {
+            throw Vanished(errno);
+        }
+
+        return 0;
     }
 
     public void DiscardInput()
@@ -158,8 +217,8 @@ public sealed class SerialTransport : IByteTransport
         {
             // Non-blocking reads report "no data" as EAGAIN, except with VMIN = VTIME = 0 where Linux
             // returns 0; a hung-up tty (USB adapter pulled, pty closed) also returns 0: ask poll which.
-            Span<Native.PollFd> fd = [new Native.PollFd { Fd = _fd, Events = POLLIN }];
-            if (Native.poll(ref fd[0], 1, 0) > 0 && (fd[0].Revents & (POLLHUP | POLLERR | POLLNVAL)) != 0)
+            Span<Native.PollFd> fd = [new Native.PollFd { Fd = _fd, Events = PollWaiter.POLLIN }];
+            if (Native.poll(ref fd[0], 1, 0) > 0 && (fd[0].Revents & (PollWaiter.POLLHUP | PollWaiter.POLLERR | PollWaiter.POLLNVAL)) != 0)
             {
                 throw Vanished(EIO);
             }
@@ -180,72 +239,6 @@ public sealed class SerialTransport : IByteTransport
         Path,
         errno == EIO ? "serial port vanished (I/O error: adapter unplugged or the other end hung up)" : $"serial I/O failed (errno {errno})");
 
-    /// <summary>Blocks one pool thread in poll(2) until the descriptor is ready or the token fires.</summary>
-    private Task WaitAsync(short events, CancellationToken cancellationToken)
-    {
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.UnsafeRegister(static s => ((SerialTransport)s!).Wake(), this)
-            : default;
-        ThreadPool.UnsafeQueueUserWorkItem(
-            static state =>
-            {
-                var (self, ev, tcs, reg, ct) = state;
-                try
-                {
-                    Span<Native.PollFd> fds = [new Native.PollFd { Fd = self._fd, Events = ev }, new Native.PollFd { Fd = self._wakeRead, Events = POLLIN }];
-                    while (true)
-                    {
-                        var r = Native.poll(ref fds[0], 2, -1);
-                        if (r < 0 && Marshal.GetLastPInvokeError() == EINTR)
-                        {
-                            continue;
-                        }
-
-                        break;
-                    }
-
-                    self.DrainWake();
-                    reg.Dispose();
-                    if ((fds[0].Revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 && (fds[0].Revents & POLLIN) == 0)
-                    {
-                        tcs.TrySetException(self._disposed != 0
-                            ? new ObjectDisposedException(nameof(SerialTransport))
-                            : new TransportException(self.Path, "serial port vanished (hang-up: adapter unplugged or the other end closed)"));
-                    }
-                    else if (ct.IsCancellationRequested)
-                    {
-                        tcs.TrySetCanceled(ct);
-                    }
-                    else
-                    {
-                        tcs.TrySetResult();
-                    }
-                }
-                catch (Exception e)
-                {
-                    tcs.TrySetException(e);
-                }
-            },
-            (this, events, done, registration, cancellationToken),
-            preferLocal: false);
-        return done.Task;
-    }
-
-    private void Wake()
-    {
-        ReadOnlySpan<byte> one = [1];
-        Native.write(_wakeWrite, ref MemoryMarshal.GetReference(one), 1);
-    }
-
-    private void DrainWake()
-    {
-        Span<byte> sink = stackalloc byte[16];
-        while (Native.read(_wakeRead, ref MemoryMarshal.GetReference(sink), sink.Length) > 0)
-        {
-        }
-    }
-
     public ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -253,7 +246,6 @@ public sealed class SerialTransport : IByteTransport
             return ValueTask.CompletedTask;
         }
 
-        Wake();
         try
         {
             _port.Dispose();
@@ -263,10 +255,19 @@ public sealed class SerialTransport : IByteTransport
             // The port may already be gone (unplugged); closing is all that is left to do.
         }
 
-        Native.close(_fd);
-        Native.close(_wakeWrite);
-        Native.close(_wakeRead);
+        // Each waiter closes its eventfd once its poll (if any) is out; the last one closes the tty.
+        _readWaiter.Shutdown();
+        _writeWaiter.Shutdown();
         return ValueTask.CompletedTask;
+    }
+
+    private void CloseTtyWhenBothWaitersAreDone()
+    {
+        if (Interlocked.Decrement(ref _openWaiters) == 0)
+        {
+            // Closing also drops the flock (it belongs to this open file description).
+            Native.close(_fd);
+        }
     }
 
     private static class Native
@@ -275,6 +276,8 @@ public sealed class SerialTransport : IByteTransport
         public const int O_NOCTTY = 0x100;
         public const int O_NONBLOCK = 0x800;
         public const int O_CLOEXEC = 0x80000;
+        public const int LOCK_EX = 2;
+        public const int LOCK_NB = 4;
 
         [StructLayout(LayoutKind.Sequential)]
         public struct PollFd
@@ -310,6 +313,6 @@ public sealed class SerialTransport : IByteTransport
 
         [DllImport("libc", SetLastError = true)]
         [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int pipe2(int[] fds, int flags);
+        public static extern int flock(int fd, int operation);
     }
 }

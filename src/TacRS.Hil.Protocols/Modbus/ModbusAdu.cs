@@ -21,6 +21,9 @@ public static class ModbusRtu
     /// <summary>Space to reserve before the PDU in an ADU buffer.</summary>
     public const int PduOffset = 1;
 
+    /// <summary>Address 0: every slave executes the request and none answers (Modbus over Serial Line V1.02 §2.2).</summary>
+    public const byte BroadcastUnit = 0;
+
     /// <summary>
     /// Completes an ADU whose PDU was written at <c>adu[1..]</c>: writes the unit and the CRC and
     /// returns the ADU length.

@@ -310,6 +310,105 @@ public sealed class ModbusMasterRtuTests() : ModbusMasterTestsBase(ModbusFraming
         stop.Cancel();
     }
 
+    [Test]
+    public async Task BroadcastWrite_EveryUnitApplies_NobodyAnswers_MasterWaitsTurnaround()
+    {
+        var time = new FakeTimeProvider();
+        var (first, second) = (NewStore(), NewStore());
+        var slave = new ModbusSlave(time).AddUnit(Unit, first).AddUnit(Unit + 1, second);
+        var (dev, emu) = InProcessPipe.Create("bus");
+        var slaveEnd = new CountingTransport(emu);
+        using var stop = new CancellationTokenSource();
+        _ = slave.ServeAsync(slaveEnd, ModbusFraming.Rtu, stop.Token);
+        await using var m = new ModbusMaster(dev, new ModbusMasterOptions { Framing = ModbusFraming.Rtu }, time);
+
+        var pending = m.WriteSingleRegisterAsync(ModbusRtu.BroadcastUnit, 5, 0x55AA, CancellationToken.None).AsTask();
+        await WaitUntil(() => first.GetRegister(RegisterTable.HoldingRegister, 5) == 0x55AA && second.GetRegister(RegisterTable.HoldingRegister, 5) == 0x55AA);
+        Assert.That(pending.IsCompleted, Is.False, "the master waits the turnaround delay, not a response");
+        time.Advance(TimeSpan.FromMilliseconds(99));
+        await Task.Yield();
+        Assert.That(pending.IsCompleted, Is.False);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await pending.WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System);
+
+        Assert.That(slaveEnd.BytesWritten, Is.Zero, "a slave must not answer a broadcast");
+        Assert.That(m.Counters.Broadcasts, Is.EqualTo(1));
+        Assert.That(m.Counters.Requests, Is.EqualTo(1));
+        Assert.That(m.Counters.Responses, Is.Zero);
+        Assert.That(m.Counters.Timeouts, Is.Zero);
+
+        // The unit-addressed transaction after it works as usual.
+        first.SetRegister(RegisterTable.HoldingRegister, 6, 7);
+        Assert.That(await Bounded(m.ReadHoldingRegistersAsync(Unit, 5, 2, CancellationToken.None)), Is.EqualTo(new ushort[] { 0x55AA, 7 }));
+        stop.Cancel();
+    }
+
+    [Test]
+    public async Task BroadcastWrite_TurnaroundIsConfigurable()
+    {
+        var time = new FakeTimeProvider();
+        var store = NewStore();
+        var slave = new ModbusSlave(time).AddUnit(Unit, store);
+        var (dev, emu) = InProcessPipe.Create("bus");
+        using var stop = new CancellationTokenSource();
+        _ = slave.ServeAsync(emu, ModbusFraming.Rtu, stop.Token);
+        await using var m = new ModbusMaster(dev, new ModbusMasterOptions { Framing = ModbusFraming.Rtu, BroadcastTurnaround = TimeSpan.FromMilliseconds(250) }, time);
+
+        var pending = m.WriteMultipleCoilsAsync(ModbusRtu.BroadcastUnit, 3, new[] { true, true }, CancellationToken.None).AsTask();
+        await WaitUntil(() => store.GetBit(RegisterTable.Coil, 4));
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        await Task.Yield();
+        Assert.That(pending.IsCompleted, Is.False);
+        time.Advance(TimeSpan.FromMilliseconds(50));
+        await pending.WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System);
+        Assert.That(store.GetBit(RegisterTable.Coil, 3), Is.True);
+        stop.Cancel();
+    }
+
+    [TestCase(ModbusFunction.ReadCoils)]
+    [TestCase(ModbusFunction.ReadDiscreteInputs)]
+    [TestCase(ModbusFunction.ReadHoldingRegisters)]
+    [TestCase(ModbusFunction.ReadInputRegisters)]
+    [TestCase(ModbusFunction.ReadWriteMultipleRegisters)]
+    public async Task BroadcastRead_RefusedBeforeSending(ModbusFunction function)
+    {
+        var (dev, _) = InProcessPipe.Create("bus");
+        var line = new CountingTransport(dev);
+        await using var m = new ModbusMaster(line, new ModbusMasterOptions { Framing = ModbusFraming.Rtu }, TimeProvider.System);
+        var e = Assert.ThrowsAsync<ModbusBroadcastReadException>(async () => await Bounded(function switch
+        {
+            ModbusFunction.ReadCoils => m.ReadBitsAsync(function, 0, 0, new bool[4], CancellationToken.None),
+            ModbusFunction.ReadDiscreteInputs => m.ReadBitsAsync(function, 0, 0, new bool[4], CancellationToken.None),
+            ModbusFunction.ReadWriteMultipleRegisters => m.ReadWriteMultipleRegistersAsync(0, 0, new ushort[2], 10, new ushort[] { 1 }, CancellationToken.None),
+            _ => m.ReadRegistersAsync(function, 0, 0, new ushort[2], CancellationToken.None),
+        }));
+        Assert.That(e!.Unit, Is.EqualTo(0));
+        Assert.That(e.Function, Is.EqualTo(function));
+        Assert.That(e.Message, Does.Contain("broadcast"));
+        Assert.That(line.BytesWritten, Is.Zero, "nothing may go on the line");
+        Assert.That(m.Counters.Requests, Is.Zero);
+    }
+
+    /// <summary>Counts the bytes written through it (what a slave sends, or what a master puts on the line).</summary>
+    private sealed class CountingTransport(IByteTransport inner) : IByteTransport
+    {
+        public int BytesWritten { get; private set; }
+
+        public string Path => inner.Path;
+
+        public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) => inner.ReadAsync(buffer, cancellationToken);
+
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            BytesWritten += data.Length;
+            return inner.WriteAsync(data, cancellationToken);
+        }
+
+        public void DiscardInput() => inner.DiscardInput();
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
     /// <summary>Writes garbage in front of every response (a noisy RS-485 line).</summary>
     private sealed class NoisyTransport(IByteTransport inner, byte[] garbage) : IByteTransport
     {
@@ -332,6 +431,16 @@ public sealed class ModbusMasterRtuTests() : ModbusMasterTestsBase(ModbusFraming
 [TestFixture]
 public sealed class ModbusMasterTcpTests() : ModbusMasterTestsBase(ModbusFraming.Tcp)
 {
+    [Test]
+    public async Task UnitZero_IsAnOrdinaryAddressOnTcp()
+    {
+        // Modbus/TCP §4.4.2: 0 (or 255) addresses the device behind a direct connection; no broadcast semantics.
+        var (m, _, store) = Connect();
+        store.SetRegister(RegisterTable.HoldingRegister, 2, 321);
+        Assert.That(await Bounded(m.ReadHoldingRegistersAsync(0, 2, 1, CancellationToken.None)), Is.EqualTo(new ushort[] { 321 }));
+        Assert.That(m.Counters.Broadcasts, Is.Zero);
+    }
+
     [Test]
     public async Task StaleResponse_WithOldTransactionId_IsDiscarded()
     {

@@ -130,6 +130,23 @@ public abstract class MasterAgainstPeerTestsBase
         Assert.That(dest[9], Is.EqualTo(9));
     }
 
+    /// <summary>RTU broadcast: the peer executes the write (read back through unit 1); the master waits the turnaround, not a reply.</summary>
+    protected async Task BroadcastWrites_PeerAppliesThem()
+    {
+        long Errors() => Master.Counters.Timeouts + Master.Counters.CrcErrors + Master.Counters.MalformedFrames + Master.Counters.WrongUnit;
+        var errorsBefore = Errors(); // SetUp may have timed out while the peer was still opening its port
+        var start = TimeProvider.System.GetTimestamp();
+        await Bounded(Master.WriteSingleRegisterAsync(ModbusRtu.BroadcastUnit, 50, 0x4242, CancellationToken.None));
+        var elapsed = TimeProvider.System.GetElapsedTime(start);
+        await Bounded(Master.WriteMultipleRegistersAsync(ModbusRtu.BroadcastUnit, 60, new ushort[] { 7, 8, 9 }, CancellationToken.None));
+
+        Assert.That(elapsed, Is.GreaterThanOrEqualTo(Master.Options.BroadcastTurnaround));
+        Assert.That(await Bounded(Master.ReadHoldingRegistersAsync(1, 50, 1, CancellationToken.None)), Is.EqualTo(new ushort[] { 0x4242 }));
+        Assert.That(await Bounded(Master.ReadHoldingRegistersAsync(1, 60, 3, CancellationToken.None)), Is.EqualTo(new ushort[] { 7, 8, 9 }));
+        Assert.That(Master.Counters.Broadcasts, Is.EqualTo(2));
+        Assert.That(Errors(), Is.EqualTo(errorsBefore));
+    }
+
     protected static async Task<IByteTransport> OpenSerialWhenPresentAsync(string path) =>
         await Task.FromResult(SerialTransport.Open(new SerialSpec(path, 115200)));
 }
@@ -178,6 +195,9 @@ public sealed class MasterAgainstPymodbusRtuTests : MasterAgainstPeerTestsBase
 
     protected override ushort UnmappedAddress => 100;
 
+    [Test]
+    public Task Broadcast_WriteIsAppliedWithoutReply() => BroadcastWrites_PeerAppliesThem();
+
     protected override ModbusFraming Framing => ModbusFraming.Rtu;
 
     protected override async Task<IByteTransport> StartPeerAsync(List<IDisposable> peers)
@@ -223,6 +243,9 @@ public sealed class MasterAgainstLibmodbusRtuTests : MasterAgainstPeerTestsBase
     protected override Func<int, bool> DiscretePattern => i => i % 3 == 0;
 
     protected override ushort UnmappedAddress => 1000;
+
+    [Test]
+    public Task Broadcast_WriteIsAppliedWithoutReply() => BroadcastWrites_PeerAppliesThem();
 
     protected override ModbusFraming Framing => ModbusFraming.Rtu;
 

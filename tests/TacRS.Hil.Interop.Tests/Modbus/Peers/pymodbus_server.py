@@ -2,6 +2,7 @@
 #   pymodbus_server.py tcp PORT | pymodbus_server.py rtu DEVICE
 # zero_mode=True: protocol address 0 is the first value (pymodbus otherwise adds 1).
 # holding[i] = i, input[i] = 0x2000 + i, discrete[i] = i even, coils all 0; 100 of each, unit 1.
+# RTU: broadcast_enable=True, so unit 0 writes are executed and never answered (Serial Line §2.1).
 import sys
 from pymodbus.server import StartTcpServer, StartSerialServer
 from pymodbus.datastore import ModbusSlaveContext, ModbusServerContext, ModbusSequentialDataBlock
@@ -16,4 +17,4 @@ print("READY", flush=True)
 if sys.argv[1] == "tcp":
     StartTcpServer(context=ctx, address=("127.0.0.1", int(sys.argv[2])))
 else:
-    StartSerialServer(context=ctx, framer=ModbusRtuFramer, port=sys.argv[2], baudrate=115200, bytesize=8, parity="N", stopbits=1, timeout=0.005)
+    StartSerialServer(context=ctx, framer=ModbusRtuFramer, port=sys.argv[2], baudrate=115200, bytesize=8, parity="N", stopbits=1, timeout=0.005, broadcast_enable=True)
