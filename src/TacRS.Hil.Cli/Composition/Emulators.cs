@@ -109,6 +109,10 @@ internal static class Emulators
                 RequireOutputEnable = bp.Transport is UdpSpec,
                 HousekeepingPeriod = ctx.Sim?.Duration("housekeeping-period") ?? TimeSpan.FromSeconds(1),
             };
+
+            // power: rail (default) — the computer follows the payload rail the GSE supply and enable line feed;
+            // power: always — powered from the start, for a rig with no GSE (a cFS lab build checked out alone).
+            var alwaysPowered = ctx.Sim?.OneOf("power", ["rail", "always"]) == "always";
             ctx.Sim?.ReportUnknownKeys($"'sim' of device '{ctx.Device.Name}'");
             var fc = new FlightComputerEmulator(options, ctx.Time, ctx.Random);
             ctx.Plant.Harness.Changed += (contact, closed) =>
@@ -118,11 +122,11 @@ internal static class Emulators
                     fc.ReleaseSeparation();
                 }
             };
-            return new Served(fc, ctx);
+            return new Served(fc, ctx, alwaysPowered);
         }
     }
 
-    private sealed class Served(FlightComputerEmulator fc, EmulatorContext ctx) : IStreamEmulator, IDatagramEmulator
+    private sealed class Served(FlightComputerEmulator fc, EmulatorContext ctx, bool alwaysPowered) : IStreamEmulator, IDatagramEmulator
     {
         public async Task RunAsync(IByteTransport link, CancellationToken cancellationToken)
         {
@@ -136,8 +140,14 @@ internal static class Emulators
             await fc.RunUdpAsync(link, cancellationToken);
         }
 
-        private ITimer FollowRail(CancellationToken cancellationToken)
+        private ITimer? FollowRail(CancellationToken cancellationToken)
         {
+            if (alwaysPowered)
+            {
+                fc.PowerOn();
+                return null;
+            }
+
             ITimer? timer = null;
             timer = ctx.Time.CreateTimer(
                 _ =>

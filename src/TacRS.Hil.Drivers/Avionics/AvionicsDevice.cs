@@ -15,9 +15,6 @@ namespace TacRS.Hil.Drivers.Avionics;
 /// </summary>
 public sealed class AvionicsDevice : IDevice
 {
-    private const ushort ToLabMessageId = 0x1880;
-    private const byte ToLabOutputEnable = 6;
-
     private readonly AvionicsBlueprint _blueprint;
     private readonly IBusProvider _buses;
     private readonly DeviceServices _services;
@@ -101,10 +98,8 @@ public sealed class AvionicsDevice : IDevice
     private async ValueTask SendToLabEnableAsync(string ip, CancellationToken ct)
     {
         // cFS TO_LAB sends nothing until told where to: TO_LAB_OUTPUT_ENABLE_CC (6) with a 16-byte NUL-padded IP.
-        var payload = new byte[16];
-        System.Text.Encoding.ASCII.GetBytes(ip).CopyTo(payload, 0);
-        var packet = new byte[CfsCommandHeader.Size + 16];
-        CfsCommandHeader.WritePacket(packet, ToLabMessageId, NextSequence(), ToLabOutputEnable, payload);
+        var packet = new byte[ToLabOutputEnable.PacketLength];
+        ToLabOutputEnable.Write(packet, ip, NextSequence());
         await SendPacketAsync(packet, ct);
         _services.Log.Information("Sent TO_LAB output enable for {Ip} on {Device}", ip, Name);
     }
