@@ -101,18 +101,19 @@ internal static class Emulators
         {
             var bp = (AvionicsBlueprint)kinds.Blueprint(ctx.Device, ctx.Rig)!;
             var profile = ctx.Sim?.OneOf("payload", ["sda", "xband"]) == "xband" ? PayloadProfile.XBandSatcom : PayloadProfile.SdaSensor;
+
+            // power: rail (default) — the computer follows the payload rail the GSE supply and enable line feed,
+            // and reports the electrical model's bus; power: always — powered from the start on a nominal 28 V bus
+            // of its own, for a rig with no GSE (a cFS lab build checked out alone).
+            var alwaysPowered = ctx.Sim?.OneOf("power", ["rail", "always"]) == "always";
             var options = new FlightComputerOptions
             {
                 Profile = profile,
-                BusVoltage = () => ctx.Plant.Payload.RailVoltage,
-                BusCurrent = () => ctx.Plant.Payload.LoadCurrent,
+                BusVoltage = alwaysPowered ? null : () => ctx.Plant.Payload.RailVoltage,
+                BusCurrent = alwaysPowered ? null : () => ctx.Plant.Payload.LoadCurrent,
                 RequireOutputEnable = bp.Transport is UdpSpec,
                 HousekeepingPeriod = ctx.Sim?.Duration("housekeeping-period") ?? TimeSpan.FromSeconds(1),
             };
-
-            // power: rail (default) — the computer follows the payload rail the GSE supply and enable line feed;
-            // power: always — powered from the start, for a rig with no GSE (a cFS lab build checked out alone).
-            var alwaysPowered = ctx.Sim?.OneOf("power", ["rail", "always"]) == "always";
             ctx.Sim?.ReportUnknownKeys($"'sim' of device '{ctx.Device.Name}'");
             var fc = new FlightComputerEmulator(options, ctx.Time, ctx.Random);
             ctx.Plant.Harness.Changed += (contact, closed) =>

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using TacRS.Hil.Testing;
+
+namespace TacRS.Hil.Cli.Tests.Commands;
+
+/// <summary>
+/// The real <c>tacrs-hil sim serve</c> serving the flight computer cFS lab style over UDP on loopback, and a
+/// second real <c>tacrs-hil run</c> in hardware mode driving an avionics checkout procedure against it from the
+/// rehearsal rig sim serve wrote: output enable on connect, housekeeping, NOOP accepted, mode walk verified,
+/// the payload function. The rig has no GSE, so the emulator is powered from the start (<c>sim: { power: always }</c>).
+/// </summary>
+[NonParallelizable]
+public class SimServeUdpEndToEndTests
+{
+    private const string Procedure = """
+        procedure: obc-checkout-udp
+        title: Flight computer checkout over the avionics link
+        safe-state:
+          actions:
+            - call: obc.send
+              with: { command: SET_MODE, mode: SAFE, verify: false }
+        steps:
+          - id: telemetry-alive
+            title: Housekeeping arrives, flight computer in SAFE
+            do:
+              - call: obc.expect
+                with: { channel: mode, value: SAFE, timeout: 20s }
+            measure:
+              - name: obc_mode
+                signal: obc.mode
+                expect: 2
+            timeout: 30s
+          - id: command-acceptance
+            title: NOOP accepted
+            do:
+              - call: obc.send
+                with: { command: NOOP }
+            measure:
+              - name: noop_accept_time
+                output: obc.send.accept_time
+                unit: s
+                limits: { high: 3 }
+              - name: err_count
+                signal: obc.err_count
+                expect: 0
+            timeout: 30s
+          - id: mode-walk
+            title: SAFE → NOMINAL → PAYLOAD_ACTIVE, each verified in telemetry
+            do:
+              - call: obc.send
+                with: { command: SET_MODE, mode: NOMINAL, complete-when: "mode == NOMINAL", complete-within: 10s }
+              - call: obc.send
+                with: { command: SET_MODE, mode: PAYLOAD_ACTIVE, complete-when: "mode == PAYLOAD_ACTIVE", complete-within: 10s }
+            measure:
+              - name: mode_payload_active
+                signal: obc.mode
+                expect: 4
+            timeout: 30s
+          - id: functional-test
+            title: Payload function (image capture)
+            do:
+              - call: obc.send
+                with: { command: TAKE_IMAGE }
+              - call: obc.expect
+                with: { channel: images_taken, low: 1, timeout: 10s }
+            measure:
+              - name: frame_size
+                signal: obc.last_frame_size
+                unit: B
+                limits: { low: 1000 }
+            timeout: 30s
+        """;
+
+    private string _dir = string.Empty;
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("tacrs-serve-udp-e2e-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private static int FreeUdpPort()
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)s.LocalEndPoint!).Port;
+    }
+
+    [Test]
+    public void SimServeUdp_HardwareModeRunOfRehearsalRig_ChecksOutFlightComputer()
+    {
+        var procedures = Directory.CreateDirectory(Path.Combine(_dir, "procedures")).FullName;
+        File.WriteAllText(Path.Combine(procedures, "obc-checkout-udp.yaml"), Procedure);
+        var commandPort = FreeUdpPort();
+        var telemetryPort = FreeUdpPort();
+        var rig = Path.Combine(_dir, "rig.yaml");
+        File.WriteAllText(rig, $$"""
+            rig: cfs-lab-udp
+            procedures: {{procedures}}
+            devices:
+              obc:
+                kind: avionics
+                transport: { udp: "127.0.0.1:{{commandPort.ToString(CultureInfo.InvariantCulture)}}", listen: {{telemetryPort.ToString(CultureInfo.InvariantCulture)}} }
+                dictionary: {{RepoPaths.Fixture("dictionaries", "payload-obc.yaml")}}
+                to-lab-enable: { ip: 127.0.0.1 }
+                sim: { payload: sda, power: always, housekeeping-period: 250ms }
+            simulation: { seed: 11 }
+            """);
+        var rehearsal = Path.Combine(_dir, "rehearsal.yaml");
+
+        using var serve = CliProcess.Start("sim", "serve", rig, "--dir", Path.Combine(_dir, "ptys"), "--out", rehearsal);
+        serve.WaitUntil(() => serve.Stderr.Contains("running in real time", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "sim serve to start");
+        Assert.That(serve.Stderr, Does.Contain($"serving obc (avionics) on udp 127.0.0.1:{commandPort}"));
+        Assert.That(File.ReadAllText(rehearsal), Does.Contain($"udp: 127.0.0.1:{commandPort}").And.Contain($"listen: {telemetryPort}"));
+
+        var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", rehearsal, "--procedure", "obc-checkout-udp", "--out", Path.Combine(_dir, "run"));
+        Assert.That(code, Is.Zero, $"stdout:\n{stdout}\nstderr:\n{stderr}\nsim serve stderr:\n{serve.Stderr}");
+        Assert.That(stdout, Does.Contain("RESULT: PASS"));
+        Assert.That(stdout, Does.Contain("frame_size"));
+    }
+}
