@@ -70,7 +70,15 @@ public static class SimServeCommand
             var yaml = server.RehearsalRig();
             if (parse.GetValue(outOpt) is { } outPath)
             {
-                await File.WriteAllTextAsync(outPath, yaml, ct);
+                try
+                {
+                    await File.WriteAllTextAsync(outPath, yaml, ct);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    await System.Console.Error.WriteLineAsync($"sim serve: cannot write {outPath}: {e.Message}");
+                    return ExitCodes.ConfigError;
+                }
             }
 
             await System.Console.Out.WriteLineAsync(yaml);

@@ -128,7 +128,7 @@ public sealed class BenchServer : IAsyncDisposable
                     rig.Add("devices", Devices());
                     break;
                 default:
-                    rig.Add(k, v);
+                    rig.Add(k, AbsolutePaths(v));
                     break;
             }
         }
@@ -237,7 +237,7 @@ public sealed class BenchServer : IAsyncDisposable
 
                 if (key != "sim")
                 {
-                    entry.Add(k, v);
+                    entry.Add(k, AbsolutePaths(v));
                 }
             }
 
@@ -268,6 +268,39 @@ public sealed class BenchServer : IAsyncDisposable
         }
 
         return devices;
+    }
+
+    /// <summary>
+    /// The rehearsal rig is usually written somewhere else (--out, a temp dir): a relative path of the rig
+    /// (profiles, register maps, dictionaries, TLE files) that names an existing file or folder beside the rig
+    /// becomes absolute, so the printed rig loads from anywhere.
+    /// </summary>
+    private YamlNode AbsolutePaths(YamlNode node)
+    {
+        switch (node)
+        {
+            case YamlScalarNode { Value: { Length: > 0 } text } scalar when !Path.IsPathRooted(text) && text.AsSpan().IndexOfAny('/', '.') >= 0:
+                var resolved = _rig.Document.ResolvePath(text);
+                return File.Exists(resolved) || Directory.Exists(resolved) ? new YamlScalarNode(resolved) : scalar;
+            case YamlMappingNode map:
+                var copy = new YamlMappingNode { Style = map.Style };
+                foreach (var (k, v) in map.Children)
+                {
+                    copy.Add(k, AbsolutePaths(v));
+                }
+
+                return copy;
+            case YamlSequenceNode seq:
+                var items = new YamlSequenceNode { Style = seq.Style };
+                foreach (var item in seq.Children)
+                {
+                    items.Add(AbsolutePaths(item));
+                }
+
+                return items;
+            default:
+                return node;
+        }
     }
 
     private bool HasToLabEnable(string device) =>

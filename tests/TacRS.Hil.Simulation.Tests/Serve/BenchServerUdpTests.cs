@@ -70,7 +70,7 @@ public class BenchServerUdpTests
           obc:
             kind: avionics
             transport: { udp: "127.0.0.1:{{_busyPort.ToString(CultureInfo.InvariantCulture)}}", listen: {{_telemetryPort.ToString(CultureInfo.InvariantCulture)}} }
-            dictionary: {{RepoPaths.Fixture("dictionaries", "payload-obc.yaml")}}
+            dictionary: dictionaries/payload-obc.yaml
             to-lab-enable: { ip: 192.168.10.20 }
             archive: false
             sim: { payload: sda }
@@ -81,6 +81,8 @@ public class BenchServerUdpTests
     {
         var path = Path.Combine(_dir, "rig.yaml");
         await File.WriteAllTextAsync(path, RigYaml());
+        Directory.CreateDirectory(Path.Combine(_dir, "dictionaries"));
+        File.Copy(RepoPaths.Fixture("dictionaries", "payload-obc.yaml"), Path.Combine(_dir, "dictionaries", "payload-obc.yaml"));
         var rig = RigLoader.Load(path, Registry(), r => SimulationSettings.Read(r));
         var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, new MemoryRecorder());
         bench.Register(EmulatorKind.Datagram(AvionicsDeviceKind.KindName, ctx =>
@@ -125,7 +127,7 @@ public class BenchServerUdpTests
         await using (server)
         {
             var ep = server.Endpoints.Single(e => e.Device == "obc");
-            var path = Path.Combine(_dir, "rehearsal.yaml");
+            var path = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir, "elsewhere")).FullName, "rehearsal.yaml");
             await File.WriteAllTextAsync(path, server.RehearsalRig());
             var loaded = RigLoader.Load(path, Registry());
             Assert.That(loaded.Mode, Is.EqualTo(RigMode.Hardware));
@@ -134,6 +136,7 @@ public class BenchServerUdpTests
             Assert.That($"{udp.RemoteHost}:{udp.RemotePort.ToString(CultureInfo.InvariantCulture)}", Is.EqualTo(ep.Address));
             Assert.That(udp.ListenPort, Is.EqualTo(_telemetryPort));
             Assert.That(bp.ToLabEnableIp, Is.EqualTo("127.0.0.1"));
+            Assert.That(bp.Dictionary.File, Is.EqualTo(Path.Combine(_dir, "dictionaries", "payload-obc.yaml")), "relative paths of the rig made absolute");
             Assert.That(await File.ReadAllTextAsync(path), Does.Contain("cFS lab UDP").And.Not.Contain("sim:"));
         }
     }
@@ -194,7 +197,7 @@ public class BenchServerUdpTests
         await using (bench)
         await using (server)
         {
-            var path = Path.Combine(_dir, "rehearsal.yaml");
+            var path = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir, "elsewhere")).FullName, "rehearsal.yaml");
             await File.WriteAllTextAsync(path, server.RehearsalRig(), testToken);
             var registry = Registry();
             var rig = RigLoader.Load(path, registry);
