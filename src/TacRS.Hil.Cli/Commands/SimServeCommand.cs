@@ -85,8 +85,8 @@ public static class SimServeCommand
             foreach (var e in server.Endpoints)
             {
                 await System.Console.Error.WriteLineAsync(e.IsDatagram
-                    ? $"serving {e.Device} ({e.Kind}) on udp {e.Address} (commands, CI_LAB); telemetry after a TO_LAB output enable, to the IP it names at port {e.TelemetryPort}"
-                    : $"serving {e.Device} ({e.Kind}) on {e.Address}");
+                    ? $"serving {e.Name} ({e.Kind}) on udp {e.Address} (commands, CI_LAB); telemetry after a TO_LAB output enable, to the IP it names at port {e.TelemetryPort}"
+                    : $"serving {e.Name} ({e.Kind}) on {e.Address}");
             }
 
             await System.Console.Error.WriteLineAsync("sim serve: running in real time; Ctrl+C to stop");

@@ -88,7 +88,8 @@ internal static class Emulators
     {
         public Task RunAsync(IByteTransport link, TransportSpec? spec, CancellationToken cancellationToken)
         {
-            var endpoint = ReferenceEquals(spec, bp.Radio) ? StationEndpoint.Radio : StationEndpoint.Rotator;
+            // Value equality: sim serve parses the rig's radio spec again for each connection it serves.
+            var endpoint = Equals(spec, bp.Radio) ? StationEndpoint.Radio : StationEndpoint.Rotator;
             return station.Attach(endpoint, link, cancellationToken);
         }
     }

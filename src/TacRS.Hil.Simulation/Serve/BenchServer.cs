@@ -22,6 +22,15 @@ public sealed record ServedEndpoint(string Device, string Kind, string Address, 
     /// </summary>
     public int TelemetryPort { get; init; }
 
+    /// <summary>
+    /// For a device with several endpoints (a station's <c>rotator:</c> and <c>radio:</c>), the rig key this one
+    /// stands for; null for the device's <c>transport:</c>.
+    /// </summary>
+    public string? Key { get; init; }
+
+    /// <summary>The device, or device.key for one endpoint of several.</summary>
+    public string Name => Key is null ? Device : $"{Device}.{Key}";
+
     public bool IsDatagram => TelemetryPort > 0;
 }
 
@@ -77,28 +86,63 @@ public sealed class BenchServer : IAsyncDisposable
                 continue;
             }
 
-            var serial = transport?.Has("serial") == true;
-            var wantedPort = 0;
-            if (!serial && transport?.Get("tcp")?.Text is { } tcp && tcp.LastIndexOf(':') is var i and > 0
-                && int.TryParse(tcp.AsSpan(i + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var p))
+            var keyed = transport is null ? EndpointKeys(device) : [];
+            if (keyed.Count == 0)
             {
-                wantedPort = p;
+                await ServeStreamAsync(device, transport, null, null, cancellationToken);
+                continue;
             }
 
-            var listener = Listen(serial ? 0 : wantedPort);
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            _loops.Add(AcceptLoop(device, listener, _stop.Token));
-            if (serial)
+            // Several endpoints (a station's rotator and radio daemons): one listener each; the emulator is told
+            // which endpoint a connection is for by the rig's transport spec of that key.
+            foreach (var key in keyed)
             {
-                var link = Path.Combine(_directory, device.Name);
-                _loops.Add(SocatLoop(device.Name, link, port, _stop.Token));
-                await WaitForPathAsync(link, cancellationToken);
-                _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, link, true));
+                var map = device.Config.Map(key)!;
+                var spec = TransportSpec.Parse(map, $"'{key}' of device '{device.Name}'");
+                if (spec is UdpSpec)
+                {
+                    _log.Warning("{Device}.{Key}: a UDP endpoint of several is not served", device.Name, key);
+                    continue;
+                }
+
+                await ServeStreamAsync(device, map, key, spec, cancellationToken);
             }
-            else
-            {
-                _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", false));
-            }
+        }
+    }
+
+    /// <summary>Keys of a device entry whose value is a transport mapping (serial/tcp/udp), e.g. rotator and radio.</summary>
+    private static List<string> EndpointKeys(DeviceDefinition device) =>
+        device.Config.Node.Yaml is YamlMappingNode entry
+            ? entry.Children
+                .Where(c => c.Key is YamlScalarNode { Value: not ("transport" or "sim") } && c.Value is YamlMappingNode m
+                    && new[] { "serial", "tcp", "udp" }.Count(t => m.Children.ContainsKey(new YamlScalarNode(t))) == 1)
+                .Select(c => ((YamlScalarNode)c.Key).Value!)
+                .ToList()
+            : [];
+
+    private async Task ServeStreamAsync(DeviceDefinition device, ConfigMap? transport, string? key, TransportSpec? spec, CancellationToken cancellationToken)
+    {
+        var serial = transport?.Has("serial") == true;
+        var wantedPort = 0;
+        if (!serial && transport?.Get("tcp")?.Text is { } tcp && tcp.LastIndexOf(':') is var i and > 0
+            && int.TryParse(tcp.AsSpan(i + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var p))
+        {
+            wantedPort = p;
+        }
+
+        var listener = Listen(serial ? 0 : wantedPort);
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        _loops.Add(AcceptLoop(device, spec, listener, _stop.Token));
+        if (serial)
+        {
+            var link = Path.Combine(_directory, key is null ? device.Name : $"{device.Name}.{key}");
+            _loops.Add(SocatLoop(device.Name, link, port, _stop.Token));
+            await WaitForPathAsync(link, cancellationToken);
+            _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, link, true) { Key = key });
+        }
+        else
+        {
+            _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", false) { Key = key });
         }
     }
 
@@ -210,8 +254,8 @@ public sealed class BenchServer : IAsyncDisposable
         var devices = new YamlMappingNode();
         foreach (var d in _rig.Devices)
         {
-            var served = _endpoints.FirstOrDefault(e => e.Device == d.Name);
-            if (served is null)
+            var endpoints = _endpoints.Where(e => e.Device == d.Name).ToList();
+            if (endpoints.Count == 0)
             {
                 continue;
             }
@@ -219,6 +263,7 @@ public sealed class BenchServer : IAsyncDisposable
             var original = (YamlMappingNode)d.Config.Node.Yaml;
             var entry = new YamlMappingNode();
             YamlMappingNode? oldTransport = null;
+            var datagram = endpoints.Any(e => e.IsDatagram);
             foreach (var (k, v) in original.Children)
             {
                 var key = ((YamlScalarNode)k).Value;
@@ -228,7 +273,13 @@ public sealed class BenchServer : IAsyncDisposable
                     continue;
                 }
 
-                if (key == "to-lab-enable" && served.IsDatagram)
+                if (endpoints.FirstOrDefault(e => e.Key == key) is { } keyed)
+                {
+                    entry.Add(k, Transport(keyed, v as YamlMappingNode));
+                    continue;
+                }
+
+                if (key == "to-lab-enable" && datagram)
                 {
                     // Telemetry comes back over loopback whatever the bench's ground IP is.
                     entry.Add(k, new YamlMappingNode { { "ip", "127.0.0.1" } });
@@ -241,33 +292,47 @@ public sealed class BenchServer : IAsyncDisposable
                 }
             }
 
-            var transport = new YamlMappingNode();
-            if (served.IsDatagram)
+            if (endpoints.FirstOrDefault(e => e.Key is null) is { } served)
             {
-                transport.Add("udp", served.Address);
-                transport.Add("listen", served.TelemetryPort.ToString(CultureInfo.InvariantCulture));
-            }
-            else if (served.IsSerial)
-            {
-                transport.Add("serial", served.Address);
-                foreach (var (k, v) in oldTransport?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
-                {
-                    if (((YamlScalarNode)k).Value != "serial")
-                    {
-                        transport.Add(k, v);
-                    }
-                }
-            }
-            else
-            {
-                transport.Add("tcp", served.Address);
+                entry.Add("transport", Transport(served, oldTransport));
             }
 
-            entry.Add("transport", transport);
             devices.Add(d.Name, entry);
         }
 
         return devices;
+    }
+
+    /// <summary>The transport mapping that reaches one served endpoint (serial line settings kept).</summary>
+    private static YamlMappingNode Transport(ServedEndpoint served, YamlMappingNode? old)
+    {
+        var transport = new YamlMappingNode();
+        if (served.IsDatagram)
+        {
+            transport.Add("udp", served.Address);
+            transport.Add("listen", served.TelemetryPort.ToString(CultureInfo.InvariantCulture));
+        }
+        else if (served.IsSerial)
+        {
+            transport.Add("serial", served.Address);
+            foreach (var (k, v) in old?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
+            {
+                if (((YamlScalarNode)k).Value is not ("serial" or "tcp" or "udp"))
+                {
+                    transport.Add(k, v);
+                }
+            }
+        }
+        else
+        {
+            transport.Add("tcp", served.Address);
+            if (old?.Children.TryGetValue(new YamlScalarNode("connect-timeout"), out var timeout) == true)
+            {
+                transport.Add("connect-timeout", timeout);
+            }
+        }
+
+        return transport;
     }
 
     /// <summary>
@@ -476,7 +541,7 @@ public sealed class BenchServer : IAsyncDisposable
         return listener;
     }
 
-    private async Task AcceptLoop(DeviceDefinition device, TcpListener listener, CancellationToken cancellationToken)
+    private async Task AcceptLoop(DeviceDefinition device, TransportSpec? spec, TcpListener listener, CancellationToken cancellationToken)
     {
         var sessions = new List<Task>();
         try
@@ -485,7 +550,7 @@ public sealed class BenchServer : IAsyncDisposable
             {
                 var client = await listener.AcceptTcpClientAsync(cancellationToken);
                 _log.Information("Connection to {Device} from {Peer}", device.Name, client.Client.RemoteEndPoint);
-                sessions.Add(Session(device, client, cancellationToken));
+                sessions.Add(Session(device, spec, client, cancellationToken));
                 sessions.RemoveAll(s => s.IsCompleted);
             }
         }
@@ -500,7 +565,7 @@ public sealed class BenchServer : IAsyncDisposable
         }
     }
 
-    private async Task Session(DeviceDefinition device, TcpClient client, CancellationToken cancellationToken)
+    private async Task Session(DeviceDefinition device, TransportSpec? spec, TcpClient client, CancellationToken cancellationToken)
     {
         using (client)
         {
@@ -509,7 +574,7 @@ public sealed class BenchServer : IAsyncDisposable
             IByteTransport link;
             try
             {
-                link = await _bench.OpenStreamAsync(device, null, cancellationToken);
+                link = await _bench.OpenStreamAsync(device, spec, cancellationToken);
             }
             catch (Exception e) when (e is Core.Devices.DeviceLostException or InvalidOperationException)
             {

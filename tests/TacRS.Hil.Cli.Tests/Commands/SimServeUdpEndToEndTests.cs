@@ -121,3 +121,49 @@ public class SimServeUdpEndToEndTests
         Assert.That(stdout, Does.Contain("frame_size"));
     }
 }
+
+/// <summary>The real <c>sim serve</c> of the shipped laptop rigs: the printed rig is a valid hardware rig and reaches every served endpoint.</summary>
+[NonParallelizable]
+public class SimServeRehearsalRigTests
+{
+    private string _dir = string.Empty;
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("tacrs-serve-rigs-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    [TestCase("hil-configs/sim-laptop.yaml", "serial: ")]
+    [TestCase("hil-configs/sim-laptop-udp.yaml", "udp: 127.0.0.1:")]
+    public void SimServe_ShippedRig_RehearsalRigValidatesFromAnotherFolder(string rig, string obcTransport)
+    {
+        var rehearsal = Path.Combine(Directory.CreateDirectory(Path.Combine(_dir, "out")).FullName, "rehearsal.yaml");
+        using var serve = CliProcess.Start("sim", "serve", rig, "--dir", Path.Combine(_dir, "ptys"), "--out", rehearsal);
+        serve.WaitUntil(() => serve.Stderr.Contains("running in real time", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "sim serve to start");
+        var yaml = File.ReadAllText(rehearsal);
+        Assert.That(yaml, Does.Contain(obcTransport));
+
+        var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(1), "validate", rehearsal);
+        Assert.That(code, Is.Zero, $"stdout:\n{stdout}\nstderr:\n{stderr}\nrehearsal rig:\n{yaml}");
+    }
+
+    [Test]
+    public async Task SimServe_Station_RotatorAndRadioServedAsTheirOwnDaemons()
+    {
+        using var serve = CliProcess.Start("sim", "serve", "hil-configs/sim-laptop.yaml", "--dir", Path.Combine(_dir, "ptys"));
+        serve.WaitUntil(() => serve.Stderr.Contains("running in real time", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "sim serve to start");
+        foreach (var (key, expected) in new[] { ("rotator", "TacRS station emulator rotator"), ("radio", "TacRS station emulator radio") })
+        {
+            var line = serve.Stderr.Split('\n').Single(l => l.StartsWith($"serving station.{key} ", StringComparison.Ordinal));
+            var address = line.Split(' ').Last(w => w.StartsWith("127.0.0.1:", StringComparison.Ordinal)).Trim();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10), TimeProvider.System);
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPEndPoint.Parse(address), cts.Token);
+            using var stream = client.GetStream();
+            await stream.WriteAsync("_\n"u8.ToArray(), cts.Token);
+            using var reader = new StreamReader(stream);
+            Assert.That(await reader.ReadLineAsync(cts.Token), Is.EqualTo(expected), $"station.{key} at {address}");
+        }
+    }
+}
