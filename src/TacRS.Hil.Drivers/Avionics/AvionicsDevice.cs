@@ -95,6 +95,13 @@ public sealed class AvionicsDevice : IDevice
     /// <summary>How often the TO_LAB output enable is repeated until telemetry flows (cFS ignores it while still starting up).</summary>
     public static readonly TimeSpan ToLabEnableRetry = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Telemetry silent this long after it flowed: the enable is sent again. A flight computer that was power-cycled
+    /// (payload off and on again within a connected session) boots with TO_LAB's output disabled, as cFS does.
+    /// Long against any housekeeping period, so a quiet but healthy link is not flooded with enables.
+    /// </summary>
+    public static readonly TimeSpan ToLabReenableAfterSilence = TimeSpan.FromSeconds(10);
+
     private async ValueTask SendToLabEnableAsync(string ip, CancellationToken ct)
     {
         // cFS TO_LAB sends nothing until told where to: TO_LAB_OUTPUT_ENABLE_CC (6) with a 16-byte NUL-padded IP.
@@ -108,15 +115,27 @@ public sealed class AvionicsDevice : IDevice
     {
         try
         {
+            var seen = _store.Packets;
+            var silentSince = _services.Time.GetTimestamp();
+            var flowed = false;
             while (true)
             {
                 await Task.Delay(ToLabEnableRetry, _services.Time, ct);
-                if (_store.Packets > 0)
+                var packets = _store.Packets;
+                if (packets != seen)
                 {
-                    return;
+                    seen = packets;
+                    flowed = true;
+                    silentSince = _services.Time.GetTimestamp();
+                    continue;
                 }
 
-                await SendToLabEnableAsync(ip, ct);
+                if (!flowed || _services.Time.GetElapsedTime(silentSince) >= ToLabReenableAfterSilence)
+                {
+                    await SendToLabEnableAsync(ip, ct);
+                    silentSince = _services.Time.GetTimestamp();
+                    flowed = false;
+                }
             }
         }
         catch (OperationCanceledException)

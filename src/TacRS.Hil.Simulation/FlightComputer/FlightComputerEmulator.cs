@@ -116,6 +116,10 @@ public sealed class FlightComputerEmulator
             }
 
             Powered = true;
+
+            // A rebooted cFS starts TO_LAB with output disabled: the ground must enable it again.
+            _outputEnabled = !_options.RequireOutputEnable;
+            OutputDestination = null;
             _poweredAt = _time.GetTimestamp();
             Mode = FlightComputerMode.Boot;
             BootCount++;
