@@ -6,13 +6,14 @@ using TacRS.Hil.Testing;
 namespace TacRS.Hil.Cli.Tests.Commands;
 
 /// <summary>
-/// The real <c>tacrs-hil sim serve</c> serving the flight computer cFS lab style over UDP on loopback, and a
+/// The real <c>tacrs-hil sim serve</c> serving the flight computer cFS lab style over UDP on loopback (or on a
+/// socat pty with the bench serial framing), and a
 /// second real <c>tacrs-hil run</c> in hardware mode driving an avionics checkout procedure against it from the
 /// rehearsal rig sim serve wrote: output enable on connect, housekeeping, NOOP accepted, mode walk verified,
 /// the payload function. The rig has no GSE, so the emulator is powered from the start (<c>sim: { power: always }</c>).
 /// </summary>
 [NonParallelizable]
-public class SimServeUdpEndToEndTests
+public class SimServeAvionicsEndToEndTests
 {
     private const string Procedure = """
         procedure: obc-checkout-udp
@@ -76,7 +77,7 @@ public class SimServeUdpEndToEndTests
     private string _dir = string.Empty;
 
     [SetUp]
-    public void SetUp() => _dir = Directory.CreateTempSubdirectory("tacrs-serve-udp-e2e-").FullName;
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("tacrs-serve-obc-e2e-").FullName;
 
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, recursive: true);
@@ -88,13 +89,17 @@ public class SimServeUdpEndToEndTests
         return ((IPEndPoint)s.LocalEndPoint!).Port;
     }
 
-    [Test]
-    public void SimServeUdp_HardwareModeRunOfRehearsalRig_ChecksOutFlightComputer()
+    [TestCase("udp")]
+    [TestCase("serial")]
+    public void SimServe_HardwareModeRunOfRehearsalRig_ChecksOutFlightComputer(string link)
     {
         var procedures = Directory.CreateDirectory(Path.Combine(_dir, "procedures")).FullName;
         File.WriteAllText(Path.Combine(procedures, "obc-checkout-udp.yaml"), Procedure);
         var commandPort = FreeUdpPort();
         var telemetryPort = FreeUdpPort();
+        var transport = link == "udp"
+            ? $"transport: {{ udp: \"127.0.0.1:{commandPort.ToString(CultureInfo.InvariantCulture)}\", listen: {telemetryPort.ToString(CultureInfo.InvariantCulture)} }}\n    to-lab-enable: {{ ip: 127.0.0.1 }}"
+            : "transport: { serial: /dev/ttyUSB7, baud: 115200 }";
         var rig = Path.Combine(_dir, "rig.yaml");
         File.WriteAllText(rig, $$"""
             rig: cfs-lab-udp
@@ -102,9 +107,8 @@ public class SimServeUdpEndToEndTests
             devices:
               obc:
                 kind: avionics
-                transport: { udp: "127.0.0.1:{{commandPort.ToString(CultureInfo.InvariantCulture)}}", listen: {{telemetryPort.ToString(CultureInfo.InvariantCulture)}} }
+                {{transport}}
                 dictionary: {{RepoPaths.Fixture("dictionaries", "payload-obc.yaml")}}
-                to-lab-enable: { ip: 127.0.0.1 }
                 sim: { payload: sda, power: always, housekeeping-period: 250ms }
             simulation: { seed: 11 }
             """);
@@ -112,8 +116,15 @@ public class SimServeUdpEndToEndTests
 
         using var serve = CliProcess.Start("sim", "serve", rig, "--dir", Path.Combine(_dir, "ptys"), "--out", rehearsal);
         serve.WaitUntil(() => serve.Stderr.Contains("running in real time", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "sim serve to start");
-        Assert.That(serve.Stderr, Does.Contain($"serving obc (avionics) on udp 127.0.0.1:{commandPort}"));
-        Assert.That(File.ReadAllText(rehearsal), Does.Contain($"udp: 127.0.0.1:{commandPort}").And.Contain($"listen: {telemetryPort}"));
+        if (link == "udp")
+        {
+            Assert.That(serve.Stderr, Does.Contain($"serving obc (avionics) on udp 127.0.0.1:{commandPort}"));
+            Assert.That(File.ReadAllText(rehearsal), Does.Contain($"udp: 127.0.0.1:{commandPort}").And.Contain($"listen: {telemetryPort}"));
+        }
+        else
+        {
+            Assert.That(File.ReadAllText(rehearsal), Does.Contain($"serial: {Path.Combine(_dir, "ptys", "obc")}"), "the obc on a socat pty");
+        }
 
         var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", rehearsal, "--procedure", "obc-checkout-udp", "--out", Path.Combine(_dir, "run"));
         Assert.That(code, Is.Zero, $"stdout:\n{stdout}\nstderr:\n{stderr}\nsim serve stderr:\n{serve.Stderr}");
