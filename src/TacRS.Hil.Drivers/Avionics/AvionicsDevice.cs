@@ -87,7 +87,7 @@ public sealed class AvionicsDevice : IDevice
 
         if (_blueprint.ToLabEnableIp is { } ip)
         {
-            await SendToLabEnableAsync(ip, cancellationToken);
+            await SendToLabEnableAsync(ip, repeat: false, cancellationToken);
             _toLabLoop = RepeatToLabEnableAsync(ip, _stop.Token);
         }
     }
@@ -102,13 +102,14 @@ public sealed class AvionicsDevice : IDevice
     /// </summary>
     public static readonly TimeSpan ToLabReenableAfterSilence = TimeSpan.FromSeconds(10);
 
-    private async ValueTask SendToLabEnableAsync(string ip, CancellationToken ct)
+    private async ValueTask SendToLabEnableAsync(string ip, bool repeat, CancellationToken ct)
     {
         // cFS TO_LAB sends nothing until told where to: TO_LAB_OUTPUT_ENABLE_CC (6) with a 16-byte NUL-padded IP.
         var packet = new byte[ToLabOutputEnable.PacketLength];
         ToLabOutputEnable.Write(packet, ip, NextSequence());
         await SendPacketAsync(packet, ct);
-        _services.Log.Information("Sent TO_LAB output enable for {Ip} on {Device}", ip, Name);
+        // Repeats go every 2 s while the payload is off (maybe for hours): the log keeps the first at Information.
+        _services.Log.Write(repeat ? Serilog.Events.LogEventLevel.Debug : Serilog.Events.LogEventLevel.Information, "Sent TO_LAB output enable for {Ip} on {Device}", ip, Name);
     }
 
     private async Task RepeatToLabEnableAsync(string ip, CancellationToken ct)
@@ -132,7 +133,7 @@ public sealed class AvionicsDevice : IDevice
 
                 if (!flowed || _services.Time.GetElapsedTime(silentSince) >= ToLabReenableAfterSilence)
                 {
-                    await SendToLabEnableAsync(ip, ct);
+                    await SendToLabEnableAsync(ip, repeat: true, ct);
                     silentSince = _services.Time.GetTimestamp();
                     flowed = false;
                 }

@@ -178,3 +178,24 @@ public class SimServeRehearsalRigTests
         }
     }
 }
+
+/// <summary>The shipped cFS-lab-UDP laptop rig runs payload checkout in simulation (in-process datagram link, virtual time).</summary>
+public class SimLaptopUdpRigTests
+{
+    private string _dir = string.Empty;
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("tacrs-udp-rig-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    [Test]
+    public void Run_PayloadCheckoutOnSimLaptopUdp_PassesWithTelemetryAfterToLabEnable()
+    {
+        var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", "hil-configs/sim-laptop-udp.yaml", "--procedure", "payload-checkout", "--out", _dir);
+        Assert.That(code, Is.Zero, stdout + stderr);
+        Assert.That(stdout, Does.Contain("RESULT: PASS"));
+        Assert.That(File.ReadAllText(Path.Combine(_dir, "log.clef")), Does.Contain("TO_LAB output enable"), "telemetry flowed only after the driver's output enable");
+    }
+}
