@@ -14,7 +14,7 @@ namespace TacRS.Hil.Cli.Commands;
 
 /// <summary>
 /// <c>tacrs-hil sim serve RIG</c>: runs a rig's emulators in real time behind real endpoints (socat
-/// ptys for serial devices, 127.0.0.1 TCP for the rest) and prints the rig that points a
+/// ptys for serial devices, 127.0.0.1 UDP cFS lab style for udp devices, 127.0.0.1 TCP for the rest) and prints the rig that points a
 /// hardware-mode run at them. GPIO and I2C devices have no endpoint a hardware-mode run could open
 /// on a laptop (no gpio-sim/i2c-stub), so they stay simulated in-process and are listed as comments.
 /// </summary>
@@ -32,7 +32,7 @@ public static class SimServeCommand
         var seedOpt = new Option<long?>("--seed") { Description = "seed for emulator noise and faults (default: the rig's)" };
         var dirOpt = new Option<string?>("--dir") { Description = "directory for the pty links (default: a new temporary directory)" };
         var outOpt = new Option<string?>("--out") { Description = "also write the rehearsal rig to this file" };
-        var serve = new Command("serve", "Serve a rig's emulators in real time on ptys and loopback TCP, and print the rig that points a hardware-mode run at them")
+        var serve = new Command("serve", "Serve a rig's emulators in real time on ptys and loopback TCP/UDP, and print the rig that points a hardware-mode run at them")
         {
             rigArg, seedOpt, dirOpt, outOpt,
         };
@@ -70,13 +70,23 @@ public static class SimServeCommand
             var yaml = server.RehearsalRig();
             if (parse.GetValue(outOpt) is { } outPath)
             {
-                await File.WriteAllTextAsync(outPath, yaml, ct);
+                try
+                {
+                    await File.WriteAllTextAsync(outPath, yaml, ct);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    await System.Console.Error.WriteLineAsync($"sim serve: cannot write {outPath}: {e.Message}");
+                    return ExitCodes.ConfigError;
+                }
             }
 
             await System.Console.Out.WriteLineAsync(yaml);
             foreach (var e in server.Endpoints)
             {
-                await System.Console.Error.WriteLineAsync($"serving {e.Device} ({e.Kind}) on {e.Address}");
+                await System.Console.Error.WriteLineAsync(e.IsDatagram
+                    ? $"serving {e.Name} ({e.Kind}) on udp {e.Address} (commands, CI_LAB); telemetry after a TO_LAB output enable, to the IP it names at port {e.TelemetryPort}"
+                    : $"serving {e.Name} ({e.Kind}) on {e.Address}");
             }
 
             await System.Console.Error.WriteLineAsync("sim serve: running in real time; Ctrl+C to stop");

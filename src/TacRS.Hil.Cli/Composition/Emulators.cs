@@ -112,7 +112,8 @@ internal static class Emulators
     {
         public Task RunAsync(IByteTransport link, TransportSpec? spec, CancellationToken cancellationToken)
         {
-            var endpoint = ReferenceEquals(spec, bp.Radio) ? StationEndpoint.Radio : StationEndpoint.Rotator;
+            // Value equality: sim serve parses the rig's radio spec again for each connection it serves.
+            var endpoint = Equals(spec, bp.Radio) ? StationEndpoint.Radio : StationEndpoint.Rotator;
             return station.Attach(endpoint, link, cancellationToken);
         }
     }
@@ -125,11 +126,16 @@ internal static class Emulators
         {
             var bp = (AvionicsBlueprint)kinds.Blueprint(ctx.Device, ctx.Rig)!;
             var profile = ctx.Sim?.OneOf("payload", ["sda", "xband"]) == "xband" ? PayloadProfile.XBandSatcom : PayloadProfile.SdaSensor;
+
+            // power: rail (default) — the computer follows the payload rail the GSE supply and enable line feed,
+            // and reports the electrical model's bus; power: always — powered from the start on a nominal 28 V bus
+            // of its own, for a rig with no GSE (a cFS lab build checked out alone).
+            var alwaysPowered = ctx.Sim?.OneOf("power", ["rail", "always"]) == "always";
             var options = new FlightComputerOptions
             {
                 Profile = profile,
-                BusVoltage = () => ctx.Plant.Payload.RailVoltage,
-                BusCurrent = () => ctx.Plant.Payload.LoadCurrent,
+                BusVoltage = alwaysPowered ? null : () => ctx.Plant.Payload.RailVoltage,
+                BusCurrent = alwaysPowered ? null : () => ctx.Plant.Payload.LoadCurrent,
                 RequireOutputEnable = bp.Transport is UdpSpec,
                 HousekeepingPeriod = ctx.Sim?.Duration("housekeeping-period") ?? TimeSpan.FromSeconds(1),
             };
@@ -142,11 +148,11 @@ internal static class Emulators
                     fc.ReleaseSeparation();
                 }
             };
-            return new Served(fc, ctx);
+            return new Served(fc, ctx, alwaysPowered);
         }
     }
 
-    private sealed class Served(FlightComputerEmulator fc, EmulatorContext ctx) : IStreamEmulator, IDatagramEmulator
+    private sealed class Served(FlightComputerEmulator fc, EmulatorContext ctx, bool alwaysPowered) : IStreamEmulator, IDatagramEmulator
     {
         public async Task RunAsync(IByteTransport link, CancellationToken cancellationToken)
         {
@@ -160,8 +166,14 @@ internal static class Emulators
             await fc.RunUdpAsync(link, cancellationToken);
         }
 
-        private ITimer FollowRail(CancellationToken cancellationToken)
+        private ITimer? FollowRail(CancellationToken cancellationToken)
         {
+            if (alwaysPowered)
+            {
+                fc.PowerOn();
+                return null;
+            }
+
             ITimer? timer = null;
             timer = ctx.Time.CreateTimer(
                 _ =>

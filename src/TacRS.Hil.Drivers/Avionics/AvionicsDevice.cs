@@ -15,9 +15,6 @@ namespace TacRS.Hil.Drivers.Avionics;
 /// </summary>
 public sealed class AvionicsDevice : IDevice
 {
-    private const ushort ToLabMessageId = 0x1880;
-    private const byte ToLabOutputEnable = 6;
-
     private readonly AvionicsBlueprint _blueprint;
     private readonly IBusProvider _buses;
     private readonly DeviceServices _services;
@@ -90,7 +87,7 @@ public sealed class AvionicsDevice : IDevice
 
         if (_blueprint.ToLabEnableIp is { } ip)
         {
-            await SendToLabEnableAsync(ip, cancellationToken);
+            await SendToLabEnableAsync(ip, repeat: false, cancellationToken);
             _toLabLoop = RepeatToLabEnableAsync(ip, _stop.Token);
         }
     }
@@ -98,30 +95,48 @@ public sealed class AvionicsDevice : IDevice
     /// <summary>How often the TO_LAB output enable is repeated until telemetry flows (cFS ignores it while still starting up).</summary>
     public static readonly TimeSpan ToLabEnableRetry = TimeSpan.FromSeconds(2);
 
-    private async ValueTask SendToLabEnableAsync(string ip, CancellationToken ct)
+    /// <summary>
+    /// Telemetry silent this long after it flowed: the enable is sent again. A flight computer that was power-cycled
+    /// (payload off and on again within a connected session) boots with TO_LAB's output disabled, as cFS does.
+    /// Long against any housekeeping period, so a quiet but healthy link is not flooded with enables.
+    /// </summary>
+    public static readonly TimeSpan ToLabReenableAfterSilence = TimeSpan.FromSeconds(10);
+
+    private async ValueTask SendToLabEnableAsync(string ip, bool repeat, CancellationToken ct)
     {
         // cFS TO_LAB sends nothing until told where to: TO_LAB_OUTPUT_ENABLE_CC (6) with a 16-byte NUL-padded IP.
-        var payload = new byte[16];
-        System.Text.Encoding.ASCII.GetBytes(ip).CopyTo(payload, 0);
-        var packet = new byte[CfsCommandHeader.Size + 16];
-        CfsCommandHeader.WritePacket(packet, ToLabMessageId, NextSequence(), ToLabOutputEnable, payload);
+        var packet = new byte[ToLabOutputEnable.PacketLength];
+        ToLabOutputEnable.Write(packet, ip, NextSequence());
         await SendPacketAsync(packet, ct);
-        _services.Log.Information("Sent TO_LAB output enable for {Ip} on {Device}", ip, Name);
+        // Repeats go every 2 s while the payload is off (maybe for hours): the log keeps the first at Information.
+        _services.Log.Write(repeat ? Serilog.Events.LogEventLevel.Debug : Serilog.Events.LogEventLevel.Information, "Sent TO_LAB output enable for {Ip} on {Device}", ip, Name);
     }
 
     private async Task RepeatToLabEnableAsync(string ip, CancellationToken ct)
     {
         try
         {
+            var seen = _store.Packets;
+            var silentSince = _services.Time.GetTimestamp();
+            var flowed = false;
             while (true)
             {
                 await Task.Delay(ToLabEnableRetry, _services.Time, ct);
-                if (_store.Packets > 0)
+                var packets = _store.Packets;
+                if (packets != seen)
                 {
-                    return;
+                    seen = packets;
+                    flowed = true;
+                    silentSince = _services.Time.GetTimestamp();
+                    continue;
                 }
 
-                await SendToLabEnableAsync(ip, ct);
+                if (!flowed || _services.Time.GetElapsedTime(silentSince) >= ToLabReenableAfterSilence)
+                {
+                    await SendToLabEnableAsync(ip, repeat: true, ct);
+                    silentSince = _services.Time.GetTimestamp();
+                    flowed = false;
+                }
             }
         }
         catch (OperationCanceledException)

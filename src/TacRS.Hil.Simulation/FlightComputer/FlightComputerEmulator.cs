@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Protocols.Ccsds;
 
@@ -115,6 +116,10 @@ public sealed class FlightComputerEmulator
             }
 
             Powered = true;
+
+            // A rebooted cFS starts TO_LAB with output disabled: the ground must enable it again.
+            _outputEnabled = !_options.RequireOutputEnable;
+            OutputDestination = null;
             _poweredAt = _time.GetTimestamp();
             Mode = FlightComputerMode.Boot;
             BootCount++;
@@ -314,7 +319,7 @@ public sealed class FlightComputerEmulator
 
             if (mid == _options.ToLabMessageId)
             {
-                HandleToLab(packet, fc);
+                HandleToLab(packet);
                 return;
             }
 
@@ -389,14 +394,12 @@ public sealed class FlightComputerEmulator
         Wake();
     }
 
-    private void HandleToLab(ReadOnlySpan<byte> packet, byte fc)
+    private void HandleToLab(ReadOnlySpan<byte> packet)
     {
         // cFS TO_LAB: function code 6 = output enable, payload a 16-byte NUL-padded dotted-quad IP.
-        if (fc == 6 && packet.Length >= CfsCommandHeader.Size + 16)
+        if (ToLabOutputEnable.TryRead(packet, out var ip))
         {
-            var ip = packet.Slice(CfsCommandHeader.Size, 16);
-            var nul = ip.IndexOf((byte)0);
-            OutputDestination = Encoding.ASCII.GetString(nul >= 0 ? ip[..nul] : ip);
+            OutputDestination = ip;
             _outputEnabled = true;
             Emit(FlightEventIds.OutputEnabled, FlightEventType.Information, "TO telemetry output enabled for IP " + OutputDestination);
         }

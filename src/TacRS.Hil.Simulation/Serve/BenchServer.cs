@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Serilog;
+using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Simulation.Bench;
 using YamlDotNet.RepresentationModel;
@@ -11,14 +13,36 @@ using YamlDotNet.RepresentationModel;
 namespace TacRS.Hil.Simulation.Serve;
 
 /// <summary>Where one emulated device can be reached from outside the process.</summary>
-public sealed record ServedEndpoint(string Device, string Kind, string Address, bool IsSerial);
+public sealed record ServedEndpoint(string Device, string Kind, string Address, bool IsSerial)
+{
+    /// <summary>
+    /// A datagram device (cFS lab style): <see cref="Address"/> is the UDP command port (CI_LAB) and telemetry
+    /// goes to the address a TO_LAB output-enable command names, at this port (the rig's <c>listen:</c>); 0 for
+    /// stream devices.
+    /// </summary>
+    public int TelemetryPort { get; init; }
+
+    /// <summary>
+    /// For a device with several endpoints (a station's <c>rotator:</c> and <c>radio:</c>), the rig key this one
+    /// stands for; null for the device's <c>transport:</c>.
+    /// </summary>
+    public string? Key { get; init; }
+
+    /// <summary>The device, or device.key for one endpoint of several.</summary>
+    public string Name => Key is null ? Device : $"{Device}.{Key}";
+
+    public bool IsDatagram => TelemetryPort > 0;
+}
 
 /// <summary>
 /// Bench rehearsal (<c>tacrs-hil sim serve</c>): serves a simulated bench's emulators in real time
 /// behind real endpoints. A device whose rig transport is serial gets a pseudo-terminal made by
 /// <c>socat</c> (the device side opens it with a real <c>SerialPort</c>; socat relays it to a loopback
 /// socket we serve); every other stream device gets a TCP listener on 127.0.0.1. Each connection
-/// gets a fresh emulator session from the bench, faults included. GPIO and I2C have no endpoint:
+/// gets a fresh emulator session from the bench, faults included. A device whose rig transport is
+/// <c>udp</c> is served the way a cFS lab build is reached: commands in on a UDP port on 127.0.0.1
+/// (CI_LAB), telemetry out only after a TO_LAB output-enable command, to the IP it names at the rig's
+/// <c>listen:</c> port (TO_LAB_TLM_PORT, 1235). GPIO and I2C have no endpoint:
 /// the kernel offers no gpio-sim or i2c-stub to user space here, so those devices stay simulated
 /// in-process and are listed as comments in the printed rig.
 /// </summary>
@@ -32,6 +56,7 @@ public sealed class BenchServer : IAsyncDisposable
     private readonly List<TcpListener> _listeners = [];
     private readonly List<Task> _loops = [];
     private readonly List<Process> _socats = [];
+    private readonly List<Socket> _udpSockets = [];
     private readonly CancellationTokenSource _stop = new();
 
     public BenchServer(RigDefinition rig, SimulatedBench bench, string directory, ILogger? log = null)
@@ -55,28 +80,69 @@ public sealed class BenchServer : IAsyncDisposable
         foreach (var device in _rig.Devices.Where(d => _bench.Emulates(d.Kind)))
         {
             var transport = device.Config.Get("transport") is { IsMap: true } t ? t.AsMap("transport") : null;
-            var serial = transport?.Has("serial") == true;
-            var wantedPort = 0;
-            if (!serial && transport?.Get("tcp")?.Text is { } tcp && tcp.LastIndexOf(':') is var i and > 0
-                && int.TryParse(tcp.AsSpan(i + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var p))
+            if (transport?.Has("udp") == true)
             {
-                wantedPort = p;
+                await ServeDatagramsAsync(device, transport, cancellationToken);
+                continue;
             }
 
-            var listener = Listen(serial ? 0 : wantedPort);
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            _loops.Add(AcceptLoop(device, listener, _stop.Token));
-            if (serial)
+            var keyed = transport is null ? EndpointKeys(device) : [];
+            if (keyed.Count == 0)
             {
-                var link = Path.Combine(_directory, device.Name);
-                _loops.Add(SocatLoop(device.Name, link, port, _stop.Token));
-                await WaitForPathAsync(link, cancellationToken);
-                _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, link, true));
+                await ServeStreamAsync(device, transport, null, null, cancellationToken);
+                continue;
             }
-            else
+
+            // Several endpoints (a station's rotator and radio daemons): one listener each; the emulator is told
+            // which endpoint a connection is for by the rig's transport spec of that key.
+            foreach (var key in keyed)
             {
-                _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", false));
+                var map = device.Config.Map(key)!;
+                var spec = TransportSpec.Parse(map, $"'{key}' of device '{device.Name}'");
+                if (spec is UdpSpec)
+                {
+                    _log.Warning("{Device}.{Key}: a UDP endpoint of several is not served", device.Name, key);
+                    continue;
+                }
+
+                await ServeStreamAsync(device, map, key, spec, cancellationToken);
             }
+        }
+    }
+
+    /// <summary>Keys of a device entry whose value is a transport mapping (serial/tcp/udp), e.g. rotator and radio.</summary>
+    private static List<string> EndpointKeys(DeviceDefinition device) =>
+        device.Config.Node.Yaml is YamlMappingNode entry
+            ? entry.Children
+                .Where(c => c.Key is YamlScalarNode { Value: not ("transport" or "sim") } && c.Value is YamlMappingNode m
+                    && new[] { "serial", "tcp", "udp" }.Count(t => m.Children.ContainsKey(new YamlScalarNode(t))) == 1)
+                .Select(c => ((YamlScalarNode)c.Key).Value!)
+                .ToList()
+            : [];
+
+    private async Task ServeStreamAsync(DeviceDefinition device, ConfigMap? transport, string? key, TransportSpec? spec, CancellationToken cancellationToken)
+    {
+        var serial = transport?.Has("serial") == true;
+        var wantedPort = 0;
+        if (!serial && transport?.Get("tcp")?.Text is { } tcp && tcp.LastIndexOf(':') is var i and > 0
+            && int.TryParse(tcp.AsSpan(i + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var p))
+        {
+            wantedPort = p;
+        }
+
+        var listener = Listen(serial ? 0 : wantedPort);
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        _loops.Add(AcceptLoop(device, spec, listener, _stop.Token));
+        if (serial)
+        {
+            var link = Path.Combine(_directory, key is null ? device.Name : $"{device.Name}.{key}");
+            _loops.Add(SocatLoop(device.Name, link, port, _stop.Token));
+            await WaitForPathAsync(link, cancellationToken);
+            _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, link, true) { Key = key });
+        }
+        else
+        {
+            _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", false) { Key = key });
         }
     }
 
@@ -106,7 +172,7 @@ public sealed class BenchServer : IAsyncDisposable
                     rig.Add("devices", Devices());
                     break;
                 default:
-                    rig.Add(k, v);
+                    rig.Add(k, AbsolutePaths(v));
                     break;
             }
         }
@@ -120,6 +186,15 @@ public sealed class BenchServer : IAsyncDisposable
         var writer = new StringWriter(CultureInfo.InvariantCulture);
         writer.WriteLine($"# Generated by `tacrs-hil sim serve {_rig.File}` (seed {_rig.Seed.ToString(CultureInfo.InvariantCulture)}).");
         writer.WriteLine("# Points a hardware-mode run at the emulators, served in real time until sim serve stops.");
+        foreach (var e in _endpoints.Where(e => e.IsDatagram))
+        {
+            writer.WriteLine($"# {e.Device} ({e.Kind}): cFS lab UDP — commands to {e.Address} (CI_LAB); telemetry only after the TO_LAB output enable, to the IP it names at port {e.TelemetryPort.ToString(CultureInfo.InvariantCulture)} (the device's 'listen').");
+            if (!HasToLabEnable(e.Device))
+            {
+                writer.WriteLine($"# {e.Device}: no 'to-lab-enable' in the rig — like cFS TO_LAB, the emulator sends no telemetry until something enables output.");
+            }
+        }
+
         foreach (var (device, kind) in InProcessOnly)
         {
             writer.WriteLine($"# {device} ({kind}): no real endpoint — this machine has no gpio-sim/i2c-stub; it stays simulated inside sim serve and is left out here.");
@@ -135,6 +210,11 @@ public sealed class BenchServer : IAsyncDisposable
         foreach (var l in _listeners)
         {
             l.Stop();
+        }
+
+        foreach (var u in _udpSockets)
+        {
+            u.Dispose();
         }
 
         foreach (var p in _socats)
@@ -174,8 +254,8 @@ public sealed class BenchServer : IAsyncDisposable
         var devices = new YamlMappingNode();
         foreach (var d in _rig.Devices)
         {
-            var served = _endpoints.FirstOrDefault(e => e.Device == d.Name);
-            if (served is null)
+            var endpoints = _endpoints.Where(e => e.Device == d.Name).ToList();
+            if (endpoints.Count == 0)
             {
                 continue;
             }
@@ -183,6 +263,7 @@ public sealed class BenchServer : IAsyncDisposable
             var original = (YamlMappingNode)d.Config.Node.Yaml;
             var entry = new YamlMappingNode();
             YamlMappingNode? oldTransport = null;
+            var datagram = endpoints.Any(e => e.IsDatagram);
             foreach (var (k, v) in original.Children)
             {
                 var key = ((YamlScalarNode)k).Value;
@@ -192,34 +273,253 @@ public sealed class BenchServer : IAsyncDisposable
                     continue;
                 }
 
+                if (endpoints.FirstOrDefault(e => e.Key == key) is { } keyed)
+                {
+                    entry.Add(k, Transport(keyed, v as YamlMappingNode));
+                    continue;
+                }
+
+                if (key == "to-lab-enable" && datagram)
+                {
+                    // Telemetry comes back over loopback whatever the bench's ground IP is.
+                    entry.Add(k, new YamlMappingNode { { "ip", "127.0.0.1" } });
+                    continue;
+                }
+
                 if (key != "sim")
                 {
-                    entry.Add(k, v);
+                    entry.Add(k, AbsolutePaths(v));
                 }
             }
 
-            var transport = new YamlMappingNode();
-            if (served.IsSerial)
+            if (endpoints.FirstOrDefault(e => e.Key is null) is { } served)
             {
-                transport.Add("serial", served.Address);
-                foreach (var (k, v) in oldTransport?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
-                {
-                    if (((YamlScalarNode)k).Value != "serial")
-                    {
-                        transport.Add(k, v);
-                    }
-                }
-            }
-            else
-            {
-                transport.Add("tcp", served.Address);
+                entry.Add("transport", Transport(served, oldTransport));
             }
 
-            entry.Add("transport", transport);
             devices.Add(d.Name, entry);
         }
 
         return devices;
+    }
+
+    /// <summary>The transport mapping that reaches one served endpoint (serial line settings kept).</summary>
+    private static YamlMappingNode Transport(ServedEndpoint served, YamlMappingNode? old)
+    {
+        var transport = new YamlMappingNode();
+        if (served.IsDatagram)
+        {
+            transport.Add("udp", served.Address);
+            transport.Add("listen", served.TelemetryPort.ToString(CultureInfo.InvariantCulture));
+        }
+        else if (served.IsSerial)
+        {
+            transport.Add("serial", served.Address);
+            foreach (var (k, v) in old?.Children ?? Enumerable.Empty<KeyValuePair<YamlNode, YamlNode>>())
+            {
+                if (((YamlScalarNode)k).Value is not ("serial" or "tcp" or "udp"))
+                {
+                    transport.Add(k, v);
+                }
+            }
+        }
+        else
+        {
+            transport.Add("tcp", served.Address);
+            if (old?.Children.TryGetValue(new YamlScalarNode("connect-timeout"), out var timeout) == true)
+            {
+                transport.Add("connect-timeout", timeout);
+            }
+        }
+
+        return transport;
+    }
+
+    /// <summary>
+    /// The rehearsal rig is usually written somewhere else (--out, a temp dir): a relative path of the rig
+    /// (profiles, register maps, dictionaries, TLE files) that names an existing file or folder beside the rig
+    /// becomes absolute, so the printed rig loads from anywhere.
+    /// </summary>
+    private YamlNode AbsolutePaths(YamlNode node)
+    {
+        switch (node)
+        {
+            case YamlScalarNode { Value: { Length: > 0 } text } scalar when !Path.IsPathRooted(text) && text.AsSpan().IndexOfAny('/', '.') >= 0:
+                var resolved = _rig.Document.ResolvePath(text);
+                return File.Exists(resolved) || Directory.Exists(resolved) ? new YamlScalarNode(resolved) : scalar;
+            case YamlMappingNode map:
+                var copy = new YamlMappingNode { Style = map.Style };
+                foreach (var (k, v) in map.Children)
+                {
+                    copy.Add(k, AbsolutePaths(v));
+                }
+
+                return copy;
+            case YamlSequenceNode seq:
+                var items = new YamlSequenceNode { Style = seq.Style };
+                foreach (var item in seq.Children)
+                {
+                    items.Add(AbsolutePaths(item));
+                }
+
+                return items;
+            default:
+                return node;
+        }
+    }
+
+    private bool HasToLabEnable(string device) =>
+        _rig.Devices.First(d => d.Name == device).Config.Node.Yaml is YamlMappingNode m && m.Children.ContainsKey(new YamlScalarNode("to-lab-enable"));
+
+    /// <summary>
+    /// Serves a datagram device (the flight computer, cFS lab style) for the server's lifetime: UDP has no
+    /// connections, so one emulator session runs from start to stop and any ground system may command it.
+    /// </summary>
+    private async Task ServeDatagramsAsync(DeviceDefinition device, ConfigMap transport, CancellationToken cancellationToken)
+    {
+        if (TransportSpec.Parse(transport, $"'transport' of device '{device.Name}'") is not UdpSpec spec)
+        {
+            throw new InvalidOperationException($"device '{device.Name}': cannot read its udp transport");
+        }
+
+        var socket = BindUdp(spec.RemotePort);
+        IDatagramTransport link;
+        try
+        {
+            link = await _bench.OpenDatagramAsync(device, spec, cancellationToken);
+        }
+        catch (Core.Devices.DeviceLostException e)
+        {
+            throw new InvalidOperationException($"cannot serve {device.Name} over UDP: {e.Reason}", e);
+        }
+
+        var port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        _loops.Add(DatagramRelay(device.Name, socket, link, spec.ListenPort, _stop.Token));
+        _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", false) { TelemetryPort = spec.ListenPort });
+    }
+
+    private Socket BindUdp(int port)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        _udpSockets.Add(socket);
+        try
+        {
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        }
+        catch (SocketException) when (port != 0)
+        {
+            _log.Warning("UDP port {Port} is busy; serving on a free port instead", port);
+            socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        }
+
+        return socket;
+    }
+
+    /// <summary>Where TO_LAB sends telemetry: null until an output-enable command names an address.</summary>
+    private sealed class TelemetryRoute
+    {
+        private IPEndPoint? _destination;
+
+        public IPEndPoint? Destination
+        {
+            get => Volatile.Read(ref _destination);
+            set => Volatile.Write(ref _destination, value);
+        }
+    }
+
+    private async Task DatagramRelay(string device, Socket socket, IDatagramTransport link, int telemetryPort, CancellationToken cancellationToken)
+    {
+        await using (link)
+        {
+            var route = new TelemetryRoute();
+            using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var up = CommandsIn(device, socket, link, route, telemetryPort, done.Token);
+            var down = TelemetryOut(device, socket, link, route, done.Token);
+            await Task.WhenAny(up, down);
+            done.Cancel();
+            foreach (var t in new[] { up, down })
+            {
+                try
+                {
+                    await t;
+                }
+                catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or TransportException)
+                {
+                    // Stopping, or the emulator's side closed.
+                }
+            }
+        }
+    }
+
+    /// <summary>CI_LAB: every datagram on the command port is one command packet for the flight software.</summary>
+    private async Task CommandsIn(string device, Socket socket, IDatagramTransport link, TelemetryRoute route, int telemetryPort, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[65536];
+        while (true)
+        {
+            SocketReceiveFromResult r;
+            try
+            {
+                r = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), cancellationToken);
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
+            {
+                continue; // ICMP port unreachable for earlier telemetry: the ground is not listening (yet)
+            }
+
+            var packet = buffer.AsMemory(0, r.ReceivedBytes);
+            if (ToLabOutputEnable.TryRead(packet.Span, out var ip))
+            {
+                // TO_LAB (to_lab_cmds.c) takes the address as given and sends to it at TO_LAB_TLM_PORT.
+                if (IPAddress.TryParse(ip, out var address) && address.AddressFamily == AddressFamily.InterNetwork)
+                {
+                    var destination = new IPEndPoint(address, telemetryPort);
+                    if (!destination.Equals(route.Destination))
+                    {
+                        _log.Information("{Device}: TO_LAB output enabled for {Destination} (asked by {Peer})", device, destination, r.RemoteEndPoint);
+                    }
+
+                    route.Destination = destination;
+                }
+                else
+                {
+                    _log.Warning("{Device}: TO_LAB output enable names {Ip}, not an IPv4 address; telemetry is not rerouted", device, ip);
+                }
+            }
+
+            await link.SendAsync(packet, cancellationToken);
+        }
+    }
+
+    /// <summary>TO_LAB: one packet per datagram, to the enabled destination; nothing before the enable.</summary>
+    private async Task TelemetryOut(string device, Socket socket, IDatagramTransport link, TelemetryRoute route, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[65536];
+        var failing = false;
+        while (true)
+        {
+            var n = await link.ReceiveAsync(buffer, cancellationToken);
+            if (route.Destination is not { } destination)
+            {
+                continue;
+            }
+
+            try
+            {
+                await socket.SendToAsync(buffer.AsMemory(0, n), SocketFlags.None, destination, cancellationToken);
+                failing = false;
+            }
+            catch (SocketException e)
+            {
+                // A destination loopback cannot reach (a bench IP) or a full buffer: TO_LAB logs and carries on.
+                if (!failing)
+                {
+                    _log.Warning("{Device}: telemetry to {Destination} failed: {Error}", device, destination, e.SocketErrorCode);
+                }
+
+                failing = true;
+            }
+        }
     }
 
     private TcpListener Listen(int port)
@@ -241,7 +541,7 @@ public sealed class BenchServer : IAsyncDisposable
         return listener;
     }
 
-    private async Task AcceptLoop(DeviceDefinition device, TcpListener listener, CancellationToken cancellationToken)
+    private async Task AcceptLoop(DeviceDefinition device, TransportSpec? spec, TcpListener listener, CancellationToken cancellationToken)
     {
         var sessions = new List<Task>();
         try
@@ -250,7 +550,7 @@ public sealed class BenchServer : IAsyncDisposable
             {
                 var client = await listener.AcceptTcpClientAsync(cancellationToken);
                 _log.Information("Connection to {Device} from {Peer}", device.Name, client.Client.RemoteEndPoint);
-                sessions.Add(Session(device, client, cancellationToken));
+                sessions.Add(Session(device, spec, client, cancellationToken));
                 sessions.RemoveAll(s => s.IsCompleted);
             }
         }
@@ -265,7 +565,7 @@ public sealed class BenchServer : IAsyncDisposable
         }
     }
 
-    private async Task Session(DeviceDefinition device, TcpClient client, CancellationToken cancellationToken)
+    private async Task Session(DeviceDefinition device, TransportSpec? spec, TcpClient client, CancellationToken cancellationToken)
     {
         using (client)
         {
@@ -274,7 +574,7 @@ public sealed class BenchServer : IAsyncDisposable
             IByteTransport link;
             try
             {
-                link = await _bench.OpenStreamAsync(device, null, cancellationToken);
+                link = await _bench.OpenStreamAsync(device, spec, cancellationToken);
             }
             catch (Exception e) when (e is Core.Devices.DeviceLostException or InvalidOperationException)
             {

@@ -215,6 +215,25 @@ public class FlightComputerEmulatorTests
         Assert.That(obc.OutputDestination, Is.EqualTo("192.168.1.10"));
     }
 
+    [Test]
+    public void PowerOn_AfterPowerCycle_ToLabOutputDisabledAgain()
+    {
+        var loop = new VirtualTimeLoop();
+        var obc = new FlightComputerEmulator(new FlightComputerOptions { RequireOutputEnable = true }, loop.Time, new Random(1));
+        Capture(obc, loop, TimeSpan.FromSeconds(3), obc.PowerOn);
+        var enable = new byte[Drivers.Avionics.ToLabOutputEnable.PacketLength];
+        Drivers.Avionics.ToLabOutputEnable.Write(enable, "127.0.0.1", 0);
+        obc.HandleCommand(enable);
+        Assert.That(obc.OutputEnabled, Is.True);
+
+        obc.PowerOff();
+        obc.PowerOn();
+
+        // cFS reboots with TO_LAB's output disabled: the ground has to enable it again.
+        Assert.That(obc.OutputEnabled, Is.False);
+        Assert.That(obc.OutputDestination, Is.Null);
+    }
+
     private static (FlightComputerEmulator Obc, VirtualTimeLoop Loop) BootedViaLoop(PayloadProfile profile = PayloadProfile.SdaSensor)
     {
         var loop = new VirtualTimeLoop();
