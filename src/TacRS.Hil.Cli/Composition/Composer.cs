@@ -17,13 +17,14 @@ internal static class Composer
     public static string ToolVersion { get; } =
         typeof(Composer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    public static DeviceKindRegistry Kinds() => new(
+    /// <param name="runDirectory">A run's directory: avionics devices archive every packet there (<c>&lt;device&gt;.packets.jsonl</c>).</param>
+    public static DeviceKindRegistry Kinds(string? runDirectory = null) => new(
     [
         new GpioDeviceKind(),
         new Ina219DeviceKind(),
         new Mcp9808DeviceKind(),
         new ModbusDeviceKind(),
-        new AvionicsDeviceKind(),
+        new AvionicsDeviceKind(new AvionicsOptions { ArchiveDirectory = runDirectory }),
         new RelayBankDeviceKind(),
         new StationKind(),
     ]);

@@ -126,10 +126,12 @@ internal static class RunLauncher
                 op = new BenchOperator(op, bench);
             }
 
+            // The same kinds, now knowing the run directory: the avionics link archives every packet into it.
+            var runKinds = Composer.Kinds(runDir);
             var devices = new List<IDevice>();
             foreach (var d in rig.Devices)
             {
-                devices.Add(kinds.Create(d, rig, (IBusProvider)buses, services));
+                devices.Add(runKinds.Create(d, rig, (IBusProvider)buses, services));
             }
 
             var context = new Dictionary<string, string>
