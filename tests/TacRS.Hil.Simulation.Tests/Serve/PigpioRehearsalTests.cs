@@ -1,0 +1,113 @@
+using System.Device.Gpio;
+using System.Device.I2c;
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Drivers.Devices;
+using TacRS.Hil.Drivers.Gpio;
+using TacRS.Hil.Drivers.Gpio.Pigpio;
+using TacRS.Hil.Drivers.I2c;
+using TacRS.Hil.Drivers.Transports;
+using TacRS.Hil.Simulation.Bench;
+using TacRS.Hil.Simulation.Serve;
+
+namespace TacRS.Hil.Simulation.Tests.Serve;
+
+/// <summary>
+/// Bench rehearsal through pigpio: the simulated bench's GPIO chip and I2C chips served by
+/// <see cref="PigpioServer"/>, and the unchanged device drivers (GpioDevice, Ina219Device, the
+/// MCP9808 kind) on the far side of real sockets, given PigpioGpioDriver/PigpioI2cDevice where a
+/// bench has libgpiod and /dev/i2c-N. Writing payload_enable switches the simulated payload on;
+/// the harness's separation switch is seen by wait_line; the rail and temperature read through.
+/// </summary>
+public class PigpioRehearsalTests
+{
+    private const string Rig = """
+        rig: pigpio-rehearsal
+        devices:
+          payload_io:
+            kind: gpio
+            chip: 0
+            lines:
+              payload_enable: { line: 23, direction: output, initial: 0 }
+              sep_a: { line: 17, direction: input, debounce: 5ms, pull: up, active: low }
+              arm_plug: { line: 22, direction: input, debounce: 5ms, pull: up, active: low }
+          rail:
+            kind: ina219
+            i2c: { bus: 1, address: 0x40 }
+            shunt-ohms: 0.1
+            max-current: 3.2
+          payload_temp:
+            kind: mcp9808
+            i2c: { bus: 1, address: 0x18 }
+        simulation: { seed: 11 }
+        """;
+
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    /// <summary>What HardwareBuses does for a device whose rig entry says <c>pigpio: host:port</c>.</summary>
+    private sealed class PigpioBuses(PigpioConnection connection) : IBusProvider
+    {
+        public TimeProvider Time => TimeProvider.System;
+
+        public GpioController OpenGpio(DeviceDefinition device, int chip) => new(new PigpioGpioDriver(connection));
+
+        public I2cDevice OpenI2c(DeviceDefinition device, int bus, int address) => new PigpioI2cDevice(connection, new I2cConnectionSettings(bus, address));
+
+        public ValueTask<IByteTransport> OpenStreamAsync(DeviceDefinition device, TransportSpec? spec, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public ValueTask<IDatagramTransport> OpenDatagramAsync(DeviceDefinition device, TransportSpec? spec, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+
+    [Test]
+    public async Task Drivers_OverPigpio_DriveAndReadTheSimulatedBench()
+    {
+        var dir = Directory.CreateTempSubdirectory("tacrs-pigpio-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "rig.yaml");
+            await File.WriteAllTextAsync(path, Rig);
+            var registry = new DeviceKindRegistry([new GpioDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind()]);
+            var rig = RigLoader.Load(path, registry, r => SimulationSettings.Read(r));
+            var record = new MemoryRecorder();
+            await using var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, record);
+
+            // sim serve's side: wire the chips to the plant (what OpenGpio/OpenI2c do in-process), then serve them.
+            using var served = bench.OpenGpio(rig.FindDevice("payload_io")!, 0);
+            bench.OpenI2c(rig.FindDevice("rail")!, 1, 0x40);
+            bench.OpenI2c(rig.FindDevice("payload_temp")!, 1, 0x18);
+            await using var server = new PigpioServer(served, bench.I2cChip, TimeProvider.System);
+            server.Start();
+
+            // The hardware-mode side: the same device drivers, over pigpio.
+            using var connection = PigpioConnection.Connect(server.Endpoint, Bound);
+            var buses = new PigpioBuses(connection);
+            var services = new DeviceServices(TimeProvider.System, Serilog.Core.Logger.None, record, NullAlarmSink.Instance);
+            using var timeout = new CancellationTokenSource(Bound, TimeProvider.System);
+            await using var io = registry.Create(rig.FindDevice("payload_io")!, rig, buses, services);
+            await using var rail = registry.Create(rig.FindDevice("rail")!, rig, buses, services);
+            await using var temp = registry.Create(rig.FindDevice("payload_temp")!, rig, buses, services);
+            await io.ConnectAsync(timeout.Token);
+            await rail.ConnectAsync(timeout.Token);
+            await temp.ConnectAsync(timeout.Token);
+
+            Assert.That(bench.Plant.Payload.Enabled, Is.False, "initial: 0");
+            await io.WriteAsync("payload_enable", 1, timeout.Token);
+            Assert.That(bench.Plant.Payload.Enabled, Is.True, "payload_enable over pigpio reached the payload model");
+
+            var sepClosed = bench.Plant.Harness.IsClosed("sep_a");
+            Assert.That(await io.ReadAsync("sep_a", timeout.Token), Is.EqualTo(sepClosed ? 1 : 0), "active-low switch to ground");
+            bench.Plant.Harness.Set("sep_a", !sepClosed);
+            var waited = await io.InvokeAsync("wait_line", new Dictionary<string, ArgumentValue> { ["line"] = ArgumentValue.Of("sep_a"), ["state"] = ArgumentValue.Of(sepClosed ? 0 : 1), ["timeout"] = ArgumentValue.Of(5) }, timeout.Token);
+            Assert.That(waited.Outputs["elapsed"], Is.LessThan(5), "the edge arrived as a pigpio notification");
+
+            var temperature = await temp.ReadAsync("temperature", timeout.Token);
+            Assert.That(temperature, Is.InRange(-40, 125));
+            Assert.That(await rail.ReadAsync("bus_voltage", timeout.Token), Is.InRange(0, 32));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
