@@ -59,6 +59,7 @@ public sealed class PigpioServer : IAsyncDisposable
     private TcpListener? _listener;
     private Task? _acceptLoop;
     private int _nextSession;
+    private bool _disposed;
 
     /// <param name="gpio">The GPIO chip to serve (BCM numbers = line numbers), e.g. <c>new GpioController(bench.Chip(0))</c>.</param>
     /// <param name="i2c">The I2C target at (bus, address), or null when nothing answers there (a NACK).</param>
@@ -124,6 +125,12 @@ public sealed class PigpioServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _stop.Cancel();
         _listener?.Stop();
         if (_acceptLoop is not null)

@@ -46,13 +46,13 @@ public class PigpioRehearsalTests
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
     /// <summary>What HardwareBuses does for a device whose rig entry says <c>pigpio: host:port</c>.</summary>
-    private sealed class PigpioBuses(PigpioConnection connection) : IBusProvider
+    private sealed class PigpioBuses(PigpioDaemons daemons, string endpoint) : IBusProvider
     {
         public TimeProvider Time => TimeProvider.System;
 
-        public GpioController OpenGpio(DeviceDefinition device, int chip) => new(new PigpioGpioDriver(connection));
+        public GpioController OpenGpio(DeviceDefinition device, int chip) => daemons.OpenGpio(endpoint);
 
-        public I2cDevice OpenI2c(DeviceDefinition device, int bus, int address) => new PigpioI2cDevice(connection, new I2cConnectionSettings(bus, address));
+        public I2cDevice OpenI2c(DeviceDefinition device, int bus, int address) => daemons.OpenI2c(endpoint, bus, address);
 
         public ValueTask<IByteTransport> OpenStreamAsync(DeviceDefinition device, TransportSpec? spec, CancellationToken cancellationToken) => throw new NotSupportedException();
 
@@ -80,8 +80,8 @@ public class PigpioRehearsalTests
             server.Start();
 
             // The hardware-mode side: the same device drivers, over pigpio.
-            using var connection = PigpioConnection.Connect(server.Endpoint, Bound);
-            var buses = new PigpioBuses(connection);
+            using var daemons = new PigpioDaemons(Bound);
+            var buses = new PigpioBuses(daemons, server.Endpoint);
             var services = new DeviceServices(TimeProvider.System, Serilog.Core.Logger.None, record, NullAlarmSink.Instance);
             using var timeout = new CancellationTokenSource(Bound, TimeProvider.System);
             await using var io = registry.Create(rig.FindDevice("payload_io")!, rig, buses, services);

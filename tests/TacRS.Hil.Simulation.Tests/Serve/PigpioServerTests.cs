@@ -373,6 +373,25 @@ public class PigpioServerTests
     }
 
     [Test]
+    public async Task Daemons_SharedConnection_IsReplacedOnceLost()
+    {
+        using var daemons = new PigpioDaemons(Bound);
+        var first = daemons.Connection(_server.Endpoint);
+        using var gpio = daemons.OpenGpio(_server.Endpoint);
+        using var i2c = daemons.OpenI2c(_server.Endpoint, 1, 0x18);
+        Assert.That(daemons.Connection(_server.Endpoint), Is.SameAs(first));
+        gpio.OpenPin(23, PinMode.Output);
+        Assert.That(() => i2c.ReadByte(), Throws.Nothing);
+        var endpoint = _server.Endpoint;
+
+        await _server.DisposeAsync();
+        Assert.Throws<TransportException>(() => gpio.Write(23, PinValue.High));
+
+        Assert.That(first.IsLost, Is.True);
+        Assert.Throws<TransportException>(() => daemons.Connection(endpoint), "reconnects (and finds nobody) rather than reusing the dead socket");
+    }
+
+    [Test]
     public async Task GlitchFilter_BounceShorterThanSteadyTime_IsOneReport()
     {
         using var connection = PigpioConnection.Connect(_server.Endpoint, Bound);

@@ -61,6 +61,18 @@ public sealed class PigpioConnection : IDisposable
     /// <summary>For connecting and for each answer.</summary>
     public TimeSpan Timeout { get; }
 
+    /// <summary>True once the socket failed or was closed: every command now throws; connect again.</summary>
+    public bool IsLost
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _broken is not null || _disposed;
+            }
+        }
+    }
+
     /// <summary>What a transport error names: <c>pigpio://host:port</c>.</summary>
     public string Path => "pigpio://" + Endpoint;
 

@@ -35,7 +35,6 @@ public sealed class PigpioGpioDriver : GpioDriver
     private readonly CancellationTokenSource _stop = new();
     private Socket? _notify;
     private int _notifyHandle = -1;
-    private Task? _reader;
     private uint _watched;
     private uint _levels;
     private string? _notifyBroken;
@@ -223,15 +222,8 @@ public sealed class PigpioGpioDriver : GpioDriver
                 }
             }
 
+            // Closing the socket ends the report reader; it is not awaited, so a callback may dispose the controller.
             _notify?.Dispose();
-            try
-            {
-                _reader?.GetAwaiter().GetResult();
-            }
-            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-            }
-
             _stop.Dispose();
             if (_ownsConnection)
             {
@@ -357,7 +349,7 @@ public sealed class PigpioGpioDriver : GpioDriver
             socket.ReceiveTimeout = 0;
             _notify = socket;
             _notifyHandle = handle;
-            _reader = ReadReportsAsync(socket, _stop.Token);
+            _ = ReadReportsAsync(socket, _stop.Token);
             _log.Debug("pigpio notifications open at {Endpoint} with handle {Handle}", _connection.Endpoint, handle);
         }
         catch (SocketException e)
@@ -489,7 +481,15 @@ public sealed class PigpioGpioDriver : GpioDriver
 
         foreach (var (handler, args) in handlers)
         {
-            handler(this, args);
+            try
+            {
+                handler(this, args);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A throwing callback must not end the report stream for every other watcher.
+                _log.Error(e, "A GPIO {Pin} edge callback failed", args.PinNumber);
+            }
         }
 
         foreach (var (w, change) in woken)
