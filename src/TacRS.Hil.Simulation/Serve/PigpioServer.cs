@@ -49,6 +49,7 @@ public sealed class PigpioServer : IAsyncDisposable
     private readonly Lock _notifyGate = new();
     private readonly long _start;
     private readonly PigpioPull[] _pulls;
+    private readonly bool[] _pullKnown;
     private readonly Notify?[] _notifies = new Notify?[NotifySlots];
     private readonly I2cHandle?[] _i2cHandles = new I2cHandle?[I2cSlots];
     private readonly Dictionary<int, PinChangeEventHandler> _pinHandlers = [];
@@ -77,6 +78,7 @@ public sealed class PigpioServer : IAsyncDisposable
         _wantedPort = port;
         _start = time.GetTimestamp();
         _pulls = new PigpioPull[Math.Max(gpio.PinCount, 0)];
+        _pullKnown = new bool[_pulls.Length];
     }
 
     /// <summary>The bound port (after <see cref="Start"/>).</summary>
@@ -336,6 +338,18 @@ public sealed class PigpioServer : IAsyncDisposable
             _gpio.OpenPin(pin);
         }
 
+        if (!_pullKnown[pin])
+        {
+            // Take over the pull the line already has, so a MODES(input) does not switch it off (pigpio's MODES leaves the pull alone).
+            _pullKnown[pin] = true;
+            _pulls[pin] = _gpio.GetPinMode(pin) switch
+            {
+                PinMode.InputPullUp => PigpioPull.Up,
+                PinMode.InputPullDown => PigpioPull.Down,
+                _ => PigpioPull.Off,
+            };
+        }
+
         return true;
     }
 
@@ -439,12 +453,7 @@ public sealed class PigpioServer : IAsyncDisposable
                 break;
             }
 
-            if (!_gpio.IsPinOpen(pin))
-            {
-                _gpio.OpenPin(pin);
-            }
-
-            if (_gpio.Read(pin) == PinValue.High)
+            if (TryPin((uint)pin, out _) && _gpio.Read(pin) == PinValue.High)
             {
                 levels |= 1u << i;
             }

@@ -95,6 +95,19 @@ public class PigpioServerTests
     }
 
     [Test]
+    public void Modes_Input_KeepsThePullTheLineAlreadyHas()
+    {
+        // Someone (the bench wiring, an earlier session) left GPIO 27 an input with its pull-up on.
+        _served.OpenPin(27, PinMode.InputPullUp);
+        using var connection = PigpioConnection.Connect(_server.Endpoint, Bound);
+
+        Assert.That(connection.Execute(PigpioCommandCode.Modes, 27, (uint)PigpioMode.Input), Is.Zero);
+
+        Assert.That(_chip.Level(27), Is.EqualTo(PinValue.High));
+        Assert.That(_chip.Transitions(27), Is.EqualTo(1), "pigpio's MODES leaves the pull alone: no glitch low");
+    }
+
+    [Test]
     public void SetPinMode_PullDown_ReachesTheChip()
     {
         var gpio = Client();
