@@ -132,7 +132,11 @@ public sealed class PigpioServer : IAsyncDisposable
             return;
         }
 
-        _disposed = true;
+        lock (_hardware)
+        {
+            _disposed = true;
+        }
+
         _stop.Cancel();
         _listener?.Stop();
         if (_acceptLoop is not null)
@@ -571,7 +575,23 @@ public sealed class PigpioServer : IAsyncDisposable
     {
         lock (_hardware)
         {
-            var levels = ReadBank(0);
+            if (_disposed)
+            {
+                return;
+            }
+
+            uint levels;
+            try
+            {
+                levels = ReadBank(0);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or ArgumentException)
+            {
+                // Runs on whatever thread changed the line (a plant timer, a bounce): never throw back into it.
+                _log.Warning("pigpio report for GPIO {Pin} not sent: {Reason}", pin, e.Message);
+                return;
+            }
+
             var bit = 1u << pin;
             levels = level == PinValue.High ? levels | bit : levels & ~bit;
             var tick = Tick;
@@ -604,7 +624,22 @@ public sealed class PigpioServer : IAsyncDisposable
                     PinValue now;
                     lock (_hardware)
                     {
-                        now = _gpio.Read(pin);
+                        if (_disposed)
+                        {
+                            return;
+                        }
+
+                        try
+                        {
+                            now = _gpio.Read(pin);
+                        }
+                        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException or ArgumentException)
+                        {
+                            // A timer thread: never throw out of it.
+                            _log.Warning("pigpio glitch filter on GPIO {Pin} stopped: {Reason}", pin, e.Message);
+                            return;
+                        }
+
                         if (state.Reported == now)
                         {
                             return;
