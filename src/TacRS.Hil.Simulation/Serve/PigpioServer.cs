@@ -6,7 +6,10 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Serilog;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Drivers.Gpio;
 using TacRS.Hil.Protocols.Pigpio;
+using TacRS.Hil.Simulation.Bench;
 
 namespace TacRS.Hil.Simulation.Serve;
 
@@ -56,6 +59,7 @@ public sealed class PigpioServer : IAsyncDisposable
     private readonly uint[] _glitchMicroseconds = new uint[BankBits];
     private readonly Dictionary<int, GlitchState> _filters = [];
     private readonly List<Session> _sessions = [];
+    private readonly List<IDisposable> _owned = [];
     private readonly CancellationTokenSource _stop = new();
     private TcpListener? _listener;
     private Task? _acceptLoop;
@@ -80,6 +84,56 @@ public sealed class PigpioServer : IAsyncDisposable
         _pulls = new PigpioPull[Math.Max(gpio.PinCount, 0)];
         _pullKnown = new bool[_pulls.Length];
     }
+
+    /// <summary>
+    /// The pigpio server for a simulated bench, as <c>sim serve</c> needs it: every <c>kind: gpio</c> device on
+    /// <paramref name="chip"/> is opened on the bench (which wires its lines to the harness and payload
+    /// models) and that chip is served; every device with an <c>i2c: { bus, address }</c> entry gets its
+    /// simulated chip created, and is served at its address. Not started: call <see cref="Start"/>.
+    /// </summary>
+    public static PigpioServer ForBench(SimulatedBench bench, RigDefinition rig, ILogger? log = null, int port = PigpioCommands.DefaultPort, int chip = 0)
+    {
+        ArgumentNullException.ThrowIfNull(bench);
+        ArgumentNullException.ThrowIfNull(rig);
+        var logger = log ?? Serilog.Core.Logger.None;
+        var controllers = new List<GpioController>();
+        var devices = new List<string>();
+        foreach (var d in rig.Devices)
+        {
+            if (d.Kind == GpioDeviceKind.KindName && (d.Config.Int("chip") ?? 0) == chip)
+            {
+                controllers.Add(bench.OpenGpio(d, chip));
+                devices.Add(d.Name);
+            }
+            else if (d.Config.Get("i2c") is { IsMap: true } && d.Config.Map("i2c") is { } i2c && i2c.Int("bus") is { } bus && i2c.Int("address") is { } address)
+            {
+                try
+                {
+                    bench.OpenI2c(d, bus, address);
+                    devices.Add(d.Name);
+                }
+                catch (IOException e)
+                {
+                    // No simulated chip for this kind: over pigpio it NACKs, as a missing chip does on a bench.
+                    logger.Warning("pigpio: {Device} has no simulated I2C chip and will not answer: {Reason}", d.Name, e.Message);
+                }
+            }
+        }
+
+        var served = controllers.Count > 0 ? controllers[0] : new GpioController(bench.Chip(chip));
+        if (controllers.Count == 0)
+        {
+            controllers.Add(served);
+        }
+
+        var server = new PigpioServer(served, bench.I2cChip, bench.Time, log, port);
+        server._owned.AddRange(controllers);
+        server.Devices = devices;
+        return server;
+    }
+
+    /// <summary>The rig devices a <see cref="ForBench"/> server covers: what a rehearsal rig points at <see cref="Endpoint"/>.</summary>
+    public IReadOnlyList<string> Devices { get; private set; } = [];
 
     /// <summary>The bound port (after <see cref="Start"/>).</summary>
     public int Port { get; private set; }
@@ -165,6 +219,11 @@ public sealed class PigpioServer : IAsyncDisposable
             }
 
             _filters.Clear();
+        }
+
+        foreach (var o in _owned)
+        {
+            o.Dispose();
         }
 
         _stop.Dispose();

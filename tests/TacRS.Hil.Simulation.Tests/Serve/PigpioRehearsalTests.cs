@@ -72,12 +72,10 @@ public class PigpioRehearsalTests
             var record = new MemoryRecorder();
             await using var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, record);
 
-            // sim serve's side: wire the chips to the plant (what OpenGpio/OpenI2c do in-process), then serve them.
-            using var served = bench.OpenGpio(rig.FindDevice("payload_io")!, 0);
-            bench.OpenI2c(rig.FindDevice("rail")!, 1, 0x40);
-            bench.OpenI2c(rig.FindDevice("payload_temp")!, 1, 0x18);
-            await using var server = new PigpioServer(served, bench.I2cChip, TimeProvider.System);
+            // sim serve's side: the bench's chips, wired to the plant, served on a free port.
+            await using var server = PigpioServer.ForBench(bench, rig, port: 0);
             server.Start();
+            Assert.That(server.Devices, Is.EqualTo(new[] { "payload_io", "rail", "payload_temp" }));
 
             // The hardware-mode side: the same device drivers, over pigpio.
             using var daemons = new PigpioDaemons(Bound);
