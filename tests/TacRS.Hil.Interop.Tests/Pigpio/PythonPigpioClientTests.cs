@@ -88,16 +88,19 @@ public class PythonPigpioClientTests
             Assert.That(r.GetProperty("read27_down").GetInt32(), Is.Zero);
             var bank = r.GetProperty("bank1").GetUInt32();
             Assert.That(bank & ((1u << 23) | (1u << 17) | (1u << 27)), Is.EqualTo(1u << 23));
+            Assert.That(r.GetProperty("glitch_filter").GetInt32(), Is.Zero);
+            Assert.That(r.GetProperty("tick_delta").GetInt64(), Is.InRange(0, 10_000_000), "µs between two TICKs");
             Assert.That(r.GetProperty("bad_gpio").GetString(), Does.Contain("GPIO not 0-53"), "pigpio.py's own text for PI_BAD_GPIO");
 
             // INA219 power-on configuration 0x399F, sent MSB first; an SMBus word is LSB first.
             Assert.That(r.GetProperty("config_word").GetInt32(), Is.EqualTo(0x9F39));
             Assert.That(Ints(r, "calibration"), Is.EqualTo(new[] { 0x10, 0x00 }));
-            Assert.That(_rail.Calibration, Is.EqualTo(0x1000));
             var busBlock = Ints(r, "bus_block");
             Assert.That(Ina219Device.DecodeBusVoltage((ushort)((busBlock[0] << 8) | busBlock[1])), Is.EqualTo(28.0).Within(0.004));
             Assert.That(Ints(r, "bus_zip"), Is.EqualTo(busBlock));
             Assert.That(Ina219Device.DecodeBusVoltage(BinaryPrimitives.ReverseEndianness((ushort)r.GetProperty("bus_word").GetInt32())), Is.EqualTo(28.0).Within(0.004));
+            Assert.That(_rail.Calibration, Is.EqualTo(0x2000), "i2c_write_word_data 0x0020 puts 0x20 then 0x00 on the wire");
+            Assert.That(r.GetProperty("calibration_msb").GetInt32(), Is.EqualTo(0x20));
             Assert.That(r.GetProperty("nack").GetString(), Does.Contain("I2C read failed"), "pigpio.py's text for PI_I2C_READ_FAILED");
 
             Assert.That(r.GetProperty("own_edges_arrived").GetBoolean(), Is.True, r.GetProperty("own_edges").ToString());

@@ -43,6 +43,10 @@ def main():
         pi.set_pull_up_down(27, pigpio.PUD_DOWN)
         out["read27_down"] = pi.read(27)
         out["bank1"] = pi.read_bank_1()
+        out["glitch_filter"] = pi.set_glitch_filter(17, 0)
+        t0 = pi.get_current_tick()
+        t1 = pi.get_current_tick()
+        out["tick_delta"] = pigpio.tickDiff(t0, t1)
 
         try:
             pi.read(60)
@@ -60,6 +64,8 @@ def main():
         count, data = pi.i2c_read_i2c_block_data(h, 0x02, 2)
         out["bus_block"] = list(data[:count])
         out["bus_word"] = pi.i2c_read_word_data(h, 0x02)
+        pi.i2c_write_word_data(h, 0x05, 0x0020)  # SMBus word low byte first: calibration register 0x2000
+        out["calibration_msb"] = pi.i2c_read_byte_data(h, 0x05)
         count, data = pi.i2c_zip(h, [7, 1, 0x02, 6, 2, 0])
         out["bus_zip"] = list(data[:count])
         pi.i2c_close(h)
