@@ -1,0 +1,127 @@
+using System.Device.Gpio;
+using System.Device.I2c;
+using System.Diagnostics;
+using System.Globalization;
+using TacRS.Hil.Simulation.Gpio;
+using TacRS.Hil.Simulation.I2c;
+using TacRS.Hil.Simulation.Serve;
+
+namespace TacRS.Hil.Interop.Tests.Pigpio;
+
+/// <summary>
+/// Our pigpio server against pigpio's own C command-line client, <c>pigs</c> (Debian package
+/// pigpio-tools): an independent implementation of the socket protocol, with its own error texts.
+/// Each pigs invocation is one socket session; a missing pigs fails the test, never skips it.
+/// </summary>
+[NonParallelizable]
+public class PigsAgainstServerTests
+{
+    private const string Pigs = "/usr/bin/pigs";
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(15);
+
+    private SimulatedGpioDriver _chip = null!;
+    private GpioController _served = null!;
+    private SimulatedIna219 _rail = null!;
+    private PigpioServer _server = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        if (!File.Exists(Pigs))
+        {
+            Assert.Fail($"{Pigs} is missing: install the Debian package 'pigpio-tools'");
+        }
+
+        _chip = new SimulatedGpioDriver(TimeProvider.System);
+        _served = new GpioController(_chip);
+        _rail = new SimulatedIna219(new I2cConnectionSettings(1, 0x40), 0.1, () => 28.0, () => 1.5);
+        _server = new PigpioServer(_served, (bus, address) => (bus, address) == (1, 0x40) ? _rail : null, TimeProvider.System);
+        _server.Start();
+    }
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        await _server.DisposeAsync();
+        _served.Dispose();
+        _chip.Dispose();
+        _rail.Dispose();
+    }
+
+    [TestCase("hwver", "10498321")]
+    [TestCase("pigpv", "79")]
+    [TestCase("modes 23 w w 23 1 r 23 mg 23", "1\n1")]
+    [TestCase("pud 27 u r 27 pud 27 d r 27", "1\n0")]
+    [TestCase("fg 17 1000", "")]
+    public async Task Pigs_Command_AnswersLikePigpiod(string commands, string expected)
+    {
+        var (code, output) = await RunAsync(commands);
+
+        Assert.That(output, Is.EqualTo(expected));
+        Assert.That(code, Is.Zero);
+    }
+
+    [Test]
+    public async Task Pigs_Write_ReachesTheChip_AndBankReadShowsIt()
+    {
+        _chip.Drive(17, PinValue.High);
+
+        var (code, output) = await RunAsync("w 24 1 br1");
+
+        Assert.That(code, Is.Zero);
+        Assert.That(_chip.IsOutput(24) && _chip.Level(24) == PinValue.High, Is.True);
+        Assert.That(uint.Parse(output, NumberStyles.HexNumber, CultureInfo.InvariantCulture), Is.EqualTo((1u << 17) | (1u << 24)));
+    }
+
+    [Test]
+    public async Task Pigs_I2c_ReadsTheIna219ThroughDeviceSmbusAndZip()
+    {
+        // Handle 0 is the first free one; config 0x399F arrives MSB first, so the SMBus word is 0x9F39.
+        var (code, output) = await RunAsync("i2co 1 0x40 0 i2crw 0 0 i2cwd 0 5 16 0 i2cwd 0 5 i2crd 0 2 i2cz 0 7 1 5 6 2 0 i2cc 0");
+
+        Assert.That(code, Is.Zero, output);
+        Assert.That(output.Split('\n'), Is.EqualTo(new[] { "0", "40761", "2 16 0", "2 16 0" }));
+        Assert.That(_rail.Calibration, Is.EqualTo(0x1000));
+    }
+
+    [TestCase("r 60", "GPIO not 0-53")]
+    [TestCase("pwm 18 128", "unknown command")]
+    [TestCase("i2co 1 0x55 0 i2crs 0", "I2C read failed")]
+    [TestCase("i2cc 7", "unknown handle")]
+    public async Task Pigs_Refused_PrintsPigpiosErrorText(string commands, string text)
+    {
+        var (code, output) = await RunAsync(commands);
+
+        Assert.That(output, Does.Contain("ERROR: " + text));
+        Assert.That(code, Is.Not.Zero);
+    }
+
+    private async Task<(int Code, string Output)> RunAsync(string commands)
+    {
+        var psi = new ProcessStartInfo(Pigs) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.Environment["PIGPIO_ADDR"] = "127.0.0.1";
+        psi.Environment["PIGPIO_PORT"] = _server.Port.ToString(CultureInfo.InvariantCulture);
+        foreach (var a in commands.Split(' '))
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(Bound, TimeProvider.System);
+        try
+        {
+            await p.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"pigs {commands} did not finish within {Bound.TotalSeconds} s");
+        }
+
+        var output = ((await stdout) + (await stderr)).Trim().Replace("\r", string.Empty, StringComparison.Ordinal);
+        TestContext.Out.WriteLine($"pigs {commands} -> [{p.ExitCode}] {output}");
+        return (p.ExitCode, output);
+    }
+}
