@@ -47,11 +47,15 @@ public sealed class RehearsalEndToEndTests
         Assert.That(serve.WaitForExit(TimeSpan.FromSeconds(30)), Is.EqualTo(0), serve.Stderr);
     }
 
-    [Test]
-    public void Rehearsal_PayloadCheckout_FlightComputerOverPty_PassesEveryStep()
+    [TestCase("hil-configs/sim-laptop.yaml", "pty")]
+    [TestCase("hil-configs/sim-laptop-udp.yaml", "udp")]
+    public void Rehearsal_PayloadCheckout_FlightComputerOverPtyOrCfsUdp_PassesEveryStep(string servedRig, string link)
     {
-        using var serve = Serve(out var rig);
-        Assert.That(File.ReadAllText(rig), Does.Contain("serial: " + Path.Combine(_dir, "serve", "obc")), "the obc is served on a pty");
+        using var serve = Serve(out var rig, servedRig);
+        Assert.That(
+            File.ReadAllText(rig),
+            link == "pty" ? Does.Contain("serial: " + Path.Combine(_dir, "serve", "obc")) : Does.Contain("udp: 127.0.0.1:").And.Contain("listen: "),
+            $"the obc is served over {link}");
 
         var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(4), "run", rig, "-p", "payload-checkout", "--unattended", "--out", Out("checkout"));
 
@@ -62,13 +66,15 @@ public sealed class RehearsalEndToEndTests
             Assert.That(record.Steps, Is.EqualTo(new[] { "safe-to-mate", "gse-power", "payload-enable", "steady-state", "telemetry-alive", "command-acceptance", "mode-walk", "functional-test", "power-down" }));
             Assert.That(record.Measurements["images_taken"], Is.GreaterThanOrEqualTo(1), "TAKE_IMAGE ran on the served flight computer");
             Assert.That(record.Measurements["frame_size"], Is.GreaterThanOrEqualTo(1000));
+            Assert.That(File.Exists(Path.Combine(Out("checkout"), "obc.packets.jsonl")), Is.True, "every packet archived in the run directory");
         });
+        Assert.That(serve.Stderr, Does.Contain("on pigpio 127.0.0.1:"), "GPIO and I2C served over the pigpio protocol");
     }
 
-    private CliProcess Serve(out string rig)
+    private CliProcess Serve(out string rig, string servedRig = "hil-configs/sim-laptop.yaml")
     {
         rig = Path.Combine(_dir, "rehearsal.yaml");
-        var serve = CliProcess.Start("sim", "serve", "hil-configs/sim-laptop.yaml", "--dir", Path.Combine(_dir, "serve"), "--out", rig);
+        var serve = CliProcess.Start("sim", "serve", servedRig, "--dir", Path.Combine(_dir, "serve"), "--out", rig);
         var written = rig;
         serve.WaitUntil(() => serve.Stderr.Contains("running in real time", StringComparison.Ordinal) && File.Exists(written), ServeStartup, "sim serve to start");
         return serve;

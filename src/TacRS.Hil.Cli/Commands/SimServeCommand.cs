@@ -9,6 +9,7 @@ using TacRS.Hil.Drivers.Gpio;
 using TacRS.Hil.Drivers.I2c;
 using TacRS.Hil.Simulation.Bench;
 using TacRS.Hil.Simulation.Serve;
+using TacRS.Hil.Simulation.Time;
 
 namespace TacRS.Hil.Cli.Commands;
 
@@ -36,7 +37,17 @@ public static class SimServeCommand
         {
             rigArg, seedOpt, dirOpt, outOpt,
         };
-        serve.SetAction(async (parse, ct) =>
+        serve.SetAction((parse, ct) =>
+        {
+            // One thread for every emulator, model and server (Modbus, Hamlib, pigpio, the flight computer):
+            // the models see one caller at a time, as under the virtual-time scheduler, while clients connect at once.
+            using var scheduler = new RealTimeScheduler(TimeProvider.System);
+            using var stop = new CancellationTokenSource();
+            using var signal = ct.Register(() => scheduler.Post(_ => stop.Cancel(), null));
+            return Task.FromResult(scheduler.Run(() => ServeAsync(parse, scheduler.Time, stop.Token)));
+        });
+
+        async Task<int> ServeAsync(ParseResult parse, TimeProvider time, CancellationToken ct)
         {
             var log = Log.Logger;
             var path = parse.GetValue(rigArg)!;
@@ -54,7 +65,7 @@ public static class SimServeCommand
 
             var dir = parse.GetValue(dirOpt) ?? Directory.CreateTempSubdirectory("tacrs-sim-").FullName;
             var recorder = new MemoryRecorder();
-            await using var bench = new SimulatedBench(rig, parse.GetValue(seedOpt) ?? rig.Seed, TimeProvider.System, recorder, log, settings);
+            await using var bench = new SimulatedBench(rig, parse.GetValue(seedOpt) ?? rig.Seed, time, recorder, log, settings);
             registerEmulators(bench);
             await using var server = new BenchServer(rig, bench, dir, log);
             try
@@ -84,8 +95,9 @@ public static class SimServeCommand
             await System.Console.Out.WriteLineAsync(yaml);
             foreach (var e in server.Endpoints)
             {
-                await System.Console.Error.WriteLineAsync(e.IsDatagram
-                    ? $"serving {e.Name} ({e.Kind}) on udp {e.Address} (commands, CI_LAB); telemetry after a TO_LAB output enable, to the IP it names at port {e.TelemetryPort}"
+                await System.Console.Error.WriteLineAsync(
+                    e.IsDatagram ? $"serving {e.Name} ({e.Kind}) on udp {e.Address} (commands, CI_LAB); telemetry after a TO_LAB output enable, to the IP it names at port {e.TelemetryPort}"
+                    : e.IsPigpio ? $"serving {e.Name} ({e.Kind}) on pigpio {e.Address} (pigpiod socket protocol)"
                     : $"serving {e.Name} ({e.Kind}) on {e.Address}");
             }
 
@@ -93,7 +105,7 @@ public static class SimServeCommand
             await System.Console.Out.FlushAsync(ct);
             try
             {
-                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, ct);
+                await Task.Delay(Timeout.InfiniteTimeSpan, time, ct);
             }
             catch (OperationCanceledException)
             {
@@ -101,7 +113,7 @@ public static class SimServeCommand
             }
 
             return ExitCodes.Passed;
-        });
+        }
 
         return new Command("sim", "Simulated bench tools") { serve };
     }

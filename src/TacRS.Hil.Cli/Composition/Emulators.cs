@@ -23,6 +23,9 @@ internal static class Emulators
 
     private static readonly TimeSpan FastSense = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>The flight computer's undervoltage lockout (above the dictionary's 24 V red limit).</summary>
+    private const double BrownOut = 24.5;
+
     public static IEmulatorKind Modbus(DeviceKindRegistry kinds) => EmulatorKind.Stream("modbus", ctx =>
     {
         var bp = (ModbusBlueprint)kinds.Blueprint(ctx.Device, ctx.Rig)!;
@@ -135,6 +138,7 @@ internal static class Emulators
             {
                 Profile = profile,
                 BusVoltage = alwaysPowered ? null : () => ctx.Plant.Payload.RailVoltage,
+                UndervoltageLockout = alwaysPowered ? null : BrownOut,
                 BusCurrent = alwaysPowered ? null : () => ctx.Plant.Payload.LoadCurrent,
                 RequireOutputEnable = bp.Transport is UdpSpec,
                 HousekeepingPeriod = ctx.Sim?.Duration("housekeeping-period") ?? TimeSpan.FromSeconds(1),
@@ -191,7 +195,7 @@ internal static class Emulators
                     {
                         fc.PowerOn();
                     }
-                    else if (rail < 24.5 && fc.Powered)
+                    else if (rail < BrownOut && fc.Powered)
                     {
                         fc.PowerOff();
                     }

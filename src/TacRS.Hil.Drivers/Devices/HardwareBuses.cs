@@ -3,17 +3,20 @@ using System.Device.Gpio.Drivers;
 using System.Device.I2c;
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Drivers.Gpio.Pigpio;
 using TacRS.Hil.Drivers.Transports;
 
 namespace TacRS.Hil.Drivers.Devices;
 
 /// <summary>
-/// The real buses of a bench: serial ports, TCP and UDP sockets, Linux GPIO chips (libgpiod) and
-/// I2C adapters (/dev/i2c-N). Every failure to open names the device and the path.
+/// The real buses of a bench: serial ports, TCP and UDP sockets, Linux GPIO chips (libgpiod), I2C
+/// adapters (/dev/i2c-N), and the GPIO lines and I2C buses of pigpio daemons (networked I/O
+/// controllers). Every failure to open names the device and the path.
 /// </summary>
 public sealed class HardwareBuses(TimeProvider time) : IBusProvider, IAsyncDisposable
 {
     private readonly List<IDisposable> _opened = [];
+    private PigpioDaemons? _pigpio;
 
     public TimeProvider Time { get; } = time;
 
@@ -66,6 +69,46 @@ public sealed class HardwareBuses(TimeProvider time) : IBusProvider, IAsyncDispo
         }
     }
 
+    /// <summary>A local chip through libgpiod, or a pigpio daemon's lines (one shared connection per daemon).</summary>
+    public GpioController OpenGpio(DeviceDefinition device, GpioChipRef chip)
+    {
+        if (chip.Pigpio is not { } daemon)
+        {
+            return OpenGpio(device, chip.Chip);
+        }
+
+        try
+        {
+            var controller = Pigpio(daemon).OpenGpio(Endpoint(daemon));
+            _opened.Add(controller);
+            return controller;
+        }
+        catch (Exception e) when (e is IOException or TransportException or System.Net.Sockets.SocketException)
+        {
+            throw new DeviceLostException(device.Name, daemon.ToString(), e.Message, e);
+        }
+    }
+
+    /// <summary>A local adapter (<c>/dev/i2c-N</c>), or a bus of a pigpio daemon.</summary>
+    public I2cDevice OpenI2c(DeviceDefinition device, I2c.I2cTarget target)
+    {
+        if (target.Pigpio is not { } daemon)
+        {
+            return OpenI2c(device, target.Bus, target.Address);
+        }
+
+        try
+        {
+            var i2c = Pigpio(daemon).OpenI2c(Endpoint(daemon), target.Bus, target.Address);
+            _opened.Add(i2c);
+            return i2c;
+        }
+        catch (Exception e) when (e is IOException or TransportException or System.Net.Sockets.SocketException)
+        {
+            throw new DeviceLostException(device.Name, target.ToString(), e.Message, e);
+        }
+    }
+
     public I2cDevice OpenI2c(DeviceDefinition device, int bus, int address)
     {
         try
@@ -80,6 +123,10 @@ public sealed class HardwareBuses(TimeProvider time) : IBusProvider, IAsyncDispo
         }
     }
 
+    private PigpioDaemons Pigpio(PigpioEndpoint daemon) => _pigpio ??= new PigpioDaemons(daemon.Timeout);
+
+    private static string Endpoint(PigpioEndpoint daemon) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{daemon.Host}:{daemon.Port}");
+
     public ValueTask DisposeAsync()
     {
         foreach (var d in _opened)
@@ -88,6 +135,8 @@ public sealed class HardwareBuses(TimeProvider time) : IBusProvider, IAsyncDispo
         }
 
         _opened.Clear();
+        _pigpio?.Dispose();
+        _pigpio = null;
         return ValueTask.CompletedTask;
     }
 }

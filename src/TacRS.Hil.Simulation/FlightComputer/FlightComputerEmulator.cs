@@ -548,6 +548,16 @@ public sealed class FlightComputerEmulator
                 return null;
             }
 
+            if (_options.UndervoltageLockout is { } lockout && _options.BusVoltage is { } bus && bus() < lockout)
+            {
+                // Browned out between two samples of the bench's power sensing: nothing is measured or sent.
+                Powered = false;
+                Mode = FlightComputerMode.Off;
+                RfTransmit = false;
+                _outbox.Clear();
+                return null;
+            }
+
             var now = MissionTime;
             if (Mode == FlightComputerMode.Boot && now >= _options.BootTime)
             {

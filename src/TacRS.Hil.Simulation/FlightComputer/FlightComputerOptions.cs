@@ -82,6 +82,13 @@ public sealed record FlightComputerOptions
     /// <summary>Bus voltage in volts as the electrical model sees it; null = 28 V with a little noise.</summary>
     public Func<double>? BusVoltage { get; init; }
 
+    /// <summary>
+    /// The power converter's undervoltage lockout, volts: below it the computer is browned out and can
+    /// neither sample nor send — its supervisor holds it in reset at once, whatever the slower rail
+    /// sensing of the bench does. Null = no lockout (a bus that never sags).
+    /// </summary>
+    public double? UndervoltageLockout { get; init; }
+
     /// <summary>Bus current in amps; null = the OBC's own load (<see cref="FlightComputerEmulator.LoadCurrent"/>).</summary>
     public Func<double>? BusCurrent { get; init; }
 

@@ -32,6 +32,9 @@ public sealed record ServedEndpoint(string Device, string Kind, string Address, 
     public string Name => Key is null ? Device : $"{Device}.{Key}";
 
     public bool IsDatagram => TelemetryPort > 0;
+
+    /// <summary>A GPIO or I2C device reached through the pigpio daemon socket protocol at <see cref="Address"/>.</summary>
+    public bool IsPigpio { get; init; }
 }
 
 /// <summary>
@@ -42,9 +45,11 @@ public sealed record ServedEndpoint(string Device, string Kind, string Address, 
 /// gets a fresh emulator session from the bench, faults included. A device whose rig transport is
 /// <c>udp</c> is served the way a cFS lab build is reached: commands in on a UDP port on 127.0.0.1
 /// (CI_LAB), telemetry out only after a TO_LAB output-enable command, to the IP it names at the rig's
-/// <c>listen:</c> port (TO_LAB_TLM_PORT, 1235). GPIO and I2C have no endpoint:
-/// the kernel offers no gpio-sim or i2c-stub to user space here, so those devices stay simulated
-/// in-process and are listed as comments in the printed rig.
+/// <c>listen:</c> port (TO_LAB_TLM_PORT, 1235). GPIO lines and I2C chips are served as a networked
+/// I/O controller would serve them, over the pigpio daemon's socket protocol (<see cref="PigpioServer"/>,
+/// port 8888 when free): the printed rig gives those devices <c>pigpio: 127.0.0.1:PORT</c>, and the
+/// unchanged GPIO driver and Iot.Device bindings run over the pigpio client. Devices on another GPIO
+/// chip stay in-process and are listed as comments.
 /// </summary>
 public sealed class BenchServer : IAsyncDisposable
 {
@@ -58,6 +63,7 @@ public sealed class BenchServer : IAsyncDisposable
     private readonly List<Process> _socats = [];
     private readonly List<Socket> _udpSockets = [];
     private readonly CancellationTokenSource _stop = new();
+    private PigpioServer? _pigpio;
 
     public BenchServer(RigDefinition rig, SimulatedBench bench, string directory, ILogger? log = null)
     {
@@ -69,9 +75,9 @@ public sealed class BenchServer : IAsyncDisposable
 
     public IReadOnlyList<ServedEndpoint> Endpoints => _endpoints;
 
-    /// <summary>Devices that stay in-process (GPIO, I2C), with the reason.</summary>
+    /// <summary>Devices that stay in-process: neither an emulator's endpoint nor served over pigpio.</summary>
     public IReadOnlyList<(string Device, string Kind)> InProcessOnly =>
-        _rig.Devices.Where(d => !_bench.Emulates(d.Kind)).Select(d => (d.Name, d.Kind)).ToList();
+        _rig.Devices.Where(d => !_bench.Emulates(d.Kind) && !_endpoints.Any(e => e.Device == d.Name)).Select(d => (d.Name, d.Kind)).ToList();
 
     /// <summary>Opens every endpoint; returns once they all accept connections.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -106,6 +112,18 @@ public sealed class BenchServer : IAsyncDisposable
                 }
 
                 await ServeStreamAsync(device, map, key, spec, cancellationToken);
+            }
+        }
+
+        if (_rig.Devices.Any(d => !_bench.Emulates(d.Kind)))
+        {
+            // GPIO lines and I2C chips: one pigpio daemon for the bench's chip 0 and its I2C buses.
+            _pigpio = PigpioServer.ForBench(_bench, _rig, _log);
+            _pigpio.Start(_stop.Token);
+            foreach (var name in _pigpio.Devices)
+            {
+                var d = _rig.FindDevice(name)!;
+                _endpoints.Add(new ServedEndpoint(d.Name, d.Kind, _pigpio.Endpoint, false) { IsPigpio = true });
             }
         }
     }
@@ -197,7 +215,7 @@ public sealed class BenchServer : IAsyncDisposable
 
         foreach (var (device, kind) in InProcessOnly)
         {
-            writer.WriteLine($"# {device} ({kind}): no real endpoint — this machine has no gpio-sim/i2c-stub; it stays simulated inside sim serve and is left out here.");
+            writer.WriteLine($"# {device} ({kind}): not served (only GPIO chip 0 and the I2C buses are, over pigpio); it stays simulated inside sim serve and is left out here.");
         }
 
         new YamlStream(new YamlDocument(rig)).Save(writer, assignAnchors: false);
@@ -207,6 +225,11 @@ public sealed class BenchServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
+        if (_pigpio is not null)
+        {
+            await _pigpio.DisposeAsync();
+        }
+
         foreach (var l in _listeners)
         {
             l.Stop();
@@ -261,6 +284,12 @@ public sealed class BenchServer : IAsyncDisposable
             }
 
             var original = (YamlMappingNode)d.Config.Node.Yaml;
+            if (endpoints.FirstOrDefault(e => e.IsPigpio) is { } pigpio)
+            {
+                devices.Add(d.Name, OnPigpio(original, pigpio.Address));
+                continue;
+            }
+
             var entry = new YamlMappingNode();
             YamlMappingNode? oldTransport = null;
             var datagram = endpoints.Any(e => e.IsDatagram);
@@ -301,6 +330,40 @@ public sealed class BenchServer : IAsyncDisposable
         }
 
         return devices;
+    }
+
+    /// <summary>A GPIO device's lines (instead of <c>chip:</c>) or an I2C chip's bus, on the served pigpio daemon.</summary>
+    private YamlMappingNode OnPigpio(YamlMappingNode original, string endpoint)
+    {
+        var entry = new YamlMappingNode();
+        foreach (var (k, v) in original.Children)
+        {
+            switch (((YamlScalarNode)k).Value)
+            {
+                case "chip" or "sim" or "pigpio":
+                    break;
+                case "i2c" when v is YamlMappingNode i2c:
+                    var bus = new YamlMappingNode();
+                    foreach (var (ik, iv) in i2c.Children.Where(c => ((YamlScalarNode)c.Key).Value != "pigpio"))
+                    {
+                        bus.Add(ik, iv);
+                    }
+
+                    bus.Add("pigpio", endpoint);
+                    entry.Add(k, bus);
+                    break;
+                default:
+                    entry.Add(k, AbsolutePaths(v));
+                    break;
+            }
+        }
+
+        if (!original.Children.ContainsKey(new YamlScalarNode("i2c")))
+        {
+            entry.Add("pigpio", endpoint);
+        }
+
+        return entry;
     }
 
     /// <summary>The transport mapping that reaches one served endpoint (serial line settings kept).</summary>
