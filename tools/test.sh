@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PEERS=(socat python3-pymodbus mbpoll libmodbus-dev libhamlib-utils python3-sgp4 python3-skyfield chromium sqlite3 gcc pkg-config procps)
+PEERS=(socat python3-pymodbus mbpoll libmodbus-dev libhamlib-utils python3-sgp4 python3-skyfield python3-pigpio pigpio-tools chromium sqlite3 gcc pkg-config procps util-linux)
 missing=()
 for p in "${PEERS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
