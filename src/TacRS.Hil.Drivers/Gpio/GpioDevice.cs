@@ -140,41 +140,63 @@ public sealed class GpioDevice : IDevice
         return new ActionResult(new Dictionary<string, double> { ["elapsed"] = elapsed.TotalSeconds }, $"{name} reached {(state ? 1 : 0)} after {Duration.Format(elapsed)}");
     }
 
-    /// <summary>Waits on edges (not by polling) until an input's logical, debounced state is <paramref name="state"/>.</summary>
+    /// <summary>
+    /// Waits, on edges (not by polling), until an input's logical, debounced state is <paramref name="state"/>.
+    /// It wakes when the debouncer settles (or, undebounced, on the edge itself), never on a guess at when
+    /// the debouncer will have settled: on the system clock two timers due together fire in either order.
+    /// </summary>
     public async ValueTask<TimeSpan> WaitLineAsync(string line, bool state, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var c = Controller();
+        Controller();
         var l = Line(line);
+        if (!_inputs.TryGetValue(l.Name, out var input))
+        {
+            throw new DeviceCheckFailedException(Name, $"'{line}' is an output: wait_line watches inputs");
+        }
+
         var time = _services.Time;
         var start = time.GetTimestamp();
+        var target = state ? 1 : 0;
         using var deadline = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
         while (true)
         {
-            if (await ReadAsync(line, cancellationToken) == (state ? 1 : 0))
+            // Watch before reading, so a change between the read and the wait is not lost.
+            var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_gate)
             {
-                return time.GetElapsedTime(start);
+                input.Watchers.Add(changed);
             }
 
-            // The CancellationToken overload: GpioController's TimeSpan overload uses a wall-clock CTS.
-            var r = await c.WaitForEventAsync(l.Line, PinEventTypes.Rising | PinEventTypes.Falling, linked.Token);
-            cancellationToken.ThrowIfCancellationRequested();
-            if (r.TimedOut)
+            try
             {
-                var now = await ReadAsync(line, cancellationToken);
-                if (now == (state ? 1 : 0))
+                if (await ReadAsync(line, cancellationToken) == target)
                 {
                     return time.GetElapsedTime(start);
                 }
 
-                _services.Note("gpio", $"{Name}.{l.Name}", "warning", $"{l.Name} did not reach {(state ? 1 : 0)} within {Duration.Format(timeout)}: stuck at {now.ToString(CultureInfo.InvariantCulture)}?");
-                throw new DeviceTimeoutException(Name, $"wait_line {l.Name}={(state ? 1 : 0)}", timeout);
+                using (linked.Token.Register(() => changed.TrySetCanceled(linked.Token)))
+                {
+                    await changed.Task;
+                }
             }
-
-            if (l.Debounce > TimeSpan.Zero)
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                // Let the debouncer settle before judging the new level.
-                await Task.Delay(l.Debounce + TimeSpan.FromTicks(1), time, linked.Token);
+                var now = await ReadAsync(line, cancellationToken);
+                if (now == target)
+                {
+                    return time.GetElapsedTime(start);
+                }
+
+                _services.Note("gpio", $"{Name}.{l.Name}", "warning", $"{l.Name} did not reach {target} within {Duration.Format(timeout)}: stuck at {now.ToString(CultureInfo.InvariantCulture)}?");
+                throw new DeviceTimeoutException(Name, $"wait_line {l.Name}={target}", timeout);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    input.Watchers.Remove(changed);
+                }
             }
         }
     }
@@ -236,6 +258,21 @@ public sealed class GpioDevice : IDevice
         }
     }
 
+    /// <summary>Wakes every <see cref="WaitLineAsync"/> watching this input: its logical state changed.</summary>
+    private void Wake(InputState s)
+    {
+        TaskCompletionSource[] watchers;
+        lock (_gate)
+        {
+            watchers = [.. s.Watchers];
+        }
+
+        foreach (var w in watchers)
+        {
+            w.TrySetResult();
+        }
+    }
+
     private void Settle(InputState s)
     {
         bool changed;
@@ -264,8 +301,11 @@ public sealed class GpioDevice : IDevice
         }
     }
 
-    private void Changed(InputState s, bool value, int edges) =>
+    private void Changed(InputState s, bool value, int edges)
+    {
         _services.Log.Information("{Device}.{Line} changed to {Value} after {Edges} edge(s)", Name, s.Spec.Name, value ? 1 : 0, edges);
+        Wake(s);
+    }
 
     /// <summary>A chip that stops answering mid-run (a pigpio daemon's link dropped, a USB GPIO adapter pulled) is a lost device.</summary>
     private PinValue Lost(Func<PinValue> io)
@@ -301,5 +341,8 @@ public sealed class GpioDevice : IDevice
         public int EdgesInWindow { get; set; }
 
         public PinChangeEventHandler? Handler { get; set; }
+
+        /// <summary>Pending <see cref="WaitLineAsync"/> calls, woken when the logical state changes.</summary>
+        public List<TaskCompletionSource> Watchers { get; } = [];
     }
 }

@@ -132,6 +132,30 @@ public class GpioDeviceTests
     }
 
     [Test]
+    public async Task WaitLine_DebouncedInputOnSystemClock_WakesWhenTheDebouncerSettlesNotAtTimeout()
+    {
+        // On the system clock the debounce timer and any "wait for the debounce" delay are due together and fire
+        // in either order: the wait must follow the debouncer itself (a bench over libgpiod or pigpio is timed so).
+        var doc = ConfigDocument.Parse(Rig, "rig.yaml");
+        var devices = doc.Root!.AsMap("rig")!.Map("devices")!;
+        var (name, keyNode, value) = devices.Entries().First();
+        var map = value.AsMap("device")!;
+        map.Get("kind");
+        var bp = (GpioBlueprint)new GpioDeviceKind().Describe(new DeviceDefinition(name, "gpio", map, keyNode.Location), null!)!;
+        var driver = new SimulatedGpioDriver(TimeProvider.System);
+        var d = new GpioDevice(bp, new GpioOnly(driver), new DeviceServices(TimeProvider.System, Serilog.Core.Logger.None, new MemoryRecorder(), NullAlarmSink.Instance));
+        await d.ConnectAsync(CancellationToken.None);
+        for (var i = 0; i < 20; i++)
+        {
+            var closed = i % 2 == 0;
+            var wait = d.WaitLineAsync("sep_a", closed, TimeSpan.FromSeconds(5), CancellationToken.None).AsTask();
+            driver.Drive(17, closed ? PinValue.Low : PinValue.High); // active low
+            var elapsed = await wait.WaitAsync(Bounded, TimeProvider.System);
+            Assert.That(elapsed, Is.LessThan(TimeSpan.FromSeconds(1)), $"round {i}: woke at {elapsed}, not when the 5 ms debounce settled");
+        }
+    }
+
+    [Test]
     public async Task WaitLine_StuckInput_TimesOutOnVirtualClockAndNotes()
     {
         var (d, _, time, rec) = Make();
