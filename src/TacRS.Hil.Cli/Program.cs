@@ -103,7 +103,7 @@ public static class Program
             ReportCommand.Build(),
             HistoryCommand.Build(() => Reporting.History.ResultsStore.DefaultPath),
             NightlyCommand.Build(Composition.NightlyRuns.RunAsync),
-            SimServeCommand.Build(() => Composition.Composer.Kinds(), b => Composition.Composer.RegisterEmulators(b, Composition.Composer.Kinds())),
+            SimServeCommand.Build(() => Composition.Composer.Kinds(), b => Composition.Composer.RegisterEmulators(b, Composition.Composer.Kinds()), abortToken),
         };
         return root;
     }

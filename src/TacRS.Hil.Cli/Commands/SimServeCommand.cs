@@ -27,7 +27,7 @@ public static class SimServeCommand
 
     /// <param name="registry">All device kinds of the build.</param>
     /// <param name="registerEmulators">Registers the stream emulators (Modbus GSE, flight computer, station) on the bench.</param>
-    public static Command Build(Func<DeviceKindRegistry> registry, Action<SimulatedBench> registerEmulators)
+    public static Command Build(Func<DeviceKindRegistry> registry, Action<SimulatedBench> registerEmulators, Func<CancellationToken>? abortToken = null)
     {
         var rigArg = new Argument<string>("RIG") { Description = "the rig file whose emulators to serve" };
         var seedOpt = new Option<long?>("--seed") { Description = "seed for emulator noise and faults (default: the rig's)" };
@@ -43,7 +43,9 @@ public static class SimServeCommand
             // the models see one caller at a time, as under the virtual-time scheduler, while clients connect at once.
             using var scheduler = new RealTimeScheduler(TimeProvider.System);
             using var stop = new CancellationTokenSource();
+            // Ctrl+C and SIGTERM arrive on a signal thread: hand the stop to the scheduler's own thread.
             using var signal = ct.Register(() => scheduler.Post(_ => stop.Cancel(), null));
+            using var abort = (abortToken?.Invoke() ?? CancellationToken.None).Register(() => scheduler.Post(_ => stop.Cancel(), null));
             return Task.FromResult(scheduler.Run(() => ServeAsync(parse, scheduler.Time, stop.Token)));
         });
 

@@ -164,7 +164,10 @@ public class BenchServerTests
         {
             var yaml = server.RehearsalRig();
             Assert.That(yaml, Does.Contain("mode: hardware"));
-            Assert.That(yaml, Does.Contain("# payload_io (gpio): no real endpoint"));
+            var pigpio = server.Endpoints.Single(e => e.IsPigpio);
+            Assert.That(pigpio.Device, Is.EqualTo("payload_io"), "GPIO lines are served over the pigpio protocol");
+            Assert.That(yaml, Does.Contain($"pigpio: {pigpio.Address}"));
+            Assert.That(yaml, Does.Not.Contain("chip:"));
             Assert.That(yaml, Does.Contain($"serial: {Path.Combine(_dir, "ptys", "link_serial")}"));
             Assert.That(yaml, Does.Contain("baud: 115200"));
             Assert.That(yaml, Does.Not.Contain("simulation"));
@@ -173,7 +176,7 @@ public class BenchServerTests
             await File.WriteAllTextAsync(path, yaml);
             var loaded = RigLoader.Load(path, Registry());
             Assert.That(loaded.Mode, Is.EqualTo(RigMode.Hardware));
-            Assert.That(loaded.Devices.Select(d => d.Name), Is.EqualTo(new[] { "link_tcp", "link_serial" }));
+            Assert.That(loaded.Devices.Select(d => d.Name), Is.EqualTo(new[] { "link_tcp", "link_serial", "payload_io" }));
         }
     }
 }
