@@ -43,7 +43,10 @@ internal sealed class CliProcess : IDisposable
 
     public static CliProcess Start(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        // The child gets SIGINT's default disposition, as a person's foreground command has: a suite started
+        // from a background job (`tools/test.sh &`) inherits SIGINT ignored, which .NET rightly respects, and
+        // the Ctrl+C tests would then signal a process that cannot hear it. (coreutils env ≥ 8.31.)
+        var psi = new ProcessStartInfo("env")
         {
             WorkingDirectory = RepoPaths.Root,
             RedirectStandardOutput = true,
@@ -51,6 +54,8 @@ internal sealed class CliProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(Dll);
         foreach (var a in args)
         {
