@@ -36,7 +36,7 @@ internal sealed class PollWaiter : IValueTaskSource<short>, IThreadPoolWorkItem
     /// <param name="closeOwner">Closes the owner's descriptor once no poll can still be using it (avoids fd-number reuse races).</param>
     public PollWaiter(string path, Action closeOwner)
     {
-        _wakeFd = Native.eventfd(0, Native.EFD_NONBLOCK | Native.EFD_CLOEXEC);
+        _wakeFd = LibC.eventfd(0, LibC.EFD_NONBLOCK | LibC.EFD_CLOEXEC);
         if (_wakeFd < 0)
         {
             throw new TransportException(path, $"cannot create wake eventfd (errno {Marshal.GetLastPInvokeError()})");
@@ -67,9 +67,9 @@ internal sealed class PollWaiter : IValueTaskSource<short>, IThreadPoolWorkItem
         {
             // poll(2) counts whole milliseconds: round up, so a 0.5 ms allowance is not zero.
             var ms = (int)Math.Ceiling(Math.Min(inline.TotalMilliseconds, 1000));
-            Span<Native.PollFd> fds = [new Native.PollFd { Fd = fd, Events = events }, new Native.PollFd { Fd = _wakeFd, Events = POLLIN }];
+            Span<LibC.PollFd> fds = [new LibC.PollFd { Fd = fd, Events = events }, new LibC.PollFd { Fd = _wakeFd, Events = POLLIN }];
             int r;
-            while ((r = Native.poll(ref fds[0], 2, ms)) < 0 && Marshal.GetLastPInvokeError() == EINTR)
+            while ((r = LibC.poll(ref fds[0], 2, ms)) < 0 && Marshal.GetLastPInvokeError() == EINTR)
             {
             }
 
@@ -104,8 +104,8 @@ internal sealed class PollWaiter : IValueTaskSource<short>, IThreadPoolWorkItem
         Exception? error = null;
         try
         {
-            Span<Native.PollFd> fds = [new Native.PollFd { Fd = _fd, Events = _events }, new Native.PollFd { Fd = _wakeFd, Events = POLLIN }];
-            while (Native.poll(ref fds[0], 2, -1) < 0 && Marshal.GetLastPInvokeError() == EINTR)
+            Span<LibC.PollFd> fds = [new LibC.PollFd { Fd = _fd, Events = _events }, new LibC.PollFd { Fd = _wakeFd, Events = POLLIN }];
+            while (LibC.poll(ref fds[0], 2, -1) < 0 && Marshal.GetLastPInvokeError() == EINTR)
             {
             }
 
@@ -158,20 +158,20 @@ internal sealed class PollWaiter : IValueTaskSource<short>, IThreadPoolWorkItem
         if (Interlocked.Decrement(ref _refs) == 0)
         {
             _closeOwner();
-            Native.close(_wakeFd);
+            LibC.close(_wakeFd);
         }
     }
 
     private void Wake()
     {
         ulong one = 1;
-        Native.write(_wakeFd, ref one, sizeof(ulong));
+        LibC.write(_wakeFd, ref one, sizeof(ulong));
     }
 
     private void Drain()
     {
         ulong sink = 0;
-        Native.read(_wakeFd, ref sink, sizeof(ulong));
+        LibC.read(_wakeFd, ref sink, sizeof(ulong));
     }
 
     public short GetResult(short token) => _core.GetResult(token);
@@ -180,38 +180,4 @@ internal sealed class PollWaiter : IValueTaskSource<short>, IThreadPoolWorkItem
 
     public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _core.OnCompleted(continuation, state, token, flags);
-
-    private static class Native
-    {
-        public const int EFD_NONBLOCK = 0x800;
-        public const int EFD_CLOEXEC = 0x80000;
-
-        [StructLayout(LayoutKind.Sequential)]
-        public struct PollFd
-        {
-            public int Fd;
-            public short Events;
-            public short Revents;
-        }
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int eventfd(uint initval, int flags);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern nint read(int fd, ref ulong value, nint count);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern nint write(int fd, ref ulong value, nint count);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int close(int fd);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int poll(ref PollFd fds, nuint count, int timeout);
-    }
 }

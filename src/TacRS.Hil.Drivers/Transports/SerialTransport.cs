@@ -64,7 +64,7 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
             throw new TransportException(path, "serial port not found (adapter unplugged or wrong name?)");
         }
 
-        var fd = Native.open(path, Native.O_RDWR | Native.O_NOCTTY | Native.O_NONBLOCK | Native.O_CLOEXEC);
+        var fd = LibC.open(path, LibC.O_RDWR | LibC.O_NOCTTY | LibC.O_NONBLOCK | LibC.O_CLOEXEC);
         if (fd < 0)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -77,10 +77,10 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
             });
         }
 
-        if (Native.flock(fd, Native.LOCK_EX | Native.LOCK_NB) != 0)
+        if (LibC.flock(fd, LibC.LOCK_EX | LibC.LOCK_NB) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            Native.close(fd);
+            LibC.close(fd);
             throw new TransportException(path, errno == EAGAIN
                 ? "serial port is busy (locked by another program: another harness, minicom, picocom or pyserial with exclusive=True)"
                 : $"cannot lock serial port (errno {errno})");
@@ -93,7 +93,7 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
         {
-            Native.close(fd);
+            LibC.close(fd);
             port.Dispose();
             var reason = e is UnauthorizedAccessException || e.Message.Contains("busy", StringComparison.OrdinalIgnoreCase)
                 ? "serial port is busy or not accessible"
@@ -107,7 +107,7 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
         }
         catch
         {
-            Native.close(fd);
+            LibC.close(fd);
             port.Dispose();
             throw;
         }
@@ -182,7 +182,7 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
 
     private int WriteNow(ReadOnlySpan<byte> data)
     {
-        var n = Native.write(_fd, ref MemoryMarshal.GetReference(data), data.Length);
+        var n = LibC.write(_fd, ref MemoryMarshal.GetReference(data), data.Length);
         if (n >= 0)
         {
             return (int)n;
@@ -201,13 +201,13 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
     {
         if (_disposed == 0)
         {
-            Native.tcflush(_fd, 0 /* TCIFLUSH */);
+            LibC.tcflush(_fd, 0 /* TCIFLUSH */);
         }
     }
 
     private int ReadNow(Span<byte> span)
     {
-        var n = Native.read(_fd, ref MemoryMarshal.GetReference(span), span.Length);
+        var n = LibC.read(_fd, ref MemoryMarshal.GetReference(span), span.Length);
         if (n > 0)
         {
             return (int)n;
@@ -217,8 +217,8 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
         {
             // Non-blocking reads report "no data" as EAGAIN, except with VMIN = VTIME = 0 where Linux
             // returns 0; a hung-up tty (USB adapter pulled, pty closed) also returns 0: ask poll which.
-            Span<Native.PollFd> fd = [new Native.PollFd { Fd = _fd, Events = PollWaiter.POLLIN }];
-            if (Native.poll(ref fd[0], 1, 0) > 0 && (fd[0].Revents & (PollWaiter.POLLHUP | PollWaiter.POLLERR | PollWaiter.POLLNVAL)) != 0)
+            Span<LibC.PollFd> fd = [new LibC.PollFd { Fd = _fd, Events = PollWaiter.POLLIN }];
+            if (LibC.poll(ref fd[0], 1, 0) > 0 && (fd[0].Revents & (PollWaiter.POLLHUP | PollWaiter.POLLERR | PollWaiter.POLLNVAL)) != 0)
             {
                 throw Vanished(EIO);
             }
@@ -266,53 +266,7 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
         if (Interlocked.Decrement(ref _openWaiters) == 0)
         {
             // Closing also drops the flock (it belongs to this open file description).
-            Native.close(_fd);
+            LibC.close(_fd);
         }
-    }
-
-    private static class Native
-    {
-        public const int O_RDWR = 0x2;
-        public const int O_NOCTTY = 0x100;
-        public const int O_NONBLOCK = 0x800;
-        public const int O_CLOEXEC = 0x80000;
-        public const int LOCK_EX = 2;
-        public const int LOCK_NB = 4;
-
-        [StructLayout(LayoutKind.Sequential)]
-        public struct PollFd
-        {
-            public int Fd;
-            public short Events;
-            public short Revents;
-        }
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern nint read(int fd, ref byte buffer, nint count);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern nint write(int fd, ref byte buffer, nint count);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int close(int fd);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int poll(ref PollFd fds, nuint count, int timeout);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int tcflush(int fd, int queue);
-
-        [DllImport("libc", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int flock(int fd, int operation);
     }
 }
