@@ -15,9 +15,9 @@ namespace TacRS.Hil.Cli.Commands;
 
 /// <summary>
 /// <c>tacrs-hil sim serve RIG</c>: runs a rig's emulators in real time behind real endpoints (socat
-/// ptys for serial devices, 127.0.0.1 UDP cFS lab style for udp devices, 127.0.0.1 TCP for the rest) and prints the rig that points a
-/// hardware-mode run at them. GPIO and I2C devices have no endpoint a hardware-mode run could open
-/// on a laptop (no gpio-sim/i2c-stub), so they stay simulated in-process and are listed as comments.
+/// ptys for serial devices, 127.0.0.1 UDP cFS lab style for udp devices, the pigpio socket protocol
+/// for GPIO lines and I2C chips, 127.0.0.1 TCP for the rest) and prints the rig that points a
+/// hardware-mode run at them. Everything served runs on one <see cref="RealTimeScheduler"/> thread.
 /// </summary>
 public static class SimServeCommand
 {

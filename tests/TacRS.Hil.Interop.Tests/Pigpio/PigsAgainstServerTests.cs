@@ -19,10 +19,7 @@ public class PigsAgainstServerTests
     private const string Pigs = "/usr/bin/pigs";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(15);
 
-    private SimulatedGpioDriver _chip = null!;
-    private GpioController _served = null!;
-    private SimulatedIna219 _rail = null!;
-    private PigpioServer _server = null!;
+    private ServedChip _bench = null!;
 
     [SetUp]
     public void SetUp()
@@ -32,20 +29,13 @@ public class PigsAgainstServerTests
             Assert.Fail($"{Pigs} is missing: install the Debian package 'pigpio-tools'");
         }
 
-        _chip = new SimulatedGpioDriver(TimeProvider.System);
-        _served = new GpioController(_chip);
-        _rail = new SimulatedIna219(new I2cConnectionSettings(1, 0x40), 0.1, () => 28.0, () => 1.5);
-        _server = new PigpioServer(_served, (bus, address) => (bus, address) == (1, 0x40) ? _rail : null, TimeProvider.System);
-        _server.Start();
+        _bench = new ServedChip();
     }
 
     [TearDown]
     public async Task TearDown()
     {
-        await _server.DisposeAsync();
-        _served.Dispose();
-        _chip.Dispose();
-        _rail.Dispose();
+        await _bench.DisposeAsync();
     }
 
     [TestCase("hwver", "10498321")]
@@ -64,12 +54,12 @@ public class PigsAgainstServerTests
     [Test]
     public async Task Pigs_Write_ReachesTheChip_AndBankReadShowsIt()
     {
-        _chip.Drive(17, PinValue.High);
+        _bench.Chip.Drive(17, PinValue.High);
 
         var (code, output) = await RunAsync("w 24 1 br1");
 
         Assert.That(code, Is.Zero);
-        Assert.That(_chip.IsOutput(24) && _chip.Level(24) == PinValue.High, Is.True);
+        Assert.That(_bench.Chip.IsOutput(24) && _bench.Chip.Level(24) == PinValue.High, Is.True);
         Assert.That(uint.Parse(output, NumberStyles.HexNumber, CultureInfo.InvariantCulture), Is.EqualTo((1u << 17) | (1u << 24)));
     }
 
@@ -81,7 +71,7 @@ public class PigsAgainstServerTests
 
         Assert.That(code, Is.Zero, output);
         Assert.That(output.Split('\n'), Is.EqualTo(new[] { "0", "40761", "2 16 0", "2 16 0" }));
-        Assert.That(_rail.Calibration, Is.EqualTo(0x1000));
+        Assert.That(_bench.Rail.Calibration, Is.EqualTo(0x1000));
     }
 
     [TestCase("r 60", "GPIO not 0-53")]
@@ -100,7 +90,7 @@ public class PigsAgainstServerTests
     {
         var psi = new ProcessStartInfo(Pigs) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.Environment["PIGPIO_ADDR"] = "127.0.0.1";
-        psi.Environment["PIGPIO_PORT"] = _server.Port.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["PIGPIO_PORT"] = _bench.Server.Port.ToString(CultureInfo.InvariantCulture);
         foreach (var a in commands.Split(' '))
         {
             psi.ArgumentList.Add(a);

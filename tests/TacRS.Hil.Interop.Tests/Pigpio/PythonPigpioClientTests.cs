@@ -25,10 +25,7 @@ public class PythonPigpioClientTests
     private const string Python = "/usr/bin/python3";
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
 
-    private SimulatedGpioDriver _chip = null!;
-    private GpioController _served = null!;
-    private SimulatedIna219 _rail = null!;
-    private PigpioServer _server = null!;
+    private ServedChip _bench = null!;
     private Process? _client;
 
     private static string Script => Path.Combine(RepoPaths.Root, "tests", "TacRS.Hil.Interop.Tests", "Pigpio", "pigpio_client.py");
@@ -36,11 +33,7 @@ public class PythonPigpioClientTests
     [SetUp]
     public void SetUp()
     {
-        _chip = new SimulatedGpioDriver(TimeProvider.System);
-        _served = new GpioController(_chip);
-        _rail = new SimulatedIna219(new I2cConnectionSettings(1, 0x40), 0.1, () => 28.0, () => 1.5);
-        _server = new PigpioServer(_served, (bus, address) => (bus, address) == (1, 0x40) ? _rail : null, TimeProvider.System);
-        _server.Start();
+        _bench = new ServedChip();
     }
 
     [TearDown]
@@ -52,10 +45,7 @@ public class PythonPigpioClientTests
         }
 
         _client?.Dispose();
-        await _server.DisposeAsync();
-        _served.Dispose();
-        _chip.Dispose();
-        _rail.Dispose();
+        await _bench.DisposeAsync();
     }
 
     [Test]
@@ -64,12 +54,12 @@ public class PythonPigpioClientTests
         RequirePigpioPy();
 
         // GPIO 17: a separation-switch loop closed to ground, released once the client is watching it.
-        _chip.Drive(17, PinValue.Low);
-        var lines = Start(Script, "127.0.0.1", _server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        _bench.Chip.Drive(17, PinValue.Low);
+        var lines = Start(Script, "127.0.0.1", _bench.Server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         var armed = await NextAsync(lines);
         Assert.That(armed.GetProperty("step").GetString(), Is.EqualTo("armed"), armed.ToString());
-        _chip.Drive(17, null);
+        _bench.Chip.Drive(17, null);
         var r = await NextAsync(lines);
         Assert.That(r.GetProperty("step").GetString(), Is.EqualTo("done"), r.ToString());
         Assert.That(r.TryGetProperty("exception", out var ex), Is.False, ex.ToString());
@@ -81,7 +71,7 @@ public class PythonPigpioClientTests
 
             Assert.That(r.GetProperty("read23").GetInt32(), Is.EqualTo(1));
             Assert.That(r.GetProperty("mode23").GetInt32(), Is.EqualTo(1), "pigpio.OUTPUT");
-            Assert.That(_chip.IsOutput(23) && _chip.Level(23) == PinValue.High, Is.True, "the client's write reached the chip");
+            Assert.That(_bench.Chip.IsOutput(23) && _bench.Chip.Level(23) == PinValue.High, Is.True, "the client's write reached the chip");
 
             Assert.That(r.GetProperty("read17").GetInt32(), Is.Zero, "switch closed to ground beats the pull-up");
             Assert.That(r.GetProperty("read27_up").GetInt32(), Is.EqualTo(1));
@@ -99,7 +89,7 @@ public class PythonPigpioClientTests
             Assert.That(Ina219Device.DecodeBusVoltage((ushort)((busBlock[0] << 8) | busBlock[1])), Is.EqualTo(28.0).Within(0.004));
             Assert.That(Ints(r, "bus_zip"), Is.EqualTo(busBlock));
             Assert.That(Ina219Device.DecodeBusVoltage(BinaryPrimitives.ReverseEndianness((ushort)r.GetProperty("bus_word").GetInt32())), Is.EqualTo(28.0).Within(0.004));
-            Assert.That(_rail.Calibration, Is.EqualTo(0x2000), "i2c_write_word_data 0x0020 puts 0x20 then 0x00 on the wire");
+            Assert.That(_bench.Rail.Calibration, Is.EqualTo(0x2000), "i2c_write_word_data 0x0020 puts 0x20 then 0x00 on the wire");
             Assert.That(r.GetProperty("calibration_msb").GetInt32(), Is.EqualTo(0x20));
             Assert.That(r.GetProperty("nack").GetString(), Does.Contain("I2C read failed"), "pigpio.py's text for PI_I2C_READ_FAILED");
 
