@@ -47,6 +47,9 @@ internal sealed class HamlibDaemon : IAsyncDisposable
     /// <summary><c>rigctld -m 1 -P RIG</c>: Hamlib's dummy rig with CAT PTT (without -P, get_ptt answers RIG_ENAVAIL).</summary>
     public static Task<HamlibDaemon> StartRadioAsync(int? port = null) => StartAsync("rigctld", port, "-m", "1", "-P", "RIG");
 
+    /// <summary>The dummy rig with <c>static_data=1</c>: its S-meter always reads -12 dB re S9 instead of jiggling.</summary>
+    public static Task<HamlibDaemon> StartStaticRadioAsync() => StartAsync("rigctld", null, "-m", "1", "-P", "RIG", "--set-conf=static_data=1");
+
     private static async Task<HamlibDaemon> StartAsync(string exe, int? fixedPort, params string[] args)
     {
         var path = Require(exe);
