@@ -133,6 +133,7 @@ public sealed class ModbusMaster : IModbusMaster
     private int _pduStart;
     private int _tailStart;
     private int _tailCount;
+    private bool _rtuInputClean; // the last RTU transaction ended on exactly its answer: nothing late can follow
     private ushort _transactionId;
     private long _lastActivity;
     private bool _disposed;
@@ -435,6 +436,7 @@ public sealed class ModbusMaster : IModbusMaster
         _transport = null;
         _rxCount = 0;
         _tailCount = 0;
+        _rtuInputClean = false;
         if (t is not null)
         {
             try
@@ -460,8 +462,16 @@ public sealed class ModbusMaster : IModbusMaster
             aduLength = ModbusRtu.Seal(_tx.AsSpan(aduStart), unit, pduLength);
             await KeepSilentIntervalAsync(cancellationToken);
 
-            // RTU cannot tell a late answer to the last request from an answer to this one: start clean.
-            transport.DiscardInput();
+            // RTU cannot tell a late answer to the last request from an answer to this one: unless the
+            // last transaction ended on exactly its answer (no timeout, error, garbage or extra bytes),
+            // start clean. After a clean one nothing late can come, and the flush would be a syscall per
+            // transaction (libmodbus likewise flushes only after errors).
+            if (!_rtuInputClean)
+            {
+                transport.DiscardInput();
+            }
+
+            _rtuInputClean = false;
             _rxCount = 0;
         }
         else
@@ -634,6 +644,7 @@ public sealed class ModbusMaster : IModbusMaster
 
             ModbusPdu.TryReadResponse(pdu, out response, out _);
             _pduStart = o + 1;
+            _rtuInputClean = o == 0 && total == _rxCount;
             _rxCount = 0; // the next transaction starts clean (its bytes are only overwritten on the next read)
             return true;
         }

@@ -17,6 +17,11 @@ internal static class LibC
     public const int LOCK_NB = 4;
     public const int EFD_NONBLOCK = 0x800;
     public const int EFD_CLOEXEC = 0x80000;
+    public const int F_GETFL = 3;
+    public const int F_SETFL = 4;
+    public const int MSG_NOSIGNAL = 0x4000;
+    public const int EINTR = 4;
+    public const int EAGAIN = 11;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct PollFd
@@ -65,4 +70,16 @@ internal static class LibC
     [DllImport("libc", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     public static extern int eventfd(uint initval, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern nint recv(int fd, ref byte buffer, nint count, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern nint send(int fd, ref byte buffer, nint count, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern int fcntl(int fd, int command, int argument);
 }

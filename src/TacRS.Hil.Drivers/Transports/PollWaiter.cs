@@ -21,7 +21,6 @@ internal sealed class PollWaiter : IValueTaskSource<short>, IThreadPoolWorkItem
     public const short POLLERR = 0x008;
     public const short POLLHUP = 0x010;
     public const short POLLNVAL = 0x020;
-    private const int EINTR = 4;
 
     private readonly int _wakeFd;
     private readonly Action _closeOwner;
@@ -69,7 +68,7 @@ internal sealed class PollWaiter : IValueTaskSource<short>, IThreadPoolWorkItem
             var ms = (int)Math.Ceiling(Math.Min(inline.TotalMilliseconds, 1000));
             Span<LibC.PollFd> fds = [new LibC.PollFd { Fd = fd, Events = events }, new LibC.PollFd { Fd = _wakeFd, Events = POLLIN }];
             int r;
-            while ((r = LibC.poll(ref fds[0], 2, ms)) < 0 && Marshal.GetLastPInvokeError() == EINTR)
+            while ((r = LibC.poll(ref fds[0], 2, ms)) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
             {
             }
 
@@ -105,7 +104,7 @@ internal sealed class PollWaiter : IValueTaskSource<short>, IThreadPoolWorkItem
         try
         {
             Span<LibC.PollFd> fds = [new LibC.PollFd { Fd = _fd, Events = _events }, new LibC.PollFd { Fd = _wakeFd, Events = POLLIN }];
-            while (LibC.poll(ref fds[0], 2, -1) < 0 && Marshal.GetLastPInvokeError() == EINTR)
+            while (LibC.poll(ref fds[0], 2, -1) < 0 && Marshal.GetLastPInvokeError() == LibC.EINTR)
             {
             }
 

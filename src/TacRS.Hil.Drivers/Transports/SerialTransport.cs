@@ -22,8 +22,6 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
 {
     private const int ENOENT = 2;
     private const int EIO = 5;
-    private const int EINTR = 4;
-    private const int EAGAIN = 11;
     private const int EACCES = 13;
     private const int EBUSY = 16;
 
@@ -33,6 +31,7 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
     private readonly PollWaiter _writeWaiter;
     private int _openWaiters = 2;
     private int _disposed;
+    private bool _answerPending; // a write just went out: the first read polls before it reads
 
     private SerialTransport(SerialPort port, int fd, string path)
     {
@@ -81,7 +80,7 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
         {
             var errno = Marshal.GetLastPInvokeError();
             LibC.close(fd);
-            throw new TransportException(path, errno == EAGAIN
+            throw new TransportException(path, errno == LibC.EAGAIN
                 ? "serial port is busy (locked by another program: another harness, minicom, picocom or pyserial with exclusive=True)"
                 : $"cannot lock serial port (errno {errno})");
         }
@@ -115,9 +114,17 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
 
     public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
-        // Bytes already waiting (the rest of a frame, or a fast device): no state machine, no wait.
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_answerPending && InlineWait > TimeSpan.Zero)
+        {
+            // A request/response client reading right after its request: the answer cannot be here yet
+            // (it has a line's worth of bytes to cross), so a read(2) now would only say EAGAIN. Poll first.
+            _answerPending = false;
+            return ReadSlowAsync(buffer, cancellationToken);
+        }
+
+        // Bytes already waiting (the rest of a frame, or a fast device): no state machine, no wait.
         var n = ReadNow(buffer.Span);
         return n > 0 ? new ValueTask<int>(n) : ReadSlowAsync(buffer, cancellationToken);
     }
@@ -147,6 +154,7 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
     {
         cancellationToken.ThrowIfCancellationRequested();
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        _answerPending = true;
         var n = WriteNow(data.Span);
         return n == data.Length ? ValueTask.CompletedTask : WriteSlowAsync(data[n..], cancellationToken);
     }
@@ -189,7 +197,7 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
         }
 
         var errno = Marshal.GetLastPInvokeError();
-        if (errno != EAGAIN && errno != EINTR)
+        if (errno != LibC.EAGAIN && errno != LibC.EINTR)
         {
             throw Vanished(errno);
         }
@@ -227,7 +235,7 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
         }
 
         var errno = Marshal.GetLastPInvokeError();
-        if (errno != EAGAIN && errno != EINTR)
+        if (errno != LibC.EAGAIN && errno != LibC.EINTR)
         {
             throw Vanished(errno);
         }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace TacRS.Hil.Drivers.Transports;
 
@@ -30,8 +31,11 @@ public sealed class TcpTransport : IByteTransport, IInlineWaitTransport
     /// <summary>
     /// Zero (default): .NET's socket engine waits — its epoll thread sees the data and hands the
     /// continuation to a pool thread (two thread wakes per wait); right for long idle reads.
-    /// Positive (Linux): non-blocking send/receive; a wait first polls up to this long on the calling
-    /// thread, then in poll(2) on a pool thread (<see cref="PollWaiter"/>). Set only between operations.
+    /// Positive (Linux): send and receive block on the calling thread for at most this long
+    /// (SO_SNDTIMEO/SO_RCVTIMEO, whole milliseconds, rounded up): an answer within it costs one
+    /// recv(2) and one thread wake, as in a blocking C client. Past it the wait moves to poll(2) on a
+    /// pool thread (<see cref="PollWaiter"/>), where cancellation and Dispose wake it. Set only between
+    /// operations.
     /// </summary>
     public TimeSpan InlineWait
     {
@@ -46,10 +50,17 @@ public sealed class TcpTransport : IByteTransport, IInlineWaitTransport
 
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
             var poll = value > TimeSpan.Zero;
+
+            // A blocking descriptor with a timeout: one recv(2) per answer instead of poll(2) then recv(2).
+            // .NET only emulates blocking on a socket it has once made non-blocking (as the connect did),
+            // through its engine, so the inline path calls recv/send on the descriptor itself; the engine
+            // mode gets its non-blocking descriptor back. Zero timeouts mean none.
+            var ms = poll ? (int)Math.Ceiling(Math.Min(value.TotalMilliseconds, 1000)) : 0;
+            _socket.ReceiveTimeout = ms;
+            _socket.SendTimeout = ms;
+            SetDescriptorBlocking(poll);
             if (poll != (_readWaiter is not null))
             {
-                // Non-blocking for .NET too: Receive/Send then return WouldBlock instead of parking on the engine.
-                _socket.Blocking = !poll;
                 if (poll)
                 {
                     _readWaiter = new PollWaiter(Path, static () => { });
@@ -163,10 +174,11 @@ public sealed class TcpTransport : IByteTransport, IInlineWaitTransport
             return ReadEngineAsync(buffer, cancellationToken);
         }
 
-        // Poll first: a request/response client reads right after sending, when the answer is not
-        // there yet, so trying recv(2) first would cost a wasted syscall on every transaction.
+        // Block in recv(2) for up to the inline wait (SO_RCVTIMEO): a request/response client reads
+        // right after sending, and its answer usually comes within it. Only a slower one goes to the pool.
         cancellationToken.ThrowIfCancellationRequested();
-        return ReadPollAsync(buffer, cancellationToken);
+        var n = ReceiveNow(buffer.Span);
+        return n >= 0 ? new ValueTask<int>(n) : ReadPollAsync(buffer, cancellationToken);
     }
 
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
@@ -181,31 +193,78 @@ public sealed class TcpTransport : IByteTransport, IInlineWaitTransport
         return n == data.Length ? ValueTask.CompletedTask : WritePollAsync(data[n..], cancellationToken);
     }
 
-    // ---- inline waits: non-blocking send/receive, waits in poll(2) on the calling pool thread (see PollWaiter) ----
+    // ---- inline waits: send/receive block up to the inline wait, longer waits in poll(2) on a pool thread (see PollWaiter) ----
 
-    /// <summary>Bytes received (0: the peer closed), or -1 when nothing is waiting.</summary>
-    private int ReceiveNow(Span<byte> span)
+    /// <summary>Bytes received (0: the peer closed), or -1 when nothing came within the inline wait.</summary>
+    private int ReceiveNow(Span<byte> span) =>
+        Transfer(ref MemoryMarshal.GetReference(span), span.Length, receive: true, out var n) ? n : -1;
+
+    /// <summary>Bytes sent (possibly fewer than offered), or 0 when the send buffer stayed full for the inline wait.</summary>
+    private int SendNow(ReadOnlySpan<byte> span) =>
+        Transfer(ref MemoryMarshal.GetReference(span), span.Length, receive: false, out var n) ? n : 0;
+
+    /// <summary>One recv(2) or send(2) on the descriptor, blocking for at most the inline wait; false when it timed out.</summary>
+    private bool Transfer(ref byte buffer, int length, bool receive, out int count)
     {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var n = _socket.Receive(span, SocketFlags.None, out var error);
-        return error switch
+        var handle = _socket.SafeHandle;
+        var added = false;
+        nint n;
+        int errno;
+        try
         {
-            SocketError.Success => n,
-            SocketError.WouldBlock or SocketError.Interrupted => -1,
-            _ => throw new TransportException(Path, Describe(error)),
-        };
+            // Held across the call: Dispose cannot close the descriptor (and let its number be reused) under us.
+            handle.DangerousAddRef(ref added);
+            ThrowIfClosedLocally();
+            var fd = (int)handle.DangerousGetHandle();
+            do
+            {
+                n = receive
+                    ? LibC.recv(fd, ref buffer, length, 0)
+                    : LibC.send(fd, ref buffer, length, LibC.MSG_NOSIGNAL);
+                errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+            }
+            while (n < 0 && errno == LibC.EINTR);
+        }
+        catch (ObjectDisposedException e)
+        {
+            throw new TransportException(Path, "connection closed locally", e);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        // Dispose shuts the socket down to wake a call blocked here: that is not the peer closing.
+        ThrowIfClosedLocally();
+        if (n >= 0)
+        {
+            count = (int)n;
+            return true;
+        }
+
+        count = 0;
+        return errno == LibC.EAGAIN ? false : throw new TransportException(Path, Describe(errno));
     }
 
-    private int SendNow(ReadOnlySpan<byte> span)
+    private void SetDescriptorBlocking(bool blocking)
     {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        var n = _socket.Send(span, SocketFlags.None, out var error);
-        return error switch
+        var fd = (int)_socket.Handle;
+        var flags = LibC.fcntl(fd, LibC.F_GETFL, 0);
+        if (flags < 0 || LibC.fcntl(fd, LibC.F_SETFL, blocking ? flags & ~LibC.O_NONBLOCK : flags | LibC.O_NONBLOCK) < 0)
         {
-            SocketError.Success => n,
-            SocketError.WouldBlock or SocketError.Interrupted => 0,
-            _ => throw new TransportException(Path, Describe(error)),
-        };
+            throw new TransportException(Path, $"cannot set the socket's blocking mode: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        }
+    }
+
+    private void ThrowIfClosedLocally()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new TransportException(Path, "connection closed locally");
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -232,15 +291,19 @@ public sealed class TcpTransport : IByteTransport, IInlineWaitTransport
         }
     }
 
-    private ValueTask<short> WaitAsync(PollWaiter waiter, short events, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WaitAsync(PollWaiter waiter, short events, CancellationToken cancellationToken)
     {
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            return waiter.WaitAsync((int)_socket.Handle, events, _inlineWait, cancellationToken);
+
+            // No second inline wait: the blocking send/receive just spent it.
+            await waiter.WaitAsync((int)_socket.Handle, events, cancellationToken);
         }
         catch (ObjectDisposedException e)
         {
+            // Dispose woke the wait (PollWaiter.Shutdown) or had already closed the socket.
             throw new TransportException(Path, "connection closed locally", e);
         }
     }
@@ -330,6 +393,16 @@ public sealed class TcpTransport : IByteTransport, IInlineWaitTransport
     private static string Describe(SocketException e) => Known(e.SocketErrorCode) ?? $"socket error {e.SocketErrorCode}: {e.Message}";
 
     private static string Describe(SocketError error) => Known(error) ?? $"socket error {error}";
+
+    private static string Describe(int errno) => errno switch
+    {
+        104 => Known(SocketError.ConnectionReset)!, // ECONNRESET
+        32 => "connection closed by the device (broken pipe)", // EPIPE
+        103 => Known(SocketError.ConnectionAborted)!, // ECONNABORTED
+        110 => Known(SocketError.TimedOut)!, // ETIMEDOUT (keepalive or retransmissions gave up)
+        101 or 113 => Known(SocketError.HostUnreachable)!, // ENETUNREACH, EHOSTUNREACH
+        _ => $"socket error: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})",
+    };
 
     private static string? Known(SocketError error) => error switch
     {

@@ -276,6 +276,71 @@ public sealed class ModbusMasterRtuTests() : ModbusMasterTestsBase(ModbusFraming
     }
 
     [Test]
+    public async Task LateAnswerAfterTimeout_IsFlushed_NextReadGetsItsOwnAnswer()
+    {
+        // The same unit and function both times: only the flush can tell the late answer from the new one.
+        var time = new FakeTimeProvider();
+        var (dev, peer) = InProcessPipe.Create("late");
+        var line = new CountingTransport(dev);
+        await using var m = new ModbusMaster(line, new ModbusMasterOptions { Framing = ModbusFraming.Rtu, Timeout = TimeSpan.FromMilliseconds(200), RtuSilentInterval = TimeSpan.Zero }, time);
+        var first = m.ReadHoldingRegistersAsync(Unit, 0, 1, CancellationToken.None).AsTask();
+        await ReadRequestAsync(peer);
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        Assert.ThrowsAsync<ModbusTimeoutException>(async () => await first.WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System));
+
+        await peer.WriteAsync(RtuAnswer(111), CancellationToken.None); // the slave was slow, not dead
+        var second = m.ReadHoldingRegistersAsync(Unit, 0, 1, CancellationToken.None).AsTask();
+        await ReadRequestAsync(peer);
+        await peer.WriteAsync(RtuAnswer(222), CancellationToken.None);
+        Assert.That(await second.WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System), Is.EqualTo(new ushort[] { 222 }));
+        Assert.That(line.Discards, Is.EqualTo(2), "before the first request and after the timeout");
+    }
+
+    [Test]
+    public async Task CleanAnswers_NoFlushBetween_GarbageOrTrailingBytes_FlushBeforeTheNext()
+    {
+        var (dev, peer) = InProcessPipe.Create("flush");
+        var line = new CountingTransport(dev);
+        await using var m = new ModbusMaster(line, new ModbusMasterOptions { Framing = ModbusFraming.Rtu, RtuSilentInterval = TimeSpan.Zero }, TimeProvider.System);
+        async Task<ushort[]> ExchangeAsync(byte[] reply)
+        {
+            var read = m.ReadHoldingRegistersAsync(Unit, 0, 1, CancellationToken.None).AsTask();
+            await ReadRequestAsync(peer);
+            await peer.WriteAsync(reply, CancellationToken.None);
+            return await read.WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System);
+        }
+
+        for (ushort i = 0; i < 5; i++)
+        {
+            Assert.That(await ExchangeAsync(RtuAnswer(i)), Is.EqualTo(new[] { i }));
+        }
+
+        Assert.That(line.Discards, Is.EqualTo(1), "only before the first request: a clean answer leaves nothing behind");
+        Assert.That(await ExchangeAsync([0xFF, .. RtuAnswer(7)]), Is.EqualTo(new ushort[] { 7 }));
+        Assert.That(await ExchangeAsync(RtuAnswer(8)), Is.EqualTo(new ushort[] { 8 }));
+        Assert.That(line.Discards, Is.EqualTo(2), "garbage in front of an answer: the line is noisy, flush before the next");
+        Assert.That(await ExchangeAsync([.. RtuAnswer(9), 0x00]), Is.EqualTo(new ushort[] { 9 }));
+        Assert.That(await ExchangeAsync(RtuAnswer(10)), Is.EqualTo(new ushort[] { 10 }));
+        Assert.That(line.Discards, Is.EqualTo(3), "a byte after the answer: flush before the next");
+    }
+
+    private static byte[] RtuAnswer(ushort value)
+    {
+        var buf = new byte[16];
+        var pdu = ModbusPdu.WriteRegistersResponse(buf.AsSpan(ModbusRtu.PduOffset), ModbusFunction.ReadHoldingRegisters, [value]);
+        return buf[..ModbusRtu.Seal(buf, Unit, pdu)];
+    }
+
+    private static async Task ReadRequestAsync(IByteTransport peer)
+    {
+        var req = new byte[8]; // FC3 over RTU: unit, function, start, count, CRC
+        for (var got = 0; got < req.Length;)
+        {
+            got += await peer.ReadAsync(req.AsMemory(got), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System);
+        }
+    }
+
+    [Test]
     public async Task GarbageBeforeResponse_IsSkipped()
     {
         var (dev, emu) = InProcessPipe.Create("noisy");
@@ -394,6 +459,8 @@ public sealed class ModbusMasterRtuTests() : ModbusMasterTestsBase(ModbusFraming
     {
         public int BytesWritten { get; private set; }
 
+        public int Discards { get; private set; }
+
         public string Path => inner.Path;
 
         public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) => inner.ReadAsync(buffer, cancellationToken);
@@ -404,7 +471,11 @@ public sealed class ModbusMasterRtuTests() : ModbusMasterTestsBase(ModbusFraming
             return inner.WriteAsync(data, cancellationToken);
         }
 
-        public void DiscardInput() => inner.DiscardInput();
+        public void DiscardInput()
+        {
+            Discards++;
+            inner.DiscardInput();
+        }
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
