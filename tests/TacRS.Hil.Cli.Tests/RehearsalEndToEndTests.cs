@@ -71,6 +71,41 @@ public sealed class RehearsalEndToEndTests
         Assert.That(serve.Stderr, Does.Contain("on pigpio 127.0.0.1:"), "GPIO and I2C served over the pigpio protocol");
     }
 
+    [Test]
+    public void Rehearsal_IntegratedCheckout_PromptsActOnTheServedHarness_TwiceInARow_ThenNoConsoleNoRun()
+    {
+        using var serve = Serve(out var rig);
+        Assert.That(File.ReadAllText(rig), Does.Match(@"\nrehearsal:\n  console: 127\.0\.0\.1:\d+\n"));
+
+        // Twice against the same served bench: the restacked payload must boot mated again the second time.
+        foreach (var run in new[] { "integrated-1", "integrated-2" })
+        {
+            var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(3), "run", rig, "-p", "integrated-checkout", "--unattended", "--out", Out(run));
+
+            Assert.That(code, Is.EqualTo(0), run + ": " + stdout + stderr + "\nsim serve:\n" + serve.Stderr);
+            var record = Record(run);
+            var text = File.ReadAllText(Path.Combine(Out(run), "record.jsonl"));
+            Assert.Multiple(() =>
+            {
+                Assert.That(record.Steps, Is.EqualTo(new[] { "vehicle-power", "umbilical-telemetry", "separation-simulation", "restack" }), run);
+                Assert.That(record.Start.GetProperty("context").GetProperty("rehearsal.console").GetString(), Does.StartWith("127.0.0.1:"));
+                Assert.That(record.Measurements["sep_loop_a_open"], Is.Zero, "released on the served harness, read back over pigpio");
+                Assert.That(record.Measurements["obc_post_separation"], Is.EqualTo(5), "the served flight computer saw the release");
+                Assert.That(record.Measurements["sep_loop_a_restacked"], Is.EqualTo(1));
+                Assert.That(text, Does.Contain("rehearsal bench did 'separate' (prompt sep-release confirmed)"));
+                Assert.That(text, Does.Contain("rehearsal bench did 'restack' (prompt sep-restack confirmed)"));
+            });
+        }
+
+        serve.Signal("INT");
+        Assert.That(serve.WaitForExit(TimeSpan.FromSeconds(30)), Is.EqualTo(0), serve.Stderr);
+
+        var (after, _, err) = CliProcess.Run(TimeSpan.FromMinutes(1), "run", rig, "-p", "integrated-checkout", "--unattended", "--out", Out("after-stop"));
+        Assert.That(after, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("rehearsal console 127.0.0.1:").And.Contain("is `tacrs-hil sim serve` still running?"));
+        Assert.That(Directory.Exists(Out("after-stop")), Is.False, "nothing was run or recorded");
+    }
+
     private CliProcess Serve(out string rig, string servedRig = "hil-configs/sim-laptop.yaml")
     {
         rig = Path.Combine(_dir, "rehearsal.yaml");

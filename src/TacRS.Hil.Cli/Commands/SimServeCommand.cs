@@ -103,6 +103,11 @@ public static class SimServeCommand
                     : $"serving {e.Name} ({e.Kind}) on {e.Address}");
             }
 
+            if (server.ConsoleAddress is { } console)
+            {
+                await System.Console.Error.WriteLineAsync($"bench console on tcp {console} (prompt ID | step ID | do ACTION | contacts | help): the rehearsal rig's runs report prompts and steps here");
+            }
+
             await System.Console.Error.WriteLineAsync("sim serve: running in real time; Ctrl+C to stop");
             await System.Console.Out.FlushAsync(ct);
             try

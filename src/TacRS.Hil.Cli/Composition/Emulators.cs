@@ -151,6 +151,10 @@ internal static class Emulators
                 {
                     fc.ReleaseSeparation();
                 }
+                else if (closed && contact is "sep_a" or "sep_b" && ctx.Plant.Harness.IsClosed("sep_a") && ctx.Plant.Harness.IsClosed("sep_b"))
+                {
+                    fc.RestackSeparation();
+                }
             };
             return new Served(fc, ctx, alwaysPowered);
         }

@@ -8,6 +8,7 @@ using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Recording;
 using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Devices;
+using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Reporting.JUnit;
 using TacRS.Hil.Reporting.Record;
 using TacRS.Hil.Sequences.Campaigns;
@@ -83,6 +84,20 @@ internal static class RunLauncher
             settings = settings with { Faults = [.. settings.Faults, .. faults] };
         }
 
+        // A rehearsal rig (printed by sim serve): its console must answer before anything is recorded.
+        RehearsalConsole? rehearsal = null;
+        if (rig.Mode == RigMode.Hardware && rig.RehearsalConsole is { } consoleAddress)
+        {
+            try
+            {
+                rehearsal = RehearsalConsole.ConnectAsync(consoleAddress, TimeProvider.System, abort).GetAwaiter().GetResult();
+            }
+            catch (TransportException e)
+            {
+                throw new ConfigProblemException(rig.File, $"rehearsal console {consoleAddress}: {e.Reason} (is `tacrs-hil sim serve` still running?)");
+            }
+        }
+
         var wallStart = DateTimeOffset.UtcNow;
         var runId = $"{wallStart:yyyyMMdd'T'HHmmss'Z'}-{rig.Name}-{runName}-{Environment.ProcessId}";
         var runDir = request.OutDir ?? Path.Combine("runs", runId);
@@ -126,6 +141,14 @@ internal static class RunLauncher
                 op = new BenchOperator(op, bench);
             }
 
+            await using var rehearsalBench = rehearsal;
+            if (rehearsal is not null)
+            {
+                // The same, on the rehearsal bench behind sim serve: prompts' harness actions and at-step faults happen there.
+                recorder = new RehearsalConsole.StepObserver(recorder, rehearsal);
+                op = new RehearsalConsole.Operator(op, rehearsal, services);
+            }
+
             // The same kinds, now knowing the run directory: the avionics link archives every packet into it.
             var runKinds = Composer.Kinds(runDir);
             var devices = new List<IDevice>();
@@ -144,6 +167,11 @@ internal static class RunLauncher
             {
                 // Every parameter the rig or --set gave this run, so a shortened soak is never a silent one.
                 context["parameter." + kv.Key] = kv.Value;
+            }
+
+            if (rehearsal is not null)
+            {
+                context["rehearsal.console"] = rehearsal.Address;
             }
 
             var mode = simulated ? "simulated" : "hardware";

@@ -31,7 +31,8 @@ public sealed record RigDefinition(
     ConfigMap? Simulation,
     ConfigDocument Document,
     string ProfilesDirectory = "",
-    IReadOnlyDictionary<string, string>? Parameters = null)
+    IReadOnlyDictionary<string, string>? Parameters = null,
+    string? RehearsalConsole = null)
 {
     /// <summary>
     /// Values this rig gives procedure parameters (<c>${power-on.soak:-10min}</c>): a rehearsal bench

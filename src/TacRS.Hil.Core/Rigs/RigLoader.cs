@@ -75,6 +75,7 @@ public static class RigLoader
 
         var policy = ReadOperator(root.Map("operator"));
         var parameters = ReadParameters(root.Map("parameters"));
+        var rehearsalConsole = ReadRehearsal(root.Map("rehearsal"), mode);
 
         var devices = new List<DeviceDefinition>();
         var devicesMap = root.Map("devices", required: true);
@@ -121,7 +122,8 @@ public static class RigLoader
 
         var rig = new RigDefinition(
             name, path, description, mode, devices, seed, defaultProcedure, doc.ResolvePath(proceduresDir),
-            vehicle, payload, history is null ? null : doc.ResolvePath(history), policy, simulation, doc, doc.ResolvePath(profiles), parameters);
+            vehicle, payload, history is null ? null : doc.ResolvePath(history), policy, simulation, doc, doc.ResolvePath(profiles), parameters,
+            rehearsalConsole);
         return (rig, problems);
     }
 
@@ -148,6 +150,42 @@ public static class RigLoader
         }
 
         return values;
+    }
+
+    /// <summary>
+    /// <c>rehearsal: { console: "127.0.0.1:port" }</c>, written by <c>sim serve</c> into the rig it prints:
+    /// where a hardware-mode run reports confirmed prompts and started steps to the served bench.
+    /// </summary>
+    private static string? ReadRehearsal(ConfigMap? map, RigMode mode)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        var node = map.Require("console", "'rehearsal'");
+        var text = node?.AsString("'console'");
+        map.ReportUnknownKeys("'rehearsal'");
+        if (node is null || text is null)
+        {
+            return null;
+        }
+
+        if (mode != RigMode.Hardware)
+        {
+            map.Node.Error("'rehearsal' is for a hardware-mode rig pointed at `tacrs-hil sim serve`; a simulated rig's bench is in-process");
+            return null;
+        }
+
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
+            || port is < 1 or > 65535)
+        {
+            node.Error($"'console' must be host:port (the bench console `sim serve` prints), not '{text}'");
+            return null;
+        }
+
+        return text;
     }
 
     private static OperatorPolicy ReadOperator(ConfigMap? map)

@@ -59,7 +59,10 @@ public sealed class FlightComputerEmulator
 
     public byte ErrorCount { get; private set; }
 
+    /// <summary>The flight software's separation latch: set when the switches release, kept until a reboot finds them closed again.</summary>
     public bool SeparationReleased { get; private set; }
+
+    private bool _separationSwitchesOpen; // the switch input itself, read again at every boot
 
     public bool TransponderLoopback { get; private set; }
 
@@ -117,6 +120,9 @@ public sealed class FlightComputerEmulator
 
             Powered = true;
 
+            // The flight software reads the separation switches as it starts: a restacked payload boots mated.
+            SeparationReleased = _separationSwitchesOpen;
+
             // A rebooted cFS starts TO_LAB with output disabled: the ground must enable it again.
             _outputEnabled = !_options.RequireOutputEnable;
             OutputDestination = null;
@@ -153,6 +159,7 @@ public sealed class FlightComputerEmulator
     {
         lock (_gate)
         {
+            _separationSwitchesOpen = true;
             if (SeparationReleased)
             {
                 return;
@@ -166,6 +173,18 @@ public sealed class FlightComputerEmulator
         }
 
         Wake();
+    }
+
+    /// <summary>
+    /// The separation switches closed again (restacked on the bench): the running flight software keeps
+    /// its post-separation latch, as flight software does, but the next boot starts mated.
+    /// </summary>
+    public void RestackSeparation()
+    {
+        lock (_gate)
+        {
+            _separationSwitchesOpen = false;
+        }
     }
 
     /// <summary>Serves the far end of a serial-framed link (ASM + packet + CRC) until cancelled or the link closes.</summary>

@@ -59,6 +59,7 @@ public sealed class SchemaTests
     [TestCase("rig.schema.json", "rig-bad-mode.yaml")]
     [TestCase("rig.schema.json", "rig-no-devices.yaml")]
     [TestCase("rig.schema.json", "rig-bad-device-name.yaml")]
+    [TestCase("rig.schema.json", "rig-rehearsal-bad-console.yaml")]
     [TestCase("procedure.schema.json", "proc-no-safe-state.yaml")]
     [TestCase("procedure.schema.json", "proc-unknown-step-key.yaml")]
     [TestCase("procedure.schema.json", "proc-bad-duration.yaml")]

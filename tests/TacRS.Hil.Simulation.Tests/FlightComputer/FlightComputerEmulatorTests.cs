@@ -200,6 +200,25 @@ public class FlightComputerEmulatorTests
     }
 
     [Test]
+    public void Separation_LatchedUntilAReboot_ThatReadsTheSwitchesAgain()
+    {
+        var (obc, _) = BootedViaLoop();
+        obc.ReleaseSeparation();
+        obc.RestackSeparation();
+        Assert.That(obc.Mode, Is.EqualTo(FlightComputerMode.PostSeparation), "running flight software keeps its separation latch");
+        Assert.That(obc.SeparationReleased, Is.True);
+
+        obc.PowerOff();
+        obc.PowerOn();
+        Assert.That(obc.SeparationReleased, Is.False, "restacked before the reboot: it boots mated");
+
+        obc.ReleaseSeparation();
+        obc.PowerOff();
+        obc.PowerOn();
+        Assert.That(obc.SeparationReleased, Is.True, "still released at the reboot: it boots separated");
+    }
+
+    [Test]
     public void ToLabOutputEnable_RecordsDestinationAndEnablesOutput()
     {
         var loop = new VirtualTimeLoop();

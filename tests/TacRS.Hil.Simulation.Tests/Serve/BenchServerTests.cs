@@ -25,7 +25,11 @@ public class BenchServerTests
           link_tcp: { kind: echo, transport: { tcp: "127.0.0.1:BUSY" } }
           link_serial: { kind: echo, transport: { serial: /dev/ttyUSB9, baud: 115200 } }
           payload_io: { kind: gpio, lines: { payload_enable: { line: 23, direction: output } } }
-        simulation: { seed: 3 }
+        simulation:
+          seed: 3
+          harness: { operator-actions: { mate-payload: mate arm_plug } }
+          faults:
+            - { device: payload_io, fault: stuck-low, line: payload_enable, at-step: power-on }
         """;
 
     private static readonly TimeSpan Bounded = TimeSpan.FromSeconds(10);
@@ -108,6 +112,48 @@ public class BenchServerTests
         using var cts = new CancellationTokenSource(Bounded, TimeProvider.System);
         await server.StartAsync(cts.Token);
         return (server, bench, rig);
+    }
+
+    [Test]
+    public async Task BenchConsole_DoesHarnessActionsPromptsAndStepFaults_AndTheRehearsalRigNamesIt()
+    {
+        var (server, bench, _) = await Start();
+        await using (bench)
+        await using (server)
+        {
+            Assert.That(server.ConsoleAddress, Does.StartWith("127.0.0.1:"));
+            Assert.That(server.RehearsalRig(), Does.Contain($"rehearsal:\n  console: {server.ConsoleAddress}\n"));
+            var port = int.Parse(server.ConsoleAddress!.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+            using var client = new TcpClient();
+            using var cts = new CancellationTokenSource(Bounded, TimeProvider.System);
+            await client.ConnectAsync("127.0.0.1", port, cts.Token);
+            using var reader = new StreamReader(client.GetStream());
+            var writer = new StreamWriter(client.GetStream()) { AutoFlush = true, NewLine = "\n" };
+            async Task<string?> Ask(string line)
+            {
+                await writer.WriteLineAsync(line.AsMemory(), cts.Token);
+                return await reader.ReadLineAsync(cts.Token);
+            }
+
+            var harness = bench.Plant.Harness;
+            Assert.Multiple(async () =>
+            {
+                Assert.That(await Ask("contacts"), Is.EqualTo("ok arm_plug=open sep_a=closed sep_b=closed umbilical_present=closed"));
+                Assert.That(await Ask("do separate"), Is.EqualTo("ok"));
+                Assert.That(harness.IsClosed("sep_a"), Is.False);
+                Assert.That(await Ask("prompt mate-payload"), Is.EqualTo("ok mate arm_plug"));
+                Assert.That(harness.IsClosed("arm_plug"), Is.True);
+                Assert.That(await Ask("prompt crane-lift"), Is.EqualTo("ok none"), "a prompt with no harness action");
+                Assert.That(await Ask("step soak"), Is.EqualTo("ok 0"));
+                Assert.That(await Ask("step power-on"), Is.EqualTo("ok 1"), "the at-step fault fires");
+                Assert.That(bench.Faults.All.Single().HasFired, Is.True);
+            });
+            await writer.WriteLineAsync("  ".AsMemory(), cts.Token); // a blank line (an engineer pressing Enter) gets no reply
+            Assert.That(await Ask("help"), Is.EqualTo("ok prompt ID | step ID | do ACTION | contacts | help"));
+            Assert.That(await Ask("do wiggle j1"), Does.StartWith("error unknown harness action 'wiggle j1'"));
+            Assert.That(await Ask("launch"), Is.EqualTo("error unknown command 'launch' (prompt ID | step ID | do ACTION | contacts | help)"));
+            Assert.That(await Ask("do mate j9"), Does.StartWith("error the harness has no contact 'j9'"));
+        }
     }
 
     [Test]
