@@ -25,13 +25,13 @@ internal sealed class RehearsalConsole : IAsyncDisposable
 
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pump;
-    private readonly byte[] _rx = new byte[1024];
-    private int _rxCount;
+    private readonly LineReader _lines;
     private string? _lost;
 
     private RehearsalConsole(IByteTransport link, string address, TimeProvider time)
     {
         _link = link;
+        _lines = new LineReader(link);
         _time = time;
         Address = address;
         _pump = PumpAsync(_stop.Token);
@@ -93,33 +93,9 @@ internal sealed class RehearsalConsole : IAsyncDisposable
         }
     }
 
-    private async Task<string> ReadLineAsync(CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var newline = Array.IndexOf(_rx, (byte)'\n', 0, _rxCount);
-            if (newline >= 0)
-            {
-                var line = Encoding.UTF8.GetString(_rx, 0, newline).TrimEnd('\r');
-                _rx.AsSpan(newline + 1, _rxCount - newline - 1).CopyTo(_rx);
-                _rxCount -= newline + 1;
-                return line;
-            }
-
-            if (_rxCount == _rx.Length)
-            {
-                throw new TransportException(Address, $"a reply line longer than {_rx.Length} bytes: not a bench console");
-            }
-
-            var n = await _link.ReadAsync(_rx.AsMemory(_rxCount), cancellationToken).ConfigureAwait(false);
-            if (n == 0)
-            {
-                throw new TransportException(Address, "sim serve closed the console (stopped?)");
-            }
-
-            _rxCount += n;
-        }
-    }
+    private async Task<string> ReadLineAsync(CancellationToken cancellationToken) =>
+        await _lines.ReadLineAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new TransportException(Address, "sim serve closed the console (stopped?)");
 
     public async ValueTask DisposeAsync()
     {

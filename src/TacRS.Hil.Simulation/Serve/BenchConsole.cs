@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using Serilog;
+using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Simulation.Bench;
 
 namespace TacRS.Hil.Simulation.Serve;
@@ -24,7 +25,7 @@ namespace TacRS.Hil.Simulation.Serve;
 /// </summary>
 public sealed class BenchConsole(SimulatedBench bench, ILogger log)
 {
-    /// <summary>Longest command line accepted; a longer one ends the session (it is not a console client).</summary>
+    /// <summary>Longest command line accepted; a longer one ends the session (not a console client).</summary>
     public const int MaxLine = 512;
 
     private const string Usage = "prompt ID | step ID | do ACTION | contacts | help";
@@ -102,46 +103,27 @@ public sealed class BenchConsole(SimulatedBench bench, ILogger log)
 
     private async Task SessionAsync(TcpClient client, CancellationToken cancellationToken)
     {
-        using (client)
+        client.NoDelay = true;
+        await using var link = TcpTransport.FromAccepted(client.Client);
+        var lines = new LineReader(link, MaxLine);
+        try
         {
-            client.NoDelay = true;
-            var stream = client.GetStream();
-            var buffer = new byte[MaxLine + 1];
-            var count = 0;
-            try
+            while (await lines.ReadLineAsync(cancellationToken) is { } line)
             {
-                while (true)
+                if (Execute(line) is { } reply)
                 {
-                    var n = await stream.ReadAsync(buffer.AsMemory(count), cancellationToken);
-                    if (n == 0)
-                    {
-                        return;
-                    }
-
-                    count += n;
-                    int newline;
-                    while ((newline = Array.IndexOf(buffer, (byte)'\n', 0, count)) >= 0)
-                    {
-                        var line = Encoding.UTF8.GetString(buffer, 0, newline).TrimEnd('\r');
-                        buffer.AsSpan(newline + 1, count - newline - 1).CopyTo(buffer);
-                        count -= newline + 1;
-                        if (Execute(line) is { } reply)
-                        {
-                            await stream.WriteAsync(Encoding.UTF8.GetBytes(reply + "\n"), cancellationToken);
-                        }
-                    }
-
-                    if (count == buffer.Length)
-                    {
-                        await stream.WriteAsync(Encoding.UTF8.GetBytes($"error line longer than {MaxLine} bytes\n"), cancellationToken);
-                        return;
-                    }
+                    await link.WriteAsync(Encoding.UTF8.GetBytes(reply + "\n"), cancellationToken);
                 }
             }
-            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
-            {
-                // The client went away, or sim serve is stopping.
-            }
+        }
+        catch (TransportException e)
+        {
+            // A line too long (not a console client), or the client went away.
+            log.Information("Bench console session from {Peer} ended: {Reason}", link.Path, e.Reason);
+        }
+        catch (OperationCanceledException)
+        {
+            // sim serve is stopping.
         }
     }
 

@@ -153,6 +153,17 @@ public class BenchServerTests
             Assert.That(await Ask("do wiggle j1"), Does.StartWith("error unknown harness action 'wiggle j1'"));
             Assert.That(await Ask("launch"), Is.EqualTo("error unknown command 'launch' (prompt ID | step ID | do ACTION | contacts | help)"));
             Assert.That(await Ask("do mate j9"), Does.StartWith("error the harness has no contact 'j9'"));
+            string? afterLongLine;
+            try
+            {
+                afterLongLine = await Ask(new string('x', BenchConsole.MaxLine + 10));
+            }
+            catch (IOException)
+            {
+                afterLongLine = null; // closed with our unread bytes still queued there: a reset, not a FIN
+            }
+
+            Assert.That(afterLongLine, Is.Null, "not a console client: the session ends, the buffer stays bounded");
         }
     }
 
