@@ -134,6 +134,9 @@ public sealed class ModbusMaster : IModbusMaster
     private int _tailStart;
     private int _tailCount;
     private bool _rtuInputClean; // the last RTU transaction ended on exactly its answer: nothing late can follow
+
+    /// <summary>After a clean RTU transaction, the next one skips the input flush only if it starts within this.</summary>
+    private static readonly TimeSpan RtuStaleInputAfter = TimeSpan.FromMilliseconds(1);
     private ushort _transactionId;
     private long _lastActivity;
     private bool _disposed;
@@ -460,13 +463,15 @@ public sealed class ModbusMaster : IModbusMaster
         {
             aduStart = TxPduOffset - ModbusRtu.PduOffset;
             aduLength = ModbusRtu.Seal(_tx.AsSpan(aduStart), unit, pduLength);
-            await KeepSilentIntervalAsync(cancellationToken);
 
-            // RTU cannot tell a late answer to the last request from an answer to this one: unless the
-            // last transaction ended on exactly its answer (no timeout, error, garbage or extra bytes),
-            // start clean. After a clean one nothing late can come, and the flush would be a syscall per
-            // transaction (libmodbus likewise flushes only after errors).
-            if (!_rtuInputClean)
+            // RTU cannot tell a late answer to the last request from an answer to this one: start clean,
+            // unless the last transaction ended on exactly its answer (no timeout, error, garbage or
+            // extra bytes) only moments ago. Then nothing stale can have arrived in between (a duplicate
+            // or a gateway's echo needs at least a frame time on the wire), and the flush would be one
+            // more system call per back-to-back transaction. libmodbus flushes only after errors.
+            var backToBack = _rtuInputClean && _time.GetElapsedTime(_lastActivity) < RtuStaleInputAfter;
+            await KeepSilentIntervalAsync(cancellationToken);
+            if (!backToBack)
             {
                 transport.DiscardInput();
             }

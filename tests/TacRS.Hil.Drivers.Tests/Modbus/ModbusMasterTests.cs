@@ -297,11 +297,12 @@ public sealed class ModbusMasterRtuTests() : ModbusMasterTestsBase(ModbusFraming
     }
 
     [Test]
-    public async Task CleanAnswers_NoFlushBetween_GarbageOrTrailingBytes_FlushBeforeTheNext()
+    public async Task CleanAnswersBackToBack_NoFlushBetween_GarbageTrailingBytesOrAPause_FlushBeforeTheNext()
     {
+        var time = new FakeTimeProvider(); // stands still unless advanced: every exchange is back to back
         var (dev, peer) = InProcessPipe.Create("flush");
         var line = new CountingTransport(dev);
-        await using var m = new ModbusMaster(line, new ModbusMasterOptions { Framing = ModbusFraming.Rtu, RtuSilentInterval = TimeSpan.Zero }, TimeProvider.System);
+        await using var m = new ModbusMaster(line, new ModbusMasterOptions { Framing = ModbusFraming.Rtu, RtuSilentInterval = TimeSpan.Zero }, time);
         async Task<ushort[]> ExchangeAsync(byte[] reply)
         {
             var read = m.ReadHoldingRegistersAsync(Unit, 0, 1, CancellationToken.None).AsTask();
@@ -322,6 +323,9 @@ public sealed class ModbusMasterRtuTests() : ModbusMasterTestsBase(ModbusFraming
         Assert.That(await ExchangeAsync([.. RtuAnswer(9), 0x00]), Is.EqualTo(new ushort[] { 9 }));
         Assert.That(await ExchangeAsync(RtuAnswer(10)), Is.EqualTo(new ushort[] { 10 }));
         Assert.That(line.Discards, Is.EqualTo(3), "a byte after the answer: flush before the next");
+        time.Advance(TimeSpan.FromMilliseconds(5));
+        Assert.That(await ExchangeAsync(RtuAnswer(11)), Is.EqualTo(new ushort[] { 11 }));
+        Assert.That(line.Discards, Is.EqualTo(4), "a pause after a clean answer: anything could have come in it, flush");
     }
 
     private static byte[] RtuAnswer(ushort value)
