@@ -102,7 +102,7 @@ public sealed class RehearsalEndToEndTests
 
         var (after, _, err) = CliProcess.Run(TimeSpan.FromMinutes(1), "run", rig, "-p", "integrated-checkout", "--unattended", "--out", Out("after-stop"));
         Assert.That(after, Is.EqualTo(2));
-        Assert.That(err, Does.Contain("rehearsal console 127.0.0.1:").And.Contain("is `tacrs-hil sim serve` still running?"));
+        Assert.That(err, Does.Match(@"rehearsal\.yaml:\d+:12: rehearsal console 127\.0\.0\.1:\d+: connection refused").And.Contain("is `tacrs-hil sim serve` still running?"));
         Assert.That(Directory.Exists(Out("after-stop")), Is.False, "nothing was run or recorded");
     }
 

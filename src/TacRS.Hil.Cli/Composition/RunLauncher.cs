@@ -4,6 +4,7 @@ using Serilog;
 using Serilog.Formatting.Compact;
 using TacRS.Hil.Cli.Terminal;
 using TacRS.Hil.Core;
+using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Recording;
 using TacRS.Hil.Core.Rigs;
@@ -94,7 +95,7 @@ internal static class RunLauncher
             }
             catch (TransportException e)
             {
-                throw new ConfigProblemException(rig.File, $"rehearsal console {consoleAddress}: {e.Reason} (is `tacrs-hil sim serve` still running?)");
+                throw new ConfigProblemException(rig.RehearsalConsoleAt ?? new SourceLocation(rig.File, 1, 1), $"rehearsal console {consoleAddress}: {e.Reason} (is `tacrs-hil sim serve` still running?)");
             }
         }
 
@@ -237,7 +238,13 @@ internal static class RunLauncher
 }
 
 /// <summary>A configuration problem found outside a YAML node (a missing file, a missing default).</summary>
-internal sealed class ConfigProblemException(string file, string message) : Exception($"{file}:1:1: {message}");
+internal sealed class ConfigProblemException(SourceLocation at, string message) : Exception($"{at}: {message}")
+{
+    public ConfigProblemException(string file, string message)
+        : this(new SourceLocation(file, 1, 1), message)
+    {
+    }
+}
 
 /// <summary>A command-line option that makes no sense (exit 2, nothing run).</summary>
 internal sealed class UsageException(string message) : Exception(message);

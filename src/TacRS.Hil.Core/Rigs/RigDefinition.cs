@@ -32,7 +32,8 @@ public sealed record RigDefinition(
     ConfigDocument Document,
     string ProfilesDirectory = "",
     IReadOnlyDictionary<string, string>? Parameters = null,
-    string? RehearsalConsole = null)
+    string? RehearsalConsole = null,
+    SourceLocation? RehearsalConsoleAt = null)
 {
     /// <summary>
     /// Values this rig gives procedure parameters (<c>${power-on.soak:-10min}</c>): a rehearsal bench

@@ -75,7 +75,7 @@ public static class RigLoader
 
         var policy = ReadOperator(root.Map("operator"));
         var parameters = ReadParameters(root.Map("parameters"));
-        var rehearsalConsole = ReadRehearsal(root.Map("rehearsal"), mode);
+        var (rehearsalConsole, rehearsalAt) = ReadRehearsal(root.Map("rehearsal"), mode);
 
         var devices = new List<DeviceDefinition>();
         var devicesMap = root.Map("devices", required: true);
@@ -123,7 +123,7 @@ public static class RigLoader
         var rig = new RigDefinition(
             name, path, description, mode, devices, seed, defaultProcedure, doc.ResolvePath(proceduresDir),
             vehicle, payload, history is null ? null : doc.ResolvePath(history), policy, simulation, doc, doc.ResolvePath(profiles), parameters,
-            rehearsalConsole);
+            rehearsalConsole, rehearsalAt);
         return (rig, problems);
     }
 
@@ -156,11 +156,11 @@ public static class RigLoader
     /// <c>rehearsal: { console: "127.0.0.1:port" }</c>, written by <c>sim serve</c> into the rig it prints:
     /// where a hardware-mode run reports confirmed prompts and started steps to the served bench.
     /// </summary>
-    private static string? ReadRehearsal(ConfigMap? map, RigMode mode)
+    private static (string? Address, SourceLocation? At) ReadRehearsal(ConfigMap? map, RigMode mode)
     {
         if (map is null)
         {
-            return null;
+            return (null, null);
         }
 
         var node = map.Require("console", "'rehearsal'");
@@ -168,13 +168,13 @@ public static class RigLoader
         map.ReportUnknownKeys("'rehearsal'");
         if (node is null || text is null)
         {
-            return null;
+            return (null, null);
         }
 
         if (mode != RigMode.Hardware)
         {
             map.Node.Error("'rehearsal' is for a hardware-mode rig pointed at `tacrs-hil sim serve`; a simulated rig's bench is in-process");
-            return null;
+            return (null, null);
         }
 
         var colon = text.LastIndexOf(':');
@@ -182,10 +182,10 @@ public static class RigLoader
             || port is < 1 or > 65535)
         {
             node.Error($"'console' must be host:port (the bench console `sim serve` prints), not '{text}'");
-            return null;
+            return (null, null);
         }
 
-        return text;
+        return (text, node.Location);
     }
 
     private static OperatorPolicy ReadOperator(ConfigMap? map)
