@@ -7,6 +7,7 @@ using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Drivers.Transports;
+using TacRS.Hil.Protocols.Pigpio;
 using TacRS.Hil.Simulation.Bench;
 using YamlDotNet.RepresentationModel;
 
@@ -63,7 +64,7 @@ public sealed class BenchServer : IAsyncDisposable
     private readonly List<Process> _socats = [];
     private readonly List<Socket> _udpSockets = [];
     private readonly CancellationTokenSource _stop = new();
-    private PigpioServer? _pigpio;
+    private readonly List<PigpioServer> _pigpio = [];
 
     public BenchServer(RigDefinition rig, SimulatedBench bench, string directory, ILogger? log = null)
     {
@@ -120,13 +121,25 @@ public sealed class BenchServer : IAsyncDisposable
 
         if (_rig.Devices.Any(d => !_bench.Emulates(d.Kind)))
         {
-            // GPIO lines and I2C chips: one pigpio daemon for the bench's chip 0 and its I2C buses.
-            _pigpio = PigpioServer.ForBench(_bench, _rig, _log);
-            _pigpio.Start(_stop.Token);
-            foreach (var name in _pigpio.Devices)
+            // GPIO lines and I2C chips over pigpio, which serves one chip per daemon (as one Raspberry Pi
+            // I/O controller has): a daemon per GPIO chip, on 8888 + chip when free, the lowest chip's also
+            // serving the I2C buses.
+            var chips = _rig.Devices.Where(d => d.Kind == Drivers.Gpio.GpioDeviceKind.KindName).Select(d => d.Config.Int("chip") ?? 0).Distinct().Order().ToList();
+            if (chips.Count == 0)
             {
-                var d = _rig.FindDevice(name)!;
-                _endpoints.Add(new ServedEndpoint(d.Name, d.Kind, _pigpio.Endpoint, false) { IsPigpio = true });
+                chips.Add(0);
+            }
+
+            foreach (var chip in chips)
+            {
+                var pigpio = PigpioServer.ForBench(_bench, _rig, _log, PigpioCommands.DefaultPort + chip, chip, serveI2c: chip == chips[0]);
+                _pigpio.Add(pigpio);
+                pigpio.Start(_stop.Token);
+                foreach (var name in pigpio.Devices)
+                {
+                    var d = _rig.FindDevice(name)!;
+                    _endpoints.Add(new ServedEndpoint(d.Name, d.Kind, pigpio.Endpoint, false) { IsPigpio = true });
+                }
             }
         }
 
@@ -234,7 +247,7 @@ public sealed class BenchServer : IAsyncDisposable
 
         foreach (var (device, kind) in InProcessOnly)
         {
-            writer.WriteLine($"# {device} ({kind}): not served (only GPIO chip 0 and the I2C buses are, over pigpio); it stays simulated inside sim serve and is left out here.");
+            writer.WriteLine($"# {device} ({kind}): not served (no emulator endpoint and neither a GPIO chip nor an I2C chip); it stays simulated inside sim serve and is left out here.");
         }
 
         new YamlStream(new YamlDocument(rig)).Save(writer, assignAnchors: false);
@@ -244,9 +257,9 @@ public sealed class BenchServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
-        if (_pigpio is not null)
+        foreach (var pigpio in _pigpio)
         {
-            await _pigpio.DisposeAsync();
+            await pigpio.DisposeAsync();
         }
 
         foreach (var l in _listeners)

@@ -91,7 +91,8 @@ public sealed class PigpioServer : IAsyncDisposable
     /// models) and that chip is served; every device with an <c>i2c: { bus, address }</c> entry gets its
     /// simulated chip created, and is served at its address. Not started: call <see cref="Start"/>.
     /// </summary>
-    public static PigpioServer ForBench(SimulatedBench bench, RigDefinition rig, ILogger? log = null, int port = PigpioCommands.DefaultPort, int chip = 0)
+    /// <param name="serveI2c">False for a second chip's daemon: the I2C chips are served (and created on the bench) once.</param>
+    public static PigpioServer ForBench(SimulatedBench bench, RigDefinition rig, ILogger? log = null, int port = PigpioCommands.DefaultPort, int chip = 0, bool serveI2c = true)
     {
         ArgumentNullException.ThrowIfNull(bench);
         ArgumentNullException.ThrowIfNull(rig);
@@ -105,7 +106,7 @@ public sealed class PigpioServer : IAsyncDisposable
                 controllers.Add(bench.OpenGpio(d, chip));
                 devices.Add(d.Name);
             }
-            else if (d.Config.Get("i2c") is { IsMap: true } && d.Config.Map("i2c") is { } i2c && i2c.Int("bus") is { } bus && i2c.Int("address") is { } address)
+            else if (serveI2c && d.Config.Get("i2c") is { IsMap: true } && d.Config.Map("i2c") is { } i2c && i2c.Int("bus") is { } bus && i2c.Int("address") is { } address)
             {
                 try
                 {

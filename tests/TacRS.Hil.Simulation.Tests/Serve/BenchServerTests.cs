@@ -25,6 +25,7 @@ public class BenchServerTests
           link_tcp: { kind: echo, transport: { tcp: "127.0.0.1:BUSY" } }
           link_serial: { kind: echo, transport: { serial: /dev/ttyUSB9, baud: 115200 } }
           payload_io: { kind: gpio, lines: { payload_enable: { line: 23, direction: output } } }
+          aux_io: { kind: gpio, chip: 1, lines: { beacon: { line: 5, direction: output } } }
         simulation:
           seed: 3
           harness: { operator-actions: { mate-payload: mate arm_plug } }
@@ -168,6 +169,28 @@ public class BenchServerTests
     }
 
     [Test]
+    public async Task GpioChips_EachOnItsOwnPigpioDaemon_DrivenThroughTheirOwnEndpoints()
+    {
+        var (server, bench, _) = await Start();
+        await using (bench)
+        await using (server)
+        {
+            var chip0 = server.Endpoints.Single(e => e.Device == "payload_io");
+            var chip1 = server.Endpoints.Single(e => e.Device == "aux_io");
+            Assert.That(chip0.IsPigpio && chip1.IsPigpio, Is.True);
+            Assert.That(chip1.Address, Is.Not.EqualTo(chip0.Address), "pigpio serves one chip per daemon");
+            Assert.That(server.RehearsalRig(), Does.Contain($"pigpio: {chip1.Address}").And.Contain($"pigpio: {chip0.Address}"));
+
+            using var daemons = new Drivers.Gpio.Pigpio.PigpioDaemons(Bounded);
+            using var aux = daemons.OpenGpio(chip1.Address);
+            aux.OpenPin(5, System.Device.Gpio.PinMode.Output);
+            aux.Write(5, System.Device.Gpio.PinValue.High);
+            Assert.That(bench.Chip(1).Level(5), Is.EqualTo(System.Device.Gpio.PinValue.High), "line 5 of chip 1, not of chip 0");
+            Assert.That(bench.Chip(0).Level(5), Is.EqualTo(System.Device.Gpio.PinValue.Low));
+        }
+    }
+
+    [Test]
     public async Task Tcp_ClientTalksToEmulatorOnLoopback()
     {
         var (server, bench, _) = await Start();
@@ -221,8 +244,8 @@ public class BenchServerTests
         {
             var yaml = server.RehearsalRig();
             Assert.That(yaml, Does.Contain("mode: hardware"));
-            var pigpio = server.Endpoints.Single(e => e.IsPigpio);
-            Assert.That(pigpio.Device, Is.EqualTo("payload_io"), "GPIO lines are served over the pigpio protocol");
+            var pigpio = server.Endpoints.Single(e => e.IsPigpio && e.Device == "payload_io");
+            Assert.That(server.Endpoints.Where(e => e.IsPigpio).Select(e => e.Device), Is.EquivalentTo(new[] { "payload_io", "aux_io" }), "GPIO lines are served over the pigpio protocol");
             Assert.That(yaml, Does.Contain($"pigpio: {pigpio.Address}"));
             Assert.That(yaml, Does.Not.Contain("chip:"));
             Assert.That(yaml, Does.Contain($"serial: {Path.Combine(_dir, "ptys", "link_serial")}"));
@@ -233,7 +256,7 @@ public class BenchServerTests
             await File.WriteAllTextAsync(path, yaml);
             var loaded = RigLoader.Load(path, Registry());
             Assert.That(loaded.Mode, Is.EqualTo(RigMode.Hardware));
-            Assert.That(loaded.Devices.Select(d => d.Name), Is.EqualTo(new[] { "link_tcp", "link_serial", "payload_io" }));
+            Assert.That(loaded.Devices.Select(d => d.Name), Is.EqualTo(new[] { "link_tcp", "link_serial", "payload_io", "aux_io" }));
         }
     }
 }
