@@ -144,7 +144,7 @@ public sealed class BenchServer : IAsyncDisposable
         }
 
         // The hands of the rehearsal bench: the run's operator and steps (or an engineer) act on the models here.
-        var console = Listen(0);
+        var console = Listen(0, "the bench console");
         ConsoleAddress = $"127.0.0.1:{((IPEndPoint)console.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture)}";
         _loops.Add(new BenchConsole(_bench, _log).ServeAsync(console, _stop.Token));
     }
@@ -169,7 +169,7 @@ public sealed class BenchServer : IAsyncDisposable
             wantedPort = p;
         }
 
-        var listener = Listen(serial ? 0 : wantedPort);
+        var listener = Listen(serial ? 0 : wantedPort, device.Name);
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         _loops.Add(AcceptLoop(device, spec, listener, _stop.Token));
         if (serial)
@@ -617,21 +617,9 @@ public sealed class BenchServer : IAsyncDisposable
         }
     }
 
-    private TcpListener Listen(int port)
+    private TcpListener Listen(int port, string what)
     {
-        TcpListener listener;
-        try
-        {
-            listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-        }
-        catch (SocketException) when (port != 0)
-        {
-            _log.Warning("Port {Port} is busy; serving on a free port instead", port);
-            listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-        }
-
+        var listener = Loopback.Listen(port, _log, what);
         _listeners.Add(listener);
         return listener;
     }

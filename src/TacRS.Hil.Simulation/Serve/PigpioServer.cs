@@ -162,18 +162,7 @@ public sealed class PigpioServer : IAsyncDisposable
             throw new InvalidOperationException("the pigpio server is already started");
         }
 
-        try
-        {
-            _listener = new TcpListener(IPAddress.Loopback, _wantedPort);
-            _listener.Start();
-        }
-        catch (SocketException) when (_wantedPort != 0)
-        {
-            _log.Warning("Port {Port} is busy; serving pigpio on a free port instead", _wantedPort);
-            _listener = new TcpListener(IPAddress.Loopback, 0);
-            _listener.Start();
-        }
-
+        _listener = Loopback.Listen(_wantedPort, _log, "pigpio");
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, cancellationToken);
         _acceptLoop = AcceptLoopAsync(_listener, linked);
