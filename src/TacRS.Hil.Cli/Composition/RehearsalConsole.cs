@@ -1,8 +1,8 @@
-using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Sequences.Operator;
 
@@ -40,12 +40,10 @@ internal sealed class RehearsalConsole : IAsyncDisposable
     public string Address { get; }
 
     /// <summary>Connects, or throws <see cref="TransportException"/> naming the address (sim serve not running).</summary>
-    public static async Task<RehearsalConsole> ConnectAsync(string address, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<RehearsalConsole> ConnectAsync(RehearsalConsoleEndpoint console, TimeProvider time, CancellationToken cancellationToken)
     {
-        var colon = address.LastIndexOf(':');
-        var spec = new TcpSpec(address[..colon], int.Parse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture), TimeSpan.FromSeconds(5));
-        var link = await TcpTransport.ConnectAsync(spec, time, cancellationToken);
-        return new RehearsalConsole(link, address, time);
+        var link = await TcpTransport.ConnectAsync(new TcpSpec(console.Host, console.Port, TimeSpan.FromSeconds(5)), time, cancellationToken);
+        return new RehearsalConsole(link, console.Address, time);
     }
 
     /// <summary>Sends a command and returns its reply line; throws <see cref="TransportException"/> once the console is lost.</summary>

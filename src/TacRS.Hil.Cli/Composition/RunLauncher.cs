@@ -87,15 +87,15 @@ internal static class RunLauncher
 
         // A rehearsal rig (printed by sim serve): its console must answer before anything is recorded.
         RehearsalConsole? rehearsal = null;
-        if (rig.Mode == RigMode.Hardware && rig.RehearsalConsole is { } consoleAddress)
+        if (rig.Mode == RigMode.Hardware && rig.Rehearsal is { } console)
         {
             try
             {
-                rehearsal = RehearsalConsole.ConnectAsync(consoleAddress, TimeProvider.System, abort).GetAwaiter().GetResult();
+                rehearsal = RehearsalConsole.ConnectAsync(console, TimeProvider.System, abort).GetAwaiter().GetResult();
             }
             catch (TransportException e)
             {
-                throw new ConfigProblemException(rig.RehearsalConsoleAt ?? new SourceLocation(rig.File, 1, 1), $"rehearsal console {consoleAddress}: {e.Reason} (is `tacrs-hil sim serve` still running?)");
+                throw new ConfigProblemException(console.At, $"rehearsal console {console.Address}: {e.Reason} (is `tacrs-hil sim serve` still running?)");
             }
         }
 

@@ -68,6 +68,25 @@ public sealed class ConfigNode
         return null;
     }
 
+    /// <summary>A <c>host:port</c> text (port 1–65535); <paramref name="key"/> names it in the error.</summary>
+    public (string Host, int Port)? AsEndpoint(string key)
+    {
+        var text = AsString($"'{key}'");
+        if (text is null)
+        {
+            return null;
+        }
+
+        var i = text.LastIndexOf(':');
+        if (i <= 0 || !int.TryParse(text.AsSpan(i + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        {
+            Error($"'{key}' must be host:port with a port from 1 to 65535, not '{text}'");
+            return null;
+        }
+
+        return (text[..i], port);
+    }
+
     public double? AsDouble(string what)
     {
         if (Text is { } t && TryParseNumber(t, out var v))

@@ -32,8 +32,7 @@ public sealed record RigDefinition(
     ConfigDocument Document,
     string ProfilesDirectory = "",
     IReadOnlyDictionary<string, string>? Parameters = null,
-    string? RehearsalConsole = null,
-    SourceLocation? RehearsalConsoleAt = null)
+    RehearsalConsoleEndpoint? Rehearsal = null)
 {
     /// <summary>
     /// Values this rig gives procedure parameters (<c>${power-on.soak:-10min}</c>): a rehearsal bench
@@ -77,4 +76,13 @@ public interface IDeviceCatalog
     /// it offers. Returns null when the entry is too broken to describe.
     /// </summary>
     Devices.DeviceDescription? Describe(DeviceDefinition device, RigDefinition rig);
+}
+
+/// <summary>
+/// <c>rehearsal: { console: host:port }</c>, written by <c>sim serve</c> into the rig it prints: where a
+/// hardware-mode run reports confirmed prompts and started steps to the served bench.
+/// </summary>
+public sealed record RehearsalConsoleEndpoint(string Host, int Port, SourceLocation At)
+{
+    public string Address => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Host}:{Port}");
 }

@@ -75,7 +75,7 @@ public static class RigLoader
 
         var policy = ReadOperator(root.Map("operator"));
         var parameters = ReadParameters(root.Map("parameters"));
-        var (rehearsalConsole, rehearsalAt) = ReadRehearsal(root.Map("rehearsal"), mode);
+        var rehearsal = ReadRehearsal(root.Map("rehearsal"), mode);
 
         var devices = new List<DeviceDefinition>();
         var devicesMap = root.Map("devices", required: true);
@@ -123,7 +123,7 @@ public static class RigLoader
         var rig = new RigDefinition(
             name, path, description, mode, devices, seed, defaultProcedure, doc.ResolvePath(proceduresDir),
             vehicle, payload, history is null ? null : doc.ResolvePath(history), policy, simulation, doc, doc.ResolvePath(profiles), parameters,
-            rehearsalConsole, rehearsalAt);
+            rehearsal);
         return (rig, problems);
     }
 
@@ -152,40 +152,27 @@ public static class RigLoader
         return values;
     }
 
-    /// <summary>
-    /// <c>rehearsal: { console: "127.0.0.1:port" }</c>, written by <c>sim serve</c> into the rig it prints:
-    /// where a hardware-mode run reports confirmed prompts and started steps to the served bench.
-    /// </summary>
-    private static (string? Address, SourceLocation? At) ReadRehearsal(ConfigMap? map, RigMode mode)
+    private static RehearsalConsoleEndpoint? ReadRehearsal(ConfigMap? map, RigMode mode)
     {
         if (map is null)
         {
-            return (null, null);
+            return null;
         }
 
         var node = map.Require("console", "'rehearsal'");
-        var text = node?.AsString("'console'");
         map.ReportUnknownKeys("'rehearsal'");
-        if (node is null || text is null)
+        if (node is null)
         {
-            return (null, null);
+            return null;
         }
 
         if (mode != RigMode.Hardware)
         {
             map.Node.Error("'rehearsal' is for a hardware-mode rig pointed at `tacrs-hil sim serve`; a simulated rig's bench is in-process");
-            return (null, null);
+            return null;
         }
 
-        var colon = text.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port)
-            || port is < 1 or > 65535)
-        {
-            node.Error($"'console' must be host:port (the bench console `sim serve` prints), not '{text}'");
-            return (null, null);
-        }
-
-        return (text, node.Location);
+        return node.AsEndpoint("console") is { } ep ? new RehearsalConsoleEndpoint(ep.Host, ep.Port, node.Location) : null;
     }
 
     private static OperatorPolicy ReadOperator(ConfigMap? map)

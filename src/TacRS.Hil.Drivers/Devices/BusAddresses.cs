@@ -36,7 +36,7 @@ public sealed record PigpioEndpoint(string Host, int Port, TimeSpan Timeout)
             return new PigpioEndpoint(text, DefaultPort, DefaultTimeout);
         }
 
-        return TransportSpec.ParseEndpoint(node, "pigpio") is { } ep ? new PigpioEndpoint(ep.Host, ep.Port, DefaultTimeout) : null;
+        return node.AsEndpoint("pigpio") is { } ep ? new PigpioEndpoint(ep.Host, ep.Port, DefaultTimeout) : null;
     }
 }
 

@@ -33,24 +33,6 @@ public abstract record TransportSpec
         map.ReportUnknownKeys(where);
         return spec;
     }
-
-    internal static (string Host, int Port)? ParseEndpoint(ConfigNode node, string key)
-    {
-        var text = node.AsString($"'{key}'");
-        if (text is null)
-        {
-            return null;
-        }
-
-        var i = text.LastIndexOf(':');
-        if (i <= 0 || !int.TryParse(text.AsSpan(i + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-        {
-            node.Error($"'{key}' must be host:port with a port from 1 to 65535, not '{text}'");
-            return null;
-        }
-
-        return (text[..i], port);
-    }
 }
 
 public sealed record SerialSpec(
@@ -107,7 +89,7 @@ public sealed record TcpSpec(string Host, int Port, TimeSpan ConnectTimeout) : T
 
     internal static TcpSpec? Parse(ConfigMap map)
     {
-        var ep = map.Require("tcp") is { } n ? ParseEndpoint(n, "tcp") : null;
+        var ep = map.Require("tcp") is { } n ? n.AsEndpoint("tcp") : null;
         var timeout = map.Duration("connect-timeout") ?? TimeSpan.FromSeconds(3);
         return ep is { } e ? new TcpSpec(e.Host, e.Port, timeout) : null;
     }
@@ -120,7 +102,7 @@ public sealed record UdpSpec(string RemoteHost, int RemotePort, int ListenPort, 
 
     internal static UdpSpec? Parse(ConfigMap map)
     {
-        var ep = map.Require("udp") is { } n ? ParseEndpoint(n, "udp") : null;
+        var ep = map.Require("udp") is { } n ? n.AsEndpoint("udp") : null;
         var listen = map.Int("listen") ?? 1235;
         var listenHost = map.String("listen-host") ?? "127.0.0.1";
         return ep is { } e ? new UdpSpec(e.Host, e.Port, listen, listenHost) : null;
