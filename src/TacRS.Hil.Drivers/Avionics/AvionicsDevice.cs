@@ -1,3 +1,4 @@
+using TacRS.Hil.Core.Threading;
 using System.Globalization;
 using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Devices;
@@ -24,7 +25,7 @@ public sealed class AvionicsDevice : IDevice
     private readonly PacketArchiveWriter? _archive;
     private readonly LimitState[] _limitStates;
     private readonly CancellationTokenSource _stop = new();
-    private readonly SemaphoreSlim _sendGate = new(1, 1);
+    private readonly AsyncGate _sendGate = new();
     private IAvionicsLink? _link;
     private Task? _receiveLoop;
     private Task? _toLabLoop;
@@ -656,7 +657,7 @@ public sealed class AvionicsDevice : IDevice
     private async ValueTask SendPacketAsync(ReadOnlyMemory<byte> packet, CancellationToken ct)
     {
         var link = _link ?? throw new DeviceLostException(Name, LinkPath, "not connected");
-        await _sendGate.WaitAsync(ct);
+        await _sendGate.EnterAsync(ct);
         try
         {
             _archive?.Write(_services.Time.GetUtcNow(), PacketDirection.Sent, link.Path, packet.Span);
@@ -767,6 +768,5 @@ public sealed class AvionicsDevice : IDevice
 
         _archive?.Dispose();
         _stop.Dispose();
-        _sendGate.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using TacRS.Hil.Core.Threading;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Protocols.Ccsds;
 
@@ -26,7 +27,7 @@ public sealed class SerialFramedLink(IByteTransport transport, int maxPacketLeng
     private readonly SyncDeframer _deframer = new(maxPacketLength);
     private readonly byte[] _readBuffer = new byte[4096];
     private readonly byte[] _packet = new byte[maxPacketLength];
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly AsyncGate _writeGate = new();
     private ReadOnlyMemory<byte> _pending;
 
     public string Path => transport.Path;
@@ -39,7 +40,7 @@ public sealed class SerialFramedLink(IByteTransport transport, int maxPacketLeng
     {
         var frame = new byte[SyncFraming.FrameLength(packet.Length)];
         SyncFraming.Write(frame, packet.Span);
-        await _writeGate.WaitAsync(cancellationToken);
+        await _writeGate.EnterAsync(cancellationToken);
         try
         {
             await transport.WriteAsync(frame, cancellationToken);
@@ -94,7 +95,6 @@ public sealed class SerialFramedLink(IByteTransport transport, int maxPacketLeng
     public async ValueTask DisposeAsync()
     {
         await transport.DisposeAsync();
-        _writeGate.Dispose();
     }
 }
 

@@ -1,3 +1,4 @@
+using TacRS.Hil.Core.Threading;
 using System.Net.Sockets;
 using Serilog;
 using TacRS.Hil.Core.Devices;
@@ -33,7 +34,7 @@ public sealed class HamlibConnection : IAsyncDisposable
     private readonly Func<CancellationToken, ValueTask<IByteTransport>> _connect;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly AsyncGate _gate = new();
     private readonly byte[] _buffer = new byte[HamlibReply.MaxLength + 4096];
     private IByteTransport? _link;
 
@@ -68,7 +69,7 @@ public sealed class HamlibConnection : IAsyncDisposable
 
     public async ValueTask OpenAsync(CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await _gate.EnterAsync(cancellationToken);
         try
         {
             await EnsureLinkAsync(cancellationToken);
@@ -90,7 +91,7 @@ public sealed class HamlibConnection : IAsyncDisposable
     public async ValueTask<HamlibReply> ExchangeAsync(HamlibCommand command, CancellationToken cancellationToken)
     {
         var bytes = command.ToBytes();
-        await _gate.WaitAsync(cancellationToken);
+        await _gate.EnterAsync(cancellationToken);
         try
         {
             for (var attempt = 0; ; attempt++)
@@ -126,7 +127,6 @@ public sealed class HamlibConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await DropAsync();
-        _gate.Dispose();
     }
 
     private static bool IsDrop(Exception ex) => ex is ConnectionDroppedException or TransportException or IOException or SocketException or ObjectDisposedException;

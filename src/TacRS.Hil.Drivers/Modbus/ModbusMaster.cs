@@ -1,3 +1,4 @@
+using TacRS.Hil.Core.Threading;
 using System.Runtime.CompilerServices;
 using Serilog;
 using TacRS.Hil.Drivers.Transports;
@@ -116,7 +117,7 @@ public sealed class ModbusMaster : IModbusMaster
     private readonly TimeProvider _time;
     private readonly Func<CancellationToken, ValueTask<IByteTransport>>? _reconnect;
     private readonly ILogger _log;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly AsyncGate _gate = new();
     private readonly byte[] _tx = new byte[ModbusLimits.MaxTcpAduLength + 8];
     private readonly byte[] _rx = new byte[1024];
     private readonly ITimer _timer;
@@ -214,7 +215,7 @@ public sealed class ModbusMaster : IModbusMaster
     public async ValueTask ReadBitsAsync(ModbusFunction function, byte unit, ushort start, Memory<bool> destination, CancellationToken cancellationToken)
     {
         RefuseBroadcastRead(unit, function);
-        await _gate.WaitAsync(cancellationToken);
+        await _gate.EnterAsync(cancellationToken);
         try
         {
             var n = ModbusPdu.WriteReadRequest(TxPdu, function, start, checked((ushort)destination.Length));
@@ -231,7 +232,7 @@ public sealed class ModbusMaster : IModbusMaster
     public async ValueTask ReadRegistersAsync(ModbusFunction function, byte unit, ushort start, Memory<ushort> destination, CancellationToken cancellationToken)
     {
         RefuseBroadcastRead(unit, function);
-        await _gate.WaitAsync(cancellationToken);
+        await _gate.EnterAsync(cancellationToken);
         try
         {
             var n = ModbusPdu.WriteReadRequest(TxPdu, function, start, checked((ushort)destination.Length));
@@ -255,7 +256,7 @@ public sealed class ModbusMaster : IModbusMaster
         byte unit, ushort readStart, Memory<ushort> destination, ushort writeStart, ReadOnlyMemory<ushort> data, CancellationToken cancellationToken)
     {
         RefuseBroadcastRead(unit, ModbusFunction.ReadWriteMultipleRegisters);
-        await _gate.WaitAsync(cancellationToken);
+        await _gate.EnterAsync(cancellationToken);
         try
         {
             const ModbusFunction fc = ModbusFunction.ReadWriteMultipleRegisters;
@@ -285,7 +286,7 @@ public sealed class ModbusMaster : IModbusMaster
     private async ValueTask WriteAsync(
         ModbusFunction function, byte unit, ushort address, ushort value, ReadOnlyMemory<bool> bits, ReadOnlyMemory<ushort> registers, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await _gate.EnterAsync(cancellationToken);
         try
         {
             var n = function switch
@@ -810,6 +811,5 @@ public sealed class ModbusMaster : IModbusMaster
         await _timer.DisposeAsync();
         await DropTransportAsync();
         _timeoutCts.Dispose();
-        _gate.Dispose();
     }
 }

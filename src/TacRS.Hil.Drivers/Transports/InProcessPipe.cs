@@ -97,6 +97,18 @@ public static class InProcessPipe
             wake?.TrySetResult();
         }
 
+        private void WakeCancelled()
+        {
+            TaskCompletionSource? wake;
+            lock (_gate)
+            {
+                wake = _waiter;
+                _waiter = null;
+            }
+
+            wake?.TrySetResult();
+        }
+
         public async ValueTask<int> ReadAsync(Memory<byte> destination, CancellationToken cancellationToken)
         {
             while (true)
@@ -130,8 +142,11 @@ public static class InProcessPipe
 
                 // Await the one task directly: Task.WaitAsync(token) would complete through a thread-pool
                 // hop, and under the simulation scheduler the clock could run ahead during that hop.
-                // Cancellation completes the same task from the cancelling thread instead.
-                using (cancellationToken.Register(static w => ((TaskCompletionSource)w!).TrySetResult(), wait))
+                // Cancellation completes the same task from the cancelling thread instead, and takes it
+                // out of the queue: a completed waiter left behind would make every later read return at
+                // once, spinning the scheduler at one instant of virtual time (a device gone silent hung
+                // the harness that way).
+                using (cancellationToken.Register(static s => ((ByteQueue)s!).WakeCancelled(), this))
                 {
                     await wait.Task;
                 }

@@ -1,3 +1,4 @@
+using TacRS.Hil.Core.Threading;
 using System.Globalization;
 using TacRS.Hil.Core;
 using TacRS.Hil.Core.Config;
@@ -103,7 +104,7 @@ public sealed class NightlyRunner(
         var startedAt = timeProvider.GetUtcNow();
         var started = timeProvider.GetTimestamp();
         var width = Math.Max(1, parallel ?? suite.Parallel);
-        using var slots = new SemaphoreSlim(width, width);
+        var slots = new AsyncGate(width);
         var tasks = suite.Runs.Select(run => RunSlotAsync(run, outputDirectory, slots, cancellationToken)).ToList();
         var results = await Task.WhenAll(tasks);
 
@@ -122,13 +123,13 @@ public sealed class NightlyRunner(
         return result;
     }
 
-    private async Task<RunResult> RunSlotAsync(SuiteRun run, string outputDirectory, SemaphoreSlim slots, CancellationToken ct)
+    private async Task<RunResult> RunSlotAsync(SuiteRun run, string outputDirectory, AsyncGate slots, CancellationToken ct)
     {
         var request = new RunRequest(run.Id, run.Name, run.Procedure, run.Rig, run.RigFile, run.Seed, run.Faults, run.Expect,
             Path.GetFullPath(Path.Combine(outputDirectory, run.Id)), run.Timeout, run.Location);
         try
         {
-            await slots.WaitAsync(ct);
+            await slots.EnterAsync(ct);
         }
         catch (OperationCanceledException)
         {

@@ -1,3 +1,4 @@
+using TacRS.Hil.Core.Threading;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
@@ -191,12 +192,12 @@ public sealed class FlightComputerEmulator
     public async Task RunAsync(IByteTransport link, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var writeGate = new SemaphoreSlim(1, 1);
+        var writeGate = new AsyncGate();
         async ValueTask Send(byte[] packet, CancellationToken ct)
         {
             var frame = new byte[SyncFraming.FrameLength(packet.Length)];
             SyncFraming.Write(frame, packet);
-            await writeGate.WaitAsync(ct);
+            await writeGate.EnterAsync(ct);
             try
             {
                 await link.WriteAsync(frame, ct);

@@ -1,3 +1,4 @@
+using TacRS.Hil.Core.Threading;
 using System.Buffers.Binary;
 using System.Device.Gpio;
 using System.Device.I2c;
@@ -1039,7 +1040,7 @@ public sealed class PigpioServer : IAsyncDisposable
     {
         private readonly Socket _socket;
         private readonly PigpioServer _server;
-        private readonly SemaphoreSlim _writeLock = new(1, 1);
+        private readonly AsyncGate _writeLock = new();
         private readonly byte[] _in = new byte[PigpioRequest.HeaderLength + PigpioRequest.MaxExtension];
         private readonly byte[] _out = new byte[PigpioResponse.Length + PigpioRequest.MaxExtension];
         private Channel<PigpioReport>? _reports;
@@ -1084,7 +1085,7 @@ public sealed class PigpioServer : IAsyncDisposable
                     n += result;
                 }
 
-                await _writeLock.WaitAsync(cancellationToken);
+                await _writeLock.EnterAsync(cancellationToken);
                 try
                 {
                     await SendAsync(_out.AsMemory(0, n), cancellationToken);
@@ -1131,8 +1132,6 @@ public sealed class PigpioServer : IAsyncDisposable
                 {
                 }
             }
-
-            _writeLock.Dispose();
         }
 
         private async Task PumpAsync(ChannelReader<PigpioReport> reader, CancellationToken cancellationToken)
@@ -1146,7 +1145,7 @@ public sealed class PigpioServer : IAsyncDisposable
                     n += report.Write(batch.AsSpan(n));
                 }
 
-                await _writeLock.WaitAsync(cancellationToken);
+                await _writeLock.EnterAsync(cancellationToken);
                 try
                 {
                     await SendAsync(batch.AsMemory(0, n), cancellationToken);
