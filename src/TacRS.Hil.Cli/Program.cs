@@ -1,65 +1,67 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using TacRS.Hil.Cli.Commands;
+using TacRS.Hil.Cli.Hosting;
+using TacRS.Hil.Cli.Terminal;
 using TacRS.Hil.Core;
 using TacRS.Hil.Core.Config;
+using TacRS.Hil.Core.Runs;
 
 namespace TacRS.Hil.Cli;
 
-/// <summary>The <c>tacrs-hil</c> command: the composition root, and the only place that reads the wall clock or configures log sinks.</summary>
+/// <summary>The <c>tacrs-hil</c> command: the composition root, and the only place that configures log sinks or reads the wall clock.</summary>
 public static class Program
 {
-    public const string ExitCodeHelp = """
-        Exit codes:
-          0  every step passed and the rig reached its safe state
-          1  a step failed, errored or timed out (the rig was safed), or the safe state was not reached
-          2  usage or configuration error (nothing ran; every problem is listed as file:line:col)
-          3  aborted: Ctrl+C, SIGTERM or a lost device (the rig was safed)
-        """;
+    public const string ExitCodeHelp = ExitCodes.Help;
 
     public static int Main(string[] args)
     {
-        using var abort = new CancellationTokenSource();
+        // A dropped terminal (SIGHUP) makes console writes fail: that must never stop a run before its safe state.
+        Console.SetOut(new TolerantWriter(Console.Out));
+        Console.SetError(new TolerantWriter(Console.Error));
+
+        using var abort = new RunAbort();
         var signals = 0;
-        void OnSignal(string name)
+        void OnSignal(string name, string meaning)
         {
             if (Interlocked.Increment(ref signals) == 1)
             {
-                System.Console.Error.WriteLine($"{name}: aborting — going to the safe state (safing is not interrupted by further signals)");
-                abort.Cancel();
+                Console.Error.WriteLine($"{name}: aborting — going to the safe state (safing is not interrupted by further signals)");
+                abort.Request($"{name} ({meaning})");
             }
             else
             {
-                System.Console.Error.WriteLine($"{name}: safing in progress, please wait (SIGKILL would leave the rig unsafed)");
+                Console.Error.WriteLine($"{name}: safing in progress, please wait (SIGKILL would leave the rig unsafed)");
             }
         }
 
-        System.Console.CancelKeyPress += (_, e) =>
+        Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true;
-            OnSignal("SIGINT");
+            OnSignal("SIGINT", "Ctrl+C");
         };
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
-        {
-            ctx.Cancel = true;
-            OnSignal("SIGTERM");
-        });
 
-        return Run(args, () => abort.Token);
+        // TERM (a CI runner or systemd stopping the job), HUP (the ssh session or terminal dropped), QUIT
+        // (Ctrl+\): each is an abort that safes the rig, never a death that leaves it powered.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; OnSignal("SIGTERM", "terminate"); });
+        using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, ctx => { ctx.Cancel = true; OnSignal("SIGHUP", "the terminal hung up"); });
+        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, ctx => { ctx.Cancel = true; OnSignal("SIGQUIT", "quit"); });
+
+        return Run(args, () => abort);
     }
 
-    public static int Run(string[] args, Func<CancellationToken> abortToken)
+    public static int Run(string[] args, Func<RunAbort> abort)
     {
-        var root = BuildRoot(abortToken);
+        var root = BuildRoot(abort);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
             foreach (var e in parse.Errors)
             {
-                System.Console.Error.WriteLine($"tacrs-hil: {e.Message}");
+                Console.Error.WriteLine($"tacrs-hil: {e.Message}");
             }
 
-            System.Console.Error.WriteLine("(tacrs-hil --help for usage)");
+            Console.Error.WriteLine("(tacrs-hil --help for usage); nothing was run.");
             return ExitCodes.ConfigError;
         }
 
@@ -71,30 +73,35 @@ public static class Program
         {
             foreach (var p in e.Problems)
             {
-                System.Console.Error.WriteLine(p);
+                Console.Error.WriteLine(p);
             }
 
-            System.Console.Error.WriteLine($"{e.Problems.Count} problem{(e.Problems.Count == 1 ? string.Empty : "s")}; nothing was run.");
+            Console.Error.WriteLine($"{e.Problems.Count} problem{(e.Problems.Count == 1 ? string.Empty : "s")}; nothing was run.");
             return ExitCodes.ConfigError;
         }
-        catch (Composition.ConfigProblemException e)
+        catch (ConfigProblemException e)
         {
-            System.Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(e.Message);
             return ExitCodes.ConfigError;
         }
-        catch (Composition.UsageException e)
+        catch (UsageException e)
         {
-            System.Console.Error.WriteLine($"tacrs-hil: {e.Message}; nothing was run.");
+            Console.Error.WriteLine($"tacrs-hil: {e.Message}");
+            return ExitCodes.ConfigError;
+        }
+        catch (RigBusyException e)
+        {
+            Console.Error.WriteLine($"tacrs-hil: {e.Message}");
             return ExitCodes.ConfigError;
         }
     }
 
-    public static RootCommand BuildRoot(Func<CancellationToken> abortToken)
+    public static RootCommand BuildRoot(Func<RunAbort> abort)
     {
         var root = new RootCommand("tacrs-hil — hardware-in-the-loop payload, mating and ground-segment checkout for Tactically Responsive Space.\n\n" + ExitCodeHelp)
         {
-            CoreCommands.Run(abortToken),
-            CoreCommands.Validate(),
+            CoreCommands.Run(abort),
+            CoreCommands.Validate(abort),
             CoreCommands.List(),
             CoreCommands.Graph(),
             ModbusCommand.Build(),
@@ -102,8 +109,8 @@ public static class Program
             ReplayCommand.Build(),
             ReportCommand.Build(),
             HistoryCommand.Build(() => Reporting.History.ResultsStore.DefaultPath),
-            NightlyCommand.Build(Composition.NightlyRuns.RunAsync),
-            SimServeCommand.Build(() => Composition.Composer.Kinds(), b => Composition.Composer.RegisterEmulators(b, Composition.Composer.Kinds()), abortToken),
+            NightlyCommand.Build(Composition.NightlyRuns.RunAsync, abort),
+            SimServeCommand.Build(() => Composition.Composer.Kinds(), b => Composition.Composer.RegisterEmulators(b, Composition.Composer.Kinds()), () => abort().Token),
         };
         return root;
     }

@@ -19,7 +19,8 @@ internal static class InProcessCli
                 System.Console.SetOut(stdout);
                 System.Console.SetError(stderr);
                 Environment.CurrentDirectory = TacRS.Hil.Testing.RepoPaths.Root;
-                var code = Program.Run(args, () => CancellationToken.None);
+                using var abort = new TacRS.Hil.Core.Runs.RunAbort();
+                var code = Program.Run(args, () => abort);
                 return (code, stdout.ToString(), stderr.ToString());
             }
             finally

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using TacRS.Hil.Cli.Composition;
+using TacRS.Hil.Cli.Hosting;
 using TacRS.Hil.Core;
 using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Core.Runs;
 using TacRS.Hil.Sequences.Campaigns;
 using TacRS.Hil.Sequences.Engine;
 using TacRS.Hil.Sequences.Procedures;
@@ -12,23 +14,24 @@ namespace TacRS.Hil.Cli.Commands;
 /// <summary>run, validate, list and graph: the core harness commands.</summary>
 internal static class CoreCommands
 {
-    public static Command Run(Func<CancellationToken> abortToken)
+    public static Command Run(Func<RunAbort> abort)
     {
         var rig = new Argument<string>("RIG") { Description = "rig file (e.g. hil-configs/sim-laptop.yaml)" };
         var procedure = new Option<string?>("--procedure", "-p") { Description = "procedure name (in the rig's procedures folder) or file; default: the rig's default-procedure" };
         var outDir = new Option<string?>("--out", "-o") { Description = "run directory (default: runs/<time>-<rig>-<procedure>-<pid>)" };
-        var seed = new Option<long?>("--seed") { Description = "seed for every emulator's noise and every fault (default: the rig's simulation.seed)" };
+        var seed = CliOptions.Whole("--seed", "seed for every emulator's noise and every fault (default: the rig's simulation.seed)");
+        var waitForRig = CliOptions.Duration("--wait-for-rig", "when another run holds the rig, wait this long for it (e.g. 10min) instead of refusing at once");
         var unattended = new Option<bool>("--unattended") { Description = "no person at the console: the rig's simulated operator answers prompts; hazardous steps refused unless the rig allows" };
         var realTime = new Option<bool>("--realtime") { Description = "run a simulated rig on the system clock instead of virtual time" };
         var vehicle = new Option<string?>("--vehicle") { Description = "launch vehicle profile for this run (alpha, electron, epsilon-s, kairos), overriding the rig's" };
         var set = new Option<string[]>("--set") { Description = "give a procedure parameter a value for this run (NAME=VALUE, repeatable; e.g. power-on.soak=30s); recorded in the run", AllowMultipleArgumentsPerToken = false };
         var cmd = new Command("run", "Run a procedure (or the rig's default) on a rig; the rig always ends in its safe state.")
         {
-            rig, procedure, outDir, seed, unattended, realTime, vehicle, set,
+            rig, procedure, outDir, seed, unattended, realTime, vehicle, set, waitForRig,
         };
         cmd.SetAction(pr =>
         {
-            var outcome = RunLauncher.Run(
+            var outcome = RunHost.Run(
                 new RunRequest(
                     pr.GetRequiredValue(rig),
                     pr.GetValue(procedure),
@@ -39,8 +42,9 @@ internal static class CoreCommands
                     System.Console.Out,
                     !System.Console.IsOutputRedirected,
                     pr.GetValue(vehicle),
-                    Settings: ParseSettings(pr.GetValue(set))),
-                abortToken());
+                    Settings: ParseSettings(pr.GetValue(set)),
+                    WaitForRig: pr.GetValue(waitForRig)),
+                abort());
             return outcome.ExitCode;
         });
         return cmd;
@@ -65,7 +69,7 @@ internal static class CoreCommands
         return settings;
     }
 
-    public static Command Validate()
+    public static Command Validate(Func<RunAbort> abort)
     {
         var files = new Argument<string[]>("FILE") { Description = "rig or procedure files", Arity = ArgumentArity.OneOrMore };
         var rigOption = new Option<string?>("--rig") { Description = "check procedures against this rig's devices (default: every rig under hil-configs/ that names them, else structure only)" };
@@ -73,6 +77,14 @@ internal static class CoreCommands
         cmd.SetAction(pr =>
         {
             var problems = 0;
+
+            // validate touches no hardware: a signal stops it at once, even in the middle of parsing a large file.
+            using var stop = abort().Token.Register(() =>
+            {
+                System.Console.Error.WriteLine($"validate: {abort().Reason}: stopped; {Volatile.Read(ref problems)} problem(s) found so far");
+                System.Console.Out.Flush();
+                Environment.Exit(Volatile.Read(ref problems) > 0 ? ExitCodes.ConfigError : ExitCodes.Aborted);
+            });
             var kinds = Composer.Kinds();
             RigDefinition? rig = null;
             if (pr.GetValue(rigOption) is { } rigPath)
@@ -82,7 +94,14 @@ internal static class CoreCommands
 
             foreach (var f in pr.GetRequiredValue(files))
             {
-                var found = Check(f, kinds, rig);
+                if (abort().IsRequested)
+                {
+                    // Nothing to safe: stop at once, saying how far it got.
+                    System.Console.Error.WriteLine($"validate: {abort().Reason}: stopped before {f}; {problems} problem{(problems == 1 ? string.Empty : "s")} found so far");
+                    return problems > 0 ? ExitCodes.ConfigError : ExitCodes.Aborted;
+                }
+
+                var found = Check(f, kinds, rig, abort().Token);
                 problems += found.Count;
                 foreach (var p in found)
                 {
@@ -101,8 +120,9 @@ internal static class CoreCommands
     }
 
     /// <summary>Checks one file, deciding by its first key whether it is a rig or a procedure.</summary>
-    public static IReadOnlyList<ConfigProblem> Check(string file, Drivers.Devices.DeviceKindRegistry kinds, RigDefinition? rig)
+    public static IReadOnlyList<ConfigProblem> Check(string file, Drivers.Devices.DeviceKindRegistry kinds, RigDefinition? rig, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var doc = ConfigDocument.Load(file);
         if (doc.Root is null)
         {

@@ -3,6 +3,8 @@ using System.Globalization;
 using Spectre.Console;
 using TacRS.Hil.Core;
 using TacRS.Hil.Core.Config;
+using TacRS.Hil.Core.Measurements;
+using TacRS.Hil.Core.Runs;
 using TacRS.Hil.Reporting.Html;
 using TacRS.Hil.Reporting.Nightly;
 
@@ -18,11 +20,11 @@ public static class NightlyCommand
 {
     /// <param name="runFunction">Runs one procedure on one rig, unattended, writing record.jsonl into the request's run directory (the composition root supplies it).</param>
     /// <param name="timeProvider">The wall clock (tests pass a fake).</param>
-    public static Command Build(Func<RunRequest, CancellationToken, Task<RunSummary>> runFunction, TimeProvider? timeProvider = null)
+    public static Command Build(Func<RunRequest, RunAbort, Task<RunSummary>> runFunction, Func<RunAbort> abort, TimeProvider? timeProvider = null)
     {
         var time = timeProvider ?? TimeProvider.System;
         var suiteFile = new Argument<FileInfo>("SUITE") { Description = "A nightly suite file, e.g. hil-configs/nightly.yaml" };
-        var parallel = new Option<int?>("--parallel") { Description = "Runs at once (overrides the suite's 'parallel')" };
+        var parallel = CliOptions.Count("--parallel", "Runs at once (overrides the suite's 'parallel')");
         var outDir = new Option<DirectoryInfo?>("--out") { Description = "Output folder (default runs/nightly-<UTC timestamp>)" };
         var history = new Option<string?>("--history") { Description = "Results store to record every run in (overrides the suite's 'history')" };
         var command = new Command("nightly", "Run a nightly suite in parallel; write junit.xml, index.html and a report per run");
@@ -30,17 +32,11 @@ public static class NightlyCommand
         command.Options.Add(parallel);
         command.Options.Add(outDir);
         command.Options.Add(history);
-        command.SetAction(async (parseResult, cancellationToken) =>
+        command.SetAction(async (parseResult, _) =>
         {
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
             var file = parseResult.GetValue(suiteFile)!;
-            if (parseResult.GetValue(parallel) is { } p && p < 1)
-            {
-                error.WriteLine($"tacrs-hil nightly: --parallel must be at least 1, not {p.ToString(CultureInfo.InvariantCulture)}");
-                return ExitCodes.ConfigError;
-            }
-
             NightlySuite suite;
             try
             {
@@ -58,14 +54,14 @@ public static class NightlyCommand
             NightlyResult result;
             if (interactive)
             {
-                result = await RunLiveAsync(suite, outPath, runFunction, time, parseResult.GetValue(parallel), parseResult.GetValue(history), cancellationToken);
+                result = await RunLiveAsync(suite, outPath, runFunction, time, parseResult.GetValue(parallel), parseResult.GetValue(history), abort());
                 WriteSummaryTable(result);
             }
             else
             {
                 var observer = new PlainObserver(output, time);
                 output.WriteLine($"nightly {suite.Name}: {suite.Runs.Count.ToString(CultureInfo.InvariantCulture)} runs, {(parseResult.GetValue(parallel) ?? suite.Parallel).ToString(CultureInfo.InvariantCulture)} at once, output {Path.GetFullPath(outPath)}");
-                result = await new NightlyRunner(runFunction, time, observer).RunAsync(suite, outPath, parseResult.GetValue(parallel), parseResult.GetValue(history), cancellationToken);
+                result = await new NightlyRunner(runFunction, time, observer).RunAsync(suite, outPath, abort(), parseResult.GetValue(parallel), parseResult.GetValue(history));
                 WriteSummaryPlain(output, result);
             }
 
@@ -75,8 +71,8 @@ public static class NightlyCommand
     }
 
     private static async Task<NightlyResult> RunLiveAsync(
-        NightlySuite suite, string outPath, Func<RunRequest, CancellationToken, Task<RunSummary>> runFunction, TimeProvider time,
-        int? parallel, string? history, CancellationToken cancellationToken)
+        NightlySuite suite, string outPath, Func<RunRequest, RunAbort, Task<RunSummary>> runFunction, TimeProvider time,
+        int? parallel, string? history, RunAbort abort)
     {
         var table = new Table().Border(TableBorder.Rounded).Title($"nightly {Markup.Escape(suite.Name)}");
         foreach (var c in new[] { "run", "procedure", "rig", "seed", "expected", "state" })
@@ -96,13 +92,13 @@ public static class NightlyCommand
         await AnsiConsole.Live(table).StartAsync(async ctx =>
         {
             var observer = new LiveObserver(table, rows, ctx);
-            result = await new NightlyRunner(runFunction, time, observer).RunAsync(suite, outPath, parallel, history, cancellationToken);
+            result = await new NightlyRunner(runFunction, time, observer).RunAsync(suite, outPath, abort, parallel, history);
         });
         return result!;
     }
 
     private static string Verdict(RunResult r) =>
-        r.Verdict == RunVerdict.Unexpected ? "UNEXPECTED" : r.ExpectedFailure ? "expected failure" : "ok";
+        r.Verdict == ExpectationVerdict.Unexpected ? "UNEXPECTED" : r.ExpectedFailure ? "expected failure" : "ok";
 
     private static void WriteSummaryTable(NightlyResult result)
     {
@@ -114,7 +110,7 @@ public static class NightlyCommand
 
         foreach (var r in result.Runs)
         {
-            var colour = r.Verdict == RunVerdict.Unexpected ? "red" : r.ExpectedFailure ? "yellow" : "green";
+            var colour = r.Verdict == ExpectationVerdict.Unexpected ? "red" : r.ExpectedFailure ? "yellow" : "green";
             table.AddRow(Markup.Escape(r.Request.Id), $"[{colour}]{Markup.Escape(r.Outcome)}[/]", $"[{colour}]{Markup.Escape(Verdict(r))}[/]",
                 Markup.Escape(HtmlText.Duration(r.WallTime.TotalSeconds)), Markup.Escape(r.Reason));
         }
@@ -123,6 +119,10 @@ public static class NightlyCommand
         AnsiConsole.MarkupLine(Markup.Escape(Totals(result)));
         AnsiConsole.MarkupLine($"JUnit: {Markup.Escape(result.JUnitPath)}");
         AnsiConsole.MarkupLine($"index: {Markup.Escape(result.IndexPath)}");
+        foreach (var p in result.ArtifactProblems ?? [])
+        {
+            AnsiConsole.MarkupLine($"[red]artifact not written: {Markup.Escape(p)}[/]");
+        }
     }
 
     private static void WriteSummaryPlain(TextWriter output, NightlyResult result)
@@ -135,10 +135,14 @@ public static class NightlyCommand
         output.WriteLine(Totals(result));
         output.WriteLine($"JUnit: {result.JUnitPath}");
         output.WriteLine($"index: {result.IndexPath}");
+        foreach (var p in result.ArtifactProblems ?? [])
+        {
+            output.WriteLine($"artifact not written: {p}");
+        }
     }
 
     private static string Totals(NightlyResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.Runs.Count} runs: {r.Runs.Count(x => x.Outcome == "PASS")} passed, {r.ExpectedFailures} expected failures, {r.Unexpected} unexpected{(r.Cancelled ? ", cancelled" : string.Empty)} in {HtmlText.Duration(r.WallTime.TotalSeconds)} → exit {r.ExitCode}");
+        $"{r.Runs.Count} runs: {r.Runs.Count(x => OutcomeExtensions.IsPassWord(x.Outcome))} passed, {r.ExpectedFailures} expected failures, {r.Unexpected} unexpected{(r.Cancelled ? ", cancelled" : string.Empty)} in {HtmlText.Duration(r.WallTime.TotalSeconds)} → exit {r.ExitCode}");
 
     /// <summary>One line per event, for CI logs (stdout redirected).</summary>
     private sealed class PlainObserver(TextWriter output, TimeProvider time) : INightlyObserver
@@ -147,7 +151,7 @@ public static class NightlyCommand
             output.WriteLine($"{Stamp()} start {request.Id} ({request.Procedure} on {request.Rig}, seed {request.Seed.ToString(CultureInfo.InvariantCulture)}, expect {request.Expect})");
 
         public void RunFinished(RunResult result) =>
-            output.WriteLine($"{Stamp()} end   {result.Request.Id} {result.Outcome} {Verdict(result)} in {HtmlText.Duration(result.WallTime.TotalSeconds)}{(result.Verdict == RunVerdict.Unexpected ? ": " + result.Reason : string.Empty)}");
+            output.WriteLine($"{Stamp()} end   {result.Request.Id} {result.Outcome} {Verdict(result)} in {HtmlText.Duration(result.WallTime.TotalSeconds)}{(result.Verdict == ExpectationVerdict.Unexpected ? ": " + result.Reason : string.Empty)}");
 
         private string Stamp() => time.GetUtcNow().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
     }
@@ -163,7 +167,7 @@ public static class NightlyCommand
 
         public void RunFinished(RunResult result)
         {
-            var colour = result.Verdict == RunVerdict.Unexpected ? "red" : result.ExpectedFailure ? "yellow" : "green";
+            var colour = result.Verdict == ExpectationVerdict.Unexpected ? "red" : result.ExpectedFailure ? "yellow" : "green";
             table.UpdateCell(rows[result.Request.Id], 5, $"[{colour}]{Markup.Escape(result.Outcome)} {Markup.Escape(Verdict(result))}[/] {Markup.Escape(HtmlText.Duration(result.WallTime.TotalSeconds))}");
             ctx.Refresh();
         }

@@ -32,7 +32,7 @@ public static class PassesCommand
                 return ExitCodes.ConfigError;
             }
 
-            var start = DateTime.UtcNow;
+            var start = TimeProvider.System.GetUtcNow().UtcDateTime;
             if (parseResult.GetValue(from) is { } f)
             {
                 if (!DateTimeOffset.TryParse(f, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))

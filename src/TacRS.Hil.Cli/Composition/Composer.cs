@@ -1,4 +1,5 @@
 using System.Reflection;
+using TacRS.Hil.Cli.Hosting;
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Devices;
@@ -17,21 +18,21 @@ internal static class Composer
     public static string ToolVersion { get; } =
         typeof(Composer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    /// <param name="runDirectory">A run's directory: avionics devices archive every packet there (<c>&lt;device&gt;.packets.jsonl</c>).</param>
-    public static DeviceKindRegistry Kinds(string? runDirectory = null) => new(
+    /// <summary>The kinds this build knows. A run's devices leave their artifacts (an avionics packet archive) in <see cref="DeviceServices.ArtifactDirectory"/>.</summary>
+    public static DeviceKindRegistry Kinds() => new(
     [
         new GpioDeviceKind(),
         new Ina219DeviceKind(),
         new Mcp9808DeviceKind(),
         new ModbusDeviceKind(),
-        new AvionicsDeviceKind(new AvionicsOptions { ArchiveDirectory = runDirectory }),
+        new AvionicsDeviceKind(),
         new RelayBankDeviceKind(),
         new StationKind(),
     ]);
 
     /// <summary>Loads and fully validates a rig: its own keys, every device's keys, and the simulation block.</summary>
     public static RigDefinition LoadRig(string path, DeviceKindRegistry kinds) =>
-        RigLoader.Load(path, kinds, ValidateSimulation);
+        RigLoader.Load(path, kinds, rig => ReadSimulation(rig));
 
     public static IReadOnlyDictionary<string, DeviceDescription> Describe(RigDefinition rig, DeviceKindRegistry kinds) =>
         rig.Devices
@@ -43,10 +44,15 @@ internal static class Composer
     /// The profile values procedures may use (<c>${vehicle.umbilical.voltage-low}</c>), from the rig's
     /// vehicle (or the run's --vehicle) and payload; empty when the rig names neither.
     /// </summary>
-    public static IReadOnlyDictionary<string, string> Variables(RigDefinition rig, string? vehicleOverride = null, IReadOnlyDictionary<string, string>? settings = null)
+    public static IReadOnlyDictionary<string, string> Variables(RigDefinition rig, string? vehicleOverride = null, IReadOnlyDictionary<string, string>? settings = null) =>
+        Variables(LoadProfiles(rig, vehicleOverride), Parameters(rig, settings));
+
+    /// <summary>The procedure variables from profiles already loaded, then the run's parameters (which win).</summary>
+    public static IReadOnlyDictionary<string, string> Variables(RigProfiles profiles, IReadOnlyDictionary<string, string> parameters)
     {
-        var vars = ProfileVariables(rig, vehicleOverride);
-        foreach (var kv in Parameters(rig, settings))
+        var vars = new Dictionary<string, string>(StringComparer.Ordinal);
+        IEnumerable<KeyValuePair<string, string>> none = [];
+        foreach (var kv in (profiles.Vehicle?.Variables ?? none).Concat(profiles.Payload?.Variables ?? none).Concat(parameters))
         {
             vars[kv.Key] = kv.Value;
         }
@@ -71,27 +77,10 @@ internal static class Composer
         return values;
     }
 
-    private static Dictionary<string, string> ProfileVariables(RigDefinition rig, string? vehicleOverride)
-    {
-        var vars = new Dictionary<string, string>(StringComparer.Ordinal);
-        if ((vehicleOverride ?? rig.Vehicle) is { } v)
-        {
-            foreach (var kv in Sequences.Campaigns.ProfileLoader.LoadVehicle(Profile(rig, "vehicles", v)).Variables)
-            {
-                vars[kv.Key] = kv.Value;
-            }
-        }
-
-        if (rig.Payload is { } p)
-        {
-            foreach (var kv in Sequences.Campaigns.ProfileLoader.LoadPayload(Profile(rig, "payloads", p)).Variables)
-            {
-                vars[kv.Key] = kv.Value;
-            }
-        }
-
-        return vars;
-    }
+    /// <summary>The rig's vehicle (or the run's --vehicle) and payload profiles, each read once; null where the rig names none.</summary>
+    public static RigProfiles LoadProfiles(RigDefinition rig, string? vehicleOverride) => new(
+        (vehicleOverride ?? rig.Vehicle) is { } v ? Sequences.Campaigns.ProfileLoader.LoadVehicle(Profile(rig, "vehicles", v)) : null,
+        rig.Payload is { } p ? Sequences.Campaigns.ProfileLoader.LoadPayload(Profile(rig, "payloads", p)) : null);
 
     public static string Profile(RigDefinition rig, string kind, string id)
     {
@@ -112,9 +101,10 @@ internal static class Composer
              .Register(Emulators.FlightComputer(kinds))
              .Register(Emulators.Station(kinds));
 
-    private static void ValidateSimulation(RigDefinition rig)
+    /// <summary>Reads (and so validates) the rig's simulation block and every device's 'sim:' mapping.</summary>
+    public static SimulationSettings ReadSimulation(RigDefinition rig)
     {
-        SimulationSettings.Read(rig);
+        var settings = SimulationSettings.Read(rig);
         foreach (var d in rig.Devices)
         {
             // A device's 'sim:' mapping belongs to its emulator; it is read when the bench builds it.
@@ -123,5 +113,10 @@ internal static class Composer
                 sim.AsMap($"'sim' of device '{d.Name}'");
             }
         }
+
+        return settings;
     }
 }
+
+/// <summary>A rig's launch vehicle and payload profiles (either may be absent).</summary>
+internal sealed record RigProfiles(Sequences.Campaigns.VehicleProfile? Vehicle, Sequences.Campaigns.PayloadProfile? Payload);

@@ -1,49 +1,24 @@
+using TacRS.Hil.Cli.Hosting;
 using TacRS.Hil.Core;
 using TacRS.Hil.Core.Config;
-using TacRS.Hil.Reporting.Html;
+using TacRS.Hil.Core.Measurements;
+using TacRS.Hil.Core.Runs;
 using TacRS.Hil.Reporting.Nightly;
 
 namespace TacRS.Hil.Cli.Composition;
 
-/// <summary>The nightly runner's run function: one unattended run, on its own scheduler and thread, into its own directory.</summary>
+/// <summary>
+/// The nightly runner's run function: one unattended run through the same run host as <c>tacrs-hil run</c>,
+/// in this process, on a thread of its own (each simulated run pumps its own single-threaded scheduler).
+/// The host's verdict comes back whole — outcome, exit code, the record in memory, report and history
+/// rows — so the suite reads nothing back and renders nothing twice.
+/// </summary>
 internal static class NightlyRuns
 {
-    public static Task<RunSummary> RunAsync(Reporting.Nightly.RunRequest request, CancellationToken cancellationToken)
+    public static Task<RunSummary> RunAsync(Reporting.Nightly.RunRequest request, RunAbort abort)
     {
         var done = new TaskCompletionSource<RunSummary>(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        // A dedicated thread: each simulated run pumps its own single-threaded scheduler.
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                var outcome = RunLauncher.Run(
-                    new RunRequest(request.RigFile, request.Procedure, request.RunDirectory, request.Seed, Unattended: true, ExtraFaults: request.Faults),
-                    cancellationToken);
-                try
-                {
-                    HtmlReport.Write(request.RunDirectory);
-                }
-                catch (IOException e)
-                {
-                    Console.Error.WriteLine($"{request.RunDirectory}: report not written: {e.Message}");
-                }
-
-                done.SetResult(new RunSummary(outcome.ExitCode switch { 0 => "PASS", 3 => "ABORTED", _ => "FAIL" }, outcome.ExitCode, outcome.Summary));
-            }
-            catch (ConfigException e)
-            {
-                done.SetResult(new RunSummary("ERROR", ExitCodes.ConfigError, string.Join("; ", e.Problems)));
-            }
-            catch (ConfigProblemException e)
-            {
-                done.SetResult(new RunSummary("ERROR", ExitCodes.ConfigError, e.Message));
-            }
-            catch (Exception e)
-            {
-                done.SetResult(new RunSummary("ERROR", ExitCodes.Failed, $"{e.GetType().Name}: {e.Message}"));
-            }
-        })
+        var thread = new Thread(() => done.SetResult(Run(request, abort)))
         {
             IsBackground = true,
             Name = $"run {request.Id}",
@@ -51,4 +26,26 @@ internal static class NightlyRuns
         thread.Start();
         return done.Task;
     }
+
+    private static RunSummary Run(Reporting.Nightly.RunRequest request, RunAbort abort)
+    {
+        try
+        {
+            var hosted = RunHost.Run(
+                new Hosting.RunRequest(request.RigFile, request.Procedure, request.RunDirectory, request.Seed, Unattended: true, ExtraFaults: request.Faults, HistoryPath: request.HistoryPath),
+                abort);
+            return new RunSummary(hosted.Verdict.Final.ToWire(), hosted.ExitCode, hosted.Verdict.FullReason, hosted.Record, hosted.ReportPath, hosted.HistoryNote);
+        }
+        catch (ConfigException e)
+        {
+            return NotRun(string.Join("; ", e.Problems));
+        }
+        catch (Exception e) when (e is ConfigProblemException or UsageException or RigBusyException)
+        {
+            return NotRun(e.Message);
+        }
+    }
+
+    // Nothing ran (a bad rig or procedure for this entry): an ERROR of the suite, no device touched.
+    private static RunSummary NotRun(string reason) => new(Outcome.Error.ToWire(), ExitCodes.ConfigError, "not run: " + reason);
 }

@@ -47,7 +47,7 @@ internal sealed class RehearsalConsole : IAsyncDisposable
     }
 
     /// <summary>Sends a command and returns its reply line; throws <see cref="TransportException"/> once the console is lost.</summary>
-    public Task<string> RequestAsync(string line, CancellationToken cancellationToken)
+    public async Task<string> RequestAsync(string line, CancellationToken cancellationToken)
     {
         var reply = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (_lost is not null || !_queue.Writer.TryWrite((line, reply)))
@@ -55,7 +55,11 @@ internal sealed class RehearsalConsole : IAsyncDisposable
             throw new TransportException(Address, _lost ?? "rehearsal console closed");
         }
 
-        return reply.Task.WaitAsync(cancellationToken);
+        // The pump keeps the reply in step with the console even when nobody waits for it any more.
+        using (cancellationToken.Register(static s => ((TaskCompletionSource<string>)s!).TrySetCanceled(), reply))
+        {
+            return await reply.Task;
+        }
     }
 
     /// <summary>Sends a command without waiting for its reply (a lost console is reported by the next request).</summary>
@@ -63,7 +67,7 @@ internal sealed class RehearsalConsole : IAsyncDisposable
 
     private async Task PumpAsync(CancellationToken cancellationToken)
     {
-        await foreach (var (line, reply) in _queue.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var (line, reply) in _queue.Reader.ReadAllAsync(cancellationToken))
         {
             try
             {
@@ -72,10 +76,10 @@ internal sealed class RehearsalConsole : IAsyncDisposable
                     throw new TransportException(Address, _lost);
                 }
 
-                await _link.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), cancellationToken).ConfigureAwait(false);
+                await _link.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), cancellationToken);
                 using var timeout = new CancellationTokenSource(ReplyTimeout, _time);
                 using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-                var answer = await ReadLineAsync(linked.Token).ConfigureAwait(false); // read even when nobody waits: replies stay in step
+                var answer = await ReadLineAsync(linked.Token); // read even when nobody waits: replies stay in step
                 reply?.TrySetResult(answer);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -92,7 +96,7 @@ internal sealed class RehearsalConsole : IAsyncDisposable
     }
 
     private async Task<string> ReadLineAsync(CancellationToken cancellationToken) =>
-        await _lines.ReadLineAsync(cancellationToken).ConfigureAwait(false)
+        await _lines.ReadLineAsync(cancellationToken)
             ?? throw new TransportException(Address, "sim serve closed the console (stopped?)");
 
     public async ValueTask DisposeAsync()
@@ -101,14 +105,14 @@ internal sealed class RehearsalConsole : IAsyncDisposable
         _stop.Cancel();
         try
         {
-            await _pump.ConfigureAwait(false);
+            await _pump;
         }
         catch (OperationCanceledException)
         {
             // Stopped while waiting.
         }
 
-        await _link.DisposeAsync().ConfigureAwait(false);
+        await _link.DisposeAsync();
         _stop.Dispose();
     }
 

@@ -70,18 +70,24 @@ internal sealed class ConsoleReporter(TextWriter output, bool colour) : IRunReco
                 case Note n when n.Severity is "red" or "yellow" or "error" or "warning":
                     Line($"{t}     {n.Category} [{n.Severity}] {n.Source}: {n.Message}", n.Severity is "red" or "error" ? Ansi.Red : Ansi.Yellow);
                     break;
-                case RunEnded r:
-                    Line(
-                        $"RESULT: {r.Outcome} — {r.Reason} ({r.StepsPassed} passed, {r.StepsFailed} not) in {FormatHours(r.DurationSeconds)} {(_start is null ? string.Empty : "of run time")}; exit {r.ExitCode}",
-                        r.ExitCode == 0 ? Ansi.GreenBold : Ansi.RedBold);
-                    break;
+
+                // run-end is not printed here: the RESULT line comes last, from the verdict once the
+                // artifacts are written, so it announces the exit code the process really returns.
             }
 
             return e;
         }
     }
 
-    private static string FormatHours(double seconds)
+    /// <summary>The run's last console line, from its one verdict.</summary>
+    public static void WriteResult(TextWriter output, bool colour, Core.Runs.RunVerdict verdict, string detail)
+    {
+        var text = verdict.ResultLine(detail);
+        output.WriteLine(colour ? (verdict.ExitCode == 0 ? Ansi.GreenBold : Ansi.RedBold) + text + Ansi.Reset : text);
+        output.Flush();
+    }
+
+    public static string FormatHours(double seconds)
     {
         var t = TimeSpan.FromSeconds(seconds);
         return t.TotalHours >= 1

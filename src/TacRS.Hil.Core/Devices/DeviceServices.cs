@@ -27,6 +27,9 @@ public interface IAlarmSink
 /// </summary>
 public sealed record DeviceServices(TimeProvider Time, ILogger Log, IRunRecorder Recorder, IAlarmSink Alarms)
 {
+    /// <summary>The run's directory, where devices may leave artifacts of their own (an avionics link's packet archive); none outside a run.</summary>
+    public string? ArtifactDirectory { get; init; }
+
     public void Note(string category, string source, string severity, string message, IReadOnlyDictionary<string, string>? fields = null) =>
         Recorder.Write(new Note(category, source, severity, message, fields) { At = Time.GetUtcNow() });
 

@@ -27,6 +27,13 @@ public abstract record RunEvent
     public long Seq { get; init; }
 
     public DateTimeOffset At { get; init; }
+
+    /// <summary>The wall clock when the event happened, on a run whose own clock is virtual (absent when <see cref="At"/> is the wall clock).</summary>
+    public DateTimeOffset? Wall { get; init; }
+
+    /// <summary>When the event happened on the wall clock: <see cref="Wall"/>, or <see cref="At"/> on a run on the system clock.</summary>
+    [JsonIgnore]
+    public DateTimeOffset WallOrAt => Wall ?? At;
 }
 
 public sealed record RunStarted(
@@ -41,7 +48,11 @@ public sealed record RunStarted(
     string Mode,
     DateTimeOffset WallClockStart,
     bool Unattended,
-    IReadOnlyDictionary<string, string>? Context = null) : RunEvent;
+    IReadOnlyDictionary<string, string>? Context = null) : RunEvent
+{
+    /// <summary>Every step the run meant to run, in order (<c>step</c>, or <c>phase/step</c> in a campaign).</summary>
+    public IReadOnlyList<string>? Plan { get; init; }
+}
 
 public sealed record StepStarted(string Step, string Title, int Attempt, string? Phase = null) : RunEvent;
 
@@ -92,7 +103,17 @@ public sealed record RunEnded(
     int StepsPassed,
     int StepsFailed,
     bool SafeStateReached,
-    int ExitCode) : RunEvent;
+    int ExitCode) : RunEvent
+{
+    /// <summary>The procedure's (or campaign's) own outcome, when the verdict differs from it (a pass that broke a budget or did not reach its safe state).</summary>
+    public string? EngineOutcome { get; init; }
+
+    /// <summary>Campaign phases that ran past their budget.</summary>
+    public IReadOnlyList<string>? OverBudget { get; init; }
+
+    /// <summary><c>fail</c> or <c>warn</c>: what the over-budget phases did to the verdict.</summary>
+    public string? BudgetPolicy { get; init; }
+}
 
 public static class RunEventJson
 {

@@ -30,7 +30,10 @@ public sealed record AvionicsBlueprint(
     bool Archive,
     TimeSpan DefaultAcceptWithin,
     TimeSpan DefaultCompleteWithin,
-    string? ReplayArchive = null) : DeviceBlueprint(Definition, Description);
+    string? ReplayArchive = null) : DeviceBlueprint(Definition, Description)
+{
+    public override string Endpoint => ReplayArchive is { } archive ? "replay " + archive : Transport?.Describe() ?? "simulated link";
+}
 
 /// <summary>
 /// <c>obc: { kind: avionics, transport: { serial: /dev/ttyUSB0, baud: 115200 } | { udp: "127.0.0.1:1234", listen: 1235 },
@@ -120,7 +123,7 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
             {
                 archive = f(bp.Definition.Name);
             }
-            else if (_options.ArchiveDirectory is { } dir)
+            else if ((_options.ArchiveDirectory ?? services.ArtifactDirectory) is { } dir)
             {
                 Directory.CreateDirectory(dir);
                 archive = new FileStream(Path.Combine(dir, PacketArchiveWriter.FileName(bp.Definition.Name)), FileMode.Create, FileAccess.Write, FileShare.Read);

@@ -35,7 +35,11 @@ public interface IBusProvider
 }
 
 /// <summary>A device's parsed configuration, produced by its kind at validation time and used again to build it.</summary>
-public abstract record DeviceBlueprint(DeviceDefinition Definition, DeviceDescription Description);
+public abstract record DeviceBlueprint(DeviceDefinition Definition, DeviceDescription Description)
+{
+    /// <summary>How the device is reached (<c>tcp://127.0.0.1:1502</c>, <c>/dev/ttyUSB0 115200 8N1</c>, <c>i2c-1@0x40</c>), for the messages that name a lost device.</summary>
+    public abstract string Endpoint { get; }
+}
 
 /// <summary>One kind of device a rig can name (<c>kind: gpio</c>, <c>kind: modbus</c> …).</summary>
 public interface IDeviceKind

@@ -7,7 +7,10 @@ namespace TacRS.Hil.Drivers.Gpio;
 
 /// <summary>A parsed <c>kind: gpio</c> device entry.</summary>
 public sealed record GpioBlueprint(DeviceDefinition Definition, DeviceDescription Description, GpioChipRef Chip, IReadOnlyList<GpioLineSpec> Lines)
-    : DeviceBlueprint(Definition, Description);
+    : DeviceBlueprint(Definition, Description)
+{
+    public override string Endpoint => Chip.ToString();
+}
 
 /// <summary>
 /// <c>kind: gpio</c>: discrete lines of one GPIO chip by name — separation switch loops, the arm/safe

@@ -9,7 +9,10 @@ using TacRS.Hil.Drivers.I2c;
 namespace TacRS.Hil.Drivers.Gpio;
 
 public sealed record RelayBankBlueprint(DeviceDefinition Definition, DeviceDescription Description, I2cTarget Target, IReadOnlyDictionary<string, int> Relays, bool ActiveLow)
-    : DeviceBlueprint(Definition, Description);
+    : DeviceBlueprint(Definition, Description)
+{
+    public override string Endpoint => Target.ToString();
+}
 
 /// <summary>
 /// <c>kind: relay-bank</c>: relays on an MCP23017 I2C expander, driven through a

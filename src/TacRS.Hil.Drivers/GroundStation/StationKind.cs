@@ -25,7 +25,10 @@ public sealed record StationBlueprint(
     TimeSpan Timeout,
     TimeSpan Poll,
     TimeSpan TrackInterval,
-    double? DownlinkHz) : DeviceBlueprint(Definition, Description);
+    double? DownlinkHz) : DeviceBlueprint(Definition, Description)
+{
+    public override string Endpoint => string.Join(", ", new[] { Rotator is null ? null : "rotator " + Rotator.Describe(), Radio is null ? null : "radio " + Radio.Describe() }.OfType<string>()) is { Length: > 0 } e ? e : "simulated station";
+}
 
 /// <summary>
 /// <c>kind: station</c>: an antenna rotator (rotctld) and a radio (rigctld) at one site, with the

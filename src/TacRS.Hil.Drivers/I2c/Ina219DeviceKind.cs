@@ -12,7 +12,10 @@ public sealed record Ina219Blueprint(
     I2cTarget Target,
     double ShuntOhms,
     double MaxCurrent,
-    bool Range32V) : DeviceBlueprint(Definition, Description);
+    bool Range32V) : DeviceBlueprint(Definition, Description)
+{
+    public override string Endpoint => Target.ToString();
+}
 
 /// <summary>
 /// <c>kind: ina219</c>: a TI INA219 power monitor on a rail.

@@ -7,7 +7,10 @@ using TacRS.Hil.Drivers.Devices;
 namespace TacRS.Hil.Drivers.I2c;
 
 public sealed record Mcp9808Blueprint(DeviceDefinition Definition, DeviceDescription Description, I2cTarget Target)
-    : DeviceBlueprint(Definition, Description);
+    : DeviceBlueprint(Definition, Description)
+{
+    public override string Endpoint => Target.ToString();
+}
 
 /// <summary>
 /// <c>kind: mcp9808</c>: a Microchip MCP9808 temperature sensor through the Iot.Device binding.

@@ -17,7 +17,10 @@ public sealed record ModbusBlueprint(
     ModbusFraming Framing,
     byte Unit,
     RegisterMap Map,
-    ModbusMasterOptions Options) : DeviceBlueprint(Definition, Description);
+    ModbusMasterOptions Options) : DeviceBlueprint(Definition, Description)
+{
+    public override string Endpoint => $"{Transport?.Describe() ?? "simulated link"} unit {Unit}";
+}
 
 /// <summary>
 /// <c>kind: modbus</c>: a Modbus device (GSE power supply, umbilical relay box, I/O module) whose

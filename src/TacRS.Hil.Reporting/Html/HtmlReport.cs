@@ -16,7 +16,7 @@ public static class HtmlReport
 {
     public const string FileName = "report.html";
 
-    /// <summary>Reads <c>RUN_DIR/record.jsonl</c>, writes <c>RUN_DIR/report.html</c> and returns its path.</summary>
+    /// <summary>Reads <c>RUN_DIR/record.jsonl</c>, writes <c>RUN_DIR/report.html</c> and returns its path (<c>tacrs-hil report</c>).</summary>
     public static string Write(string runDirectory)
     {
         var recordPath = Path.Combine(runDirectory, RunRecord.FileName);
@@ -25,8 +25,14 @@ public static class HtmlReport
             throw new FileNotFoundException($"no {RunRecord.FileName} in run directory '{runDirectory}'", recordPath);
         }
 
-        var record = RunRecord.Load(recordPath);
-        var html = Render(record, File.GetLastWriteTimeUtc(recordPath));
+        return Write(RunRecord.Load(recordPath), runDirectory, File.GetLastWriteTimeUtc(recordPath));
+    }
+
+    /// <summary>Writes <c>RUN_DIR/report.html</c> from a record already in memory (the run host's artifacts) and returns its path.</summary>
+    public static string Write(RunRecord record, string runDirectory, DateTime? recordLastWrittenUtc = null)
+    {
+        var lastWall = record.Events.Count > 0 ? record.Events[^1].Wall?.UtcDateTime : null;
+        var html = Render(record, lastWall ?? recordLastWrittenUtc);
         var output = Path.Combine(runDirectory, FileName);
         var temp = output + ".tmp";
         File.WriteAllText(temp, html, new UTF8Encoding(false));

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using TacRS.Hil.Core.Measurements;
 using TacRS.Hil.Core.Recording;
 
 namespace TacRS.Hil.Reporting.Html;
@@ -14,13 +15,14 @@ public sealed record RecordProblem(int Line, string Message)
 /// <summary>One attempt of one step as the record tells it: start, measurements, end (if it ended).</summary>
 public sealed class StepAttempt
 {
-    internal StepAttempt(string step, string title, int attempt, string? phase, DateTimeOffset startedAt)
+    internal StepAttempt(string step, string title, int attempt, string? phase, DateTimeOffset startedAt, DateTimeOffset startedWall)
     {
         Step = step;
         Title = title;
         Attempt = attempt;
         Phase = phase;
         StartedAt = startedAt;
+        StartedWall = startedWall;
     }
 
     public string Step { get; }
@@ -33,6 +35,15 @@ public sealed class StepAttempt
 
     public DateTimeOffset StartedAt { get; }
 
+    /// <summary>When it started on the wall clock (the same as <see cref="StartedAt"/> on a run on the system clock).</summary>
+    public DateTimeOffset StartedWall { get; }
+
+    /// <summary>Wall-clock seconds from start to end (zero when it did not end).</summary>
+    public double WallSeconds => End is null ? 0 : Math.Max(0, (End.WallOrAt - StartedWall).TotalSeconds);
+
+    /// <summary>The key a run's plan uses for this step: <c>step</c>, or <c>phase/step</c> in a campaign.</summary>
+    public string PlanKey => Phase is null ? Step : $"{Phase}/{Step}";
+
     public List<MeasurementRecorded> Measurements { get; } = [];
 
     public List<OperatorExchange> Operator { get; } = [];
@@ -44,7 +55,7 @@ public sealed class StepAttempt
     /// <summary>The step's outcome; a step with no step-end (killed run) is reported as <c>UNFINISHED</c>.</summary>
     public string Outcome => End?.Outcome ?? "UNFINISHED";
 
-    public bool Passed => string.Equals(Outcome, "PASS", StringComparison.Ordinal);
+    public bool Passed => OutcomeExtensions.IsPassWord(Outcome);
 }
 
 /// <summary>One attempt of one campaign phase: planned start and budget, actual start and duration.</summary>
@@ -119,6 +130,13 @@ public sealed class RunRecord
 
     public double SecondsSinceStart(DateTimeOffset at) => (at - Origin).TotalSeconds;
 
+    /// <summary>A run's record from its events as they were produced (the run host's artifacts: no second reading of the file).</summary>
+    public static RunRecord FromEvents(IReadOnlyList<RunEvent> events, string source) => new(source, events, [], false);
+
+    /// <summary>The planned steps no attempt was made at (the run ended before them), in plan order.</summary>
+    public IReadOnlyList<string> NotRun =>
+        Start?.Plan is { } plan ? plan.Where(k => Steps.All(s => s.PlanKey != k)).ToList() : [];
+
     public static RunRecord Load(string path)
     {
         var bytes = File.ReadAllBytes(path);
@@ -189,7 +207,7 @@ public sealed class RunRecord
             if (s is null)
             {
                 // A measurement or step-end without its step-start: keep it rather than drop it.
-                s = new StepAttempt(step, step, attempt, phase, at);
+                s = new StepAttempt(step, step, attempt, phase, at, at);
                 steps.Add(s);
                 open[(step, attempt)] = s;
             }
@@ -202,7 +220,7 @@ public sealed class RunRecord
             switch (e)
             {
                 case StepStarted s:
-                    var attempt = new StepAttempt(s.Step, s.Title, s.Attempt, s.Phase, s.At);
+                    var attempt = new StepAttempt(s.Step, s.Title, s.Attempt, s.Phase, s.At, s.WallOrAt);
                     steps.Add(attempt);
                     open[(s.Step, s.Attempt)] = attempt;
                     break;
@@ -240,8 +258,9 @@ public sealed class RunRecord
         // no step-end: it is complete (not UNFINISHED) and passes when every verification passed.
         foreach (var s in steps.Where(s => s.Step == "safing" && s.End is null))
         {
-            var ok = s.Measurements.All(m => m.Outcome == "PASS");
-            s.End = new StepEnded("safing", ok ? "PASS" : "FAIL", s.Attempt, 0, ok ? null : "safe state not verified", null, s.Phase) { At = s.Measurements.LastOrDefault()?.At ?? s.StartedAt };
+            var ok = s.Measurements.All(m => OutcomeExtensions.IsPassWord(m.Outcome));
+            var last = s.Measurements.LastOrDefault();
+            s.End = new StepEnded("safing", ok ? OutcomeExtensions.PassWord : OutcomeExtensions.FailWord, s.Attempt, 0, ok ? null : "safe state not verified", null, s.Phase) { At = last?.At ?? s.StartedAt, Wall = last?.Wall };
         }
 
         return steps;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using TacRS.Hil.Core.Measurements;
 using static TacRS.Hil.Reporting.Html.HtmlText;
 
 namespace TacRS.Hil.Reporting.Nightly;
@@ -19,7 +20,7 @@ public static class NightlyIndex
           .Append(E(result.Suite.Name)).Append(" — ").Append(E(verdict)).Append("</title>\n<style>")
           .Append(Html.HtmlReport.Css).Append("</style>\n</head>\n<body>\n")
           .Append(CultureInfo.InvariantCulture, $"<header class=\"banner {verdictClass}\"><h1>{E(result.Suite.Name)} <span class=\"badge {verdictClass}\">{E(verdict)}</span></h1>")
-          .Append(CultureInfo.InvariantCulture, $"<p>{result.Runs.Count} runs, {result.Runs.Count(r => r.Outcome == "PASS")} passed, {result.ExpectedFailures} expected failures, {result.Unexpected} unexpected · started {E(result.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture))} UTC · {E(Duration(result.WallTime.TotalSeconds))} wall clock</p></header>\n");
+          .Append(CultureInfo.InvariantCulture, $"<p>{result.Runs.Count} runs, {result.Runs.Count(r => OutcomeExtensions.IsPassWord(r.Outcome))} passed, {result.ExpectedFailures} expected failures, {result.Unexpected} unexpected · started {E(result.StartedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture))} UTC · {E(Duration(result.WallTime.TotalSeconds))} wall clock</p></header>\n");
         if (result.Suite.Description is { } d)
         {
             sb.Append("<p>").Append(E(d)).Append("</p>");
@@ -27,10 +28,10 @@ public static class NightlyIndex
 
         sb.Append("<p><a href=\"").Append(E(NightlyRunner.JUnitFileName)).Append("\">JUnit XML</a></p>");
         sb.Append("<table class=\"grid\" id=\"runs\"><thead><tr><th>run</th><th>procedure</th><th>rig</th><th>seed</th><th>expected</th><th>outcome</th><th>verdict</th><th>wall</th><th>run clock</th><th>reason</th></tr></thead><tbody>");
-        foreach (var r in result.Runs.OrderBy(r => r.Verdict == RunVerdict.Unexpected ? 0 : 1).ThenBy(r => r.Request.Id, StringComparer.Ordinal))
+        foreach (var r in result.Runs.OrderBy(r => r.Verdict == ExpectationVerdict.Unexpected ? 0 : 1).ThenBy(r => r.Request.Id, StringComparer.Ordinal))
         {
-            var rowClass = r.Verdict == RunVerdict.Unexpected ? "fail" : string.Empty;
-            var verdictBadge = r.Verdict == RunVerdict.Unexpected
+            var rowClass = r.Verdict == ExpectationVerdict.Unexpected ? "fail" : string.Empty;
+            var verdictBadge = r.Verdict == ExpectationVerdict.Unexpected
                 ? "<span class=\"badge fail\">UNEXPECTED</span>"
                 : r.ExpectedFailure ? "<span class=\"badge marginal\">EXPECTED FAILURE</span>" : "<span class=\"badge pass\">OK</span>";
             var link = r.ReportPath is { } rp

@@ -1,17 +1,19 @@
-using TacRS.Hil.Core.Threading;
 using System.Globalization;
 using TacRS.Hil.Core;
 using TacRS.Hil.Core.Config;
-using TacRS.Hil.Reporting.History;
+using TacRS.Hil.Core.Measurements;
+using TacRS.Hil.Core.Runs;
+using TacRS.Hil.Core.Threading;
 using TacRS.Hil.Reporting.Html;
+using TacRS.Hil.Reporting.JUnit;
 
 namespace TacRS.Hil.Reporting.Nightly;
 
 /// <summary>
 /// What the runner asks the CLI to do: run <see cref="Procedure"/> on the rig in <see cref="RigFile"/>
 /// with <see cref="Seed"/> (plus <see cref="Faults"/>, raw suite nodes so the fault parser can report
-/// <c>file:line:col</c> in the suite), writing <c>record.jsonl</c> into <see cref="RunDirectory"/>.
-/// The run must be unattended: nobody answers prompts at night.
+/// <c>file:line:col</c> in the suite) into <see cref="RunDirectory"/>, recording into
+/// <see cref="HistoryPath"/> when set. The run is unattended: nobody answers prompts at night.
 /// </summary>
 public sealed record RunRequest(
     string Id,
@@ -24,17 +26,22 @@ public sealed record RunRequest(
     RunExpectation Expect,
     string RunDirectory,
     TimeSpan? Timeout,
-    SourceLocation DefinedAt);
+    SourceLocation DefinedAt,
+    string? HistoryPath = null);
 
-/// <summary>What the run function reports back. The record in the run directory is the authority; this is the fallback.</summary>
-public sealed record RunSummary(string Outcome, int ExitCode, string? Reason = null);
+/// <summary>
+/// What the run host reports back: the verdict's outcome and exit code, the record as it was produced
+/// (no reading back), and where its report and history rows went. A run that could not start (a bad rig)
+/// has no record.
+/// </summary>
+public sealed record RunSummary(string Outcome, int ExitCode, string Reason, RunRecord? Record = null, string? ReportPath = null, string? HistoryNote = null);
 
-public enum RunVerdict
+public enum ExpectationVerdict
 {
-    /// <summary>The run came to what the suite expected (a pass, or an expected failure).</summary>
+    /// <summary>The run came to what the suite expected (a pass, or an expected failure) and reached its safe state.</summary>
     Expected,
 
-    /// <summary>A failure nobody expected, or a faulted variant that passed (the harness missed the fault).</summary>
+    /// <summary>A failure nobody expected, a faulted variant that passed (the harness missed the fault), or a rig left unsafe.</summary>
     Unexpected,
 }
 
@@ -42,15 +49,16 @@ public enum RunVerdict
 public sealed record RunResult(
     RunRequest Request,
     string Outcome,
-    RunVerdict Verdict,
+    ExpectationVerdict Verdict,
     string Reason,
     TimeSpan WallTime,
     DateTimeOffset StartedAt,
     RunRecord? Record,
     string? ReportPath,
-    string? HistoryNote)
+    string? HistoryNote,
+    int ExitCode = 0)
 {
-    public bool ExpectedFailure => Verdict == RunVerdict.Expected && Request.Expect.ExpectsFailure;
+    public bool ExpectedFailure => Verdict == ExpectationVerdict.Expected && Request.Expect.ExpectsFailure;
 }
 
 /// <summary>The whole nightly run.</summary>
@@ -62,14 +70,22 @@ public sealed record NightlyResult(
     TimeSpan WallTime,
     bool Cancelled,
     string JUnitPath,
-    string IndexPath)
+    string IndexPath,
+    IReadOnlyList<string>? ArtifactProblems = null)
 {
-    public int Unexpected => Runs.Count(r => r.Verdict == RunVerdict.Unexpected);
+    public int Unexpected => Runs.Count(r => r.Verdict == ExpectationVerdict.Unexpected);
 
     public int ExpectedFailures => Runs.Count(r => r.ExpectedFailure);
 
-    /// <summary>0 when everything came out as expected; 1 when anything did not; 3 when cancelled.</summary>
-    public int ExitCode => Cancelled ? ExitCodes.Aborted : Unexpected > 0 ? ExitCodes.Failed : ExitCodes.Passed;
+    /// <summary>
+    /// 0 when everything came out as expected; 1 when anything did not; 3 when cancelled; 4 when a run's or the
+    /// suite's artifacts are incomplete. Derived from the same results the JUnit file counts (failures == unexpected).
+    /// </summary>
+    public int ExitCode =>
+        ArtifactProblems is { Count: > 0 } || Runs.Any(r => r.ExitCode == ExitCodes.ArtifactsIncomplete) ? ExitCodes.ArtifactsIncomplete
+        : Cancelled ? ExitCodes.Aborted
+        : Unexpected > 0 ? ExitCodes.Failed
+        : ExitCodes.Passed;
 }
 
 /// <summary>Hears about runs as they start and end (the CLI's live progress or plain log lines).</summary>
@@ -81,79 +97,104 @@ public interface INightlyObserver
 }
 
 /// <summary>
-/// Runs a suite: each run in its own directory, up to <c>parallel</c> at once, through the run
-/// function the CLI supplies; then a report per run, the results history, one aggregated JUnit file
-/// and an index page. A run that throws or times out is an ERROR/TIMEOUT result, never the end of
-/// the suite; cancelling the token stops starting new runs and marks the rest ABORTED.
+/// Runs a suite: each entry through the run host (the same one <c>tacrs-hil run</c> uses, in process),
+/// in its own directory, up to <c>parallel</c> at once; then one aggregated JUnit file and an index
+/// page from the results the host handed back. A run that exceeds the suite's timeout is aborted with
+/// outcome TIMEOUT and safed; aborting the suite aborts the runs in flight (safed) and starts no more.
 /// </summary>
 public sealed class NightlyRunner(
-    Func<RunRequest, CancellationToken, Task<RunSummary>> runFunction,
+    Func<RunRequest, RunAbort, Task<RunSummary>> runFunction,
     TimeProvider timeProvider,
     INightlyObserver? observer = null)
 {
-    public const string JUnitFileName = "junit.xml";
+    public const string JUnitFileName = JUnitWriter.FileName;
     public const string IndexFileName = "index.html";
 
     private readonly Lock _gate = new();
 
     /// <param name="parallel">Overrides the suite's <c>parallel</c> when given.</param>
     /// <param name="historyPath">Overrides the suite's <c>history</c> when given.</param>
-    public async Task<NightlyResult> RunAsync(NightlySuite suite, string outputDirectory, int? parallel = null, string? historyPath = null, CancellationToken cancellationToken = default)
+    public async Task<NightlyResult> RunAsync(NightlySuite suite, string outputDirectory, RunAbort abort, int? parallel = null, string? historyPath = null)
     {
         Directory.CreateDirectory(outputDirectory);
         var startedAt = timeProvider.GetUtcNow();
         var started = timeProvider.GetTimestamp();
         var width = Math.Max(1, parallel ?? suite.Parallel);
         var slots = new AsyncGate(width);
-        var tasks = suite.Runs.Select(run => RunSlotAsync(run, outputDirectory, slots, cancellationToken)).ToList();
-        var results = await Task.WhenAll(tasks);
-
         var history = historyPath ?? suite.HistoryPath;
-        if (history is not null)
-        {
-            results = RecordHistory(results, history);
-        }
+        var tasks = suite.Runs.Select(run => RunSlotAsync(run, outputDirectory, history, slots, abort)).ToList();
+        var results = await Task.WhenAll(tasks);
 
         var junit = Path.Combine(outputDirectory, JUnitFileName);
         var index = Path.Combine(outputDirectory, IndexFileName);
-        var result = new NightlyResult(suite, outputDirectory, results, startedAt, timeProvider.GetElapsedTime(started),
-            cancellationToken.IsCancellationRequested, junit, index);
-        JUnitReport.Write(result, junit);
-        NightlyIndex.Write(result, index);
-        return result;
+        var result = new NightlyResult(suite, outputDirectory, results, startedAt, timeProvider.GetElapsedTime(started), abort.IsRequested, junit, index);
+        var problems = new List<string>();
+        Artifact(problems, junit, () => JUnitWriter.Write(junit, suite.Name, results.Select((r, i) => Suite(r, i)).ToList(), result.WallTime.TotalSeconds, startedAt));
+        Artifact(problems, index, () => NightlyIndex.Write(result, index));
+        return result with { ArtifactProblems = problems };
     }
 
-    private async Task<RunResult> RunSlotAsync(SuiteRun run, string outputDirectory, AsyncGate slots, CancellationToken ct)
+    private static void Artifact(List<string> problems, string path, Action write)
     {
-        var request = new RunRequest(run.Id, run.Name, run.Procedure, run.Rig, run.RigFile, run.Seed, run.Faults, run.Expect,
-            Path.GetFullPath(Path.Combine(outputDirectory, run.Id)), run.Timeout, run.Location);
         try
         {
-            await slots.EnterAsync(ct);
+            write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problems.Add($"{path}: {e.Message}");
+        }
+    }
+
+    private static System.Xml.Linq.XElement Suite(RunResult r, int id)
+    {
+        var expectation = new JUnitExpectation(r.Request.Expect.ToString(), r.Verdict == ExpectationVerdict.Expected, r.Reason);
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["rig-file"] = r.Request.RigFile,
+            ["run-directory"] = r.Request.RunDirectory,
+            ["report"] = r.ReportPath ?? string.Empty,
+        };
+        if (r.HistoryNote is { } h)
+        {
+            properties["history"] = h;
+        }
+
+        // A run that never started (a bad rig) has no record: its suite is the expectation case alone.
+        var record = r.Record ?? RunRecord.FromEvents([], r.Request.RunDirectory);
+        return JUnitWriter.Suite(new JUnitRun(record, r.Request.Id, expectation, properties, r.WallTime.TotalSeconds), id);
+    }
+
+    private async Task<RunResult> RunSlotAsync(SuiteRun run, string outputDirectory, string? history, AsyncGate slots, RunAbort abort)
+    {
+        var request = new RunRequest(run.Id, run.Name, run.Procedure, run.Rig, run.RigFile, run.Seed, run.Faults, run.Expect,
+            Path.GetFullPath(Path.Combine(outputDirectory, run.Id)), run.Timeout, run.Location, history);
+        AsyncGate.Releaser slot;
+        try
+        {
+            slot = await slots.EnterAsync(abort.Token);
         }
         catch (OperationCanceledException)
         {
-            return Finish(Judge(request, null, "ABORTED", "not started: the suite was cancelled", TimeSpan.Zero, timeProvider.GetUtcNow()));
+            return Finish(NotStarted(request, abort));
         }
 
-        if (ct.IsCancellationRequested)
+        using (slot)
         {
-            slots.Release();
-            return Finish(Judge(request, null, "ABORTED", "not started: the suite was cancelled", TimeSpan.Zero, timeProvider.GetUtcNow()));
-        }
+            if (abort.IsRequested)
+            {
+                return Finish(NotStarted(request, abort));
+            }
 
-        try
-        {
             // Hand the run to the thread pool (when no scheduler is installed), so a run function that
             // works synchronously for a while still runs beside the others.
             await Task.Yield();
-            return Finish(await RunOneAsync(request, ct));
-        }
-        finally
-        {
-            slots.Release();
+            return Finish(await RunOneAsync(request, abort));
         }
     }
+
+    private RunResult NotStarted(RunRequest request, RunAbort abort) =>
+        Judge(request, null, abort.Outcome.ToWire(), $"not started: {abort.Reason ?? "the suite was cancelled"}", TimeSpan.Zero, timeProvider.GetUtcNow(), exitCode: ExitCodes.Aborted);
 
     private RunResult Finish(RunResult result)
     {
@@ -165,9 +206,8 @@ public sealed class NightlyRunner(
         return result;
     }
 
-    private async Task<RunResult> RunOneAsync(RunRequest request, CancellationToken ct)
+    private async Task<RunResult> RunOneAsync(RunRequest request, RunAbort suite)
     {
-        Directory.CreateDirectory(request.RunDirectory);
         lock (_gate)
         {
             observer?.RunStarted(request);
@@ -175,125 +215,65 @@ public sealed class NightlyRunner(
 
         var startedAt = timeProvider.GetUtcNow();
         var t0 = timeProvider.GetTimestamp();
-        var timeout = request.Timeout;
-        using var timeoutSource = timeout is { } t ? new CancellationTokenSource(t, timeProvider) : new CancellationTokenSource();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeoutSource.Token);
-        string outcome;
-        string reason;
+
+        // The run's own abort: the suite's (a signal) or its timeout, whichever comes first, with its own outcome.
+        using var abort = new RunAbort();
+        using var follow = abort.Follow(suite);
+        using var timer = request.Timeout is { } t
+            ? timeProvider.CreateTimer(_ => abort.Request($"the run exceeded the suite's timeout of {Duration.Format(t)}", Outcome.Timeout), null, t, Timeout.InfiniteTimeSpan)
+            : null;
+        RunSummary summary;
         try
         {
-            var summary = await runFunction(request, linked.Token);
-            (outcome, reason) = (summary.Outcome, summary.Reason ?? string.Empty);
-        }
-        catch (OperationCanceledException) when (timeoutSource.IsCancellationRequested && !ct.IsCancellationRequested)
-        {
-            (outcome, reason) = ("TIMEOUT", $"the run exceeded the suite's timeout of {Duration.Format(timeout!.Value)}");
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            (outcome, reason) = ("ABORTED", "the suite was cancelled");
+            summary = await runFunction(request, abort);
         }
         catch (Exception e)
         {
-            (outcome, reason) = ("ERROR", $"{e.GetType().Name}: {e.Message}");
+            // The host hands back a verdict for every way a run ends; a throw here is a host bug, still one result.
+            var (outcome, reason) = OutcomeClassifier.Classify(e, null, abort.Cause);
+            summary = new RunSummary(outcome.ToWire(), outcome.IsAbort() ? ExitCodes.Aborted : ExitCodes.Failed, outcome == Outcome.Error ? "run host failed: " + reason : reason);
         }
 
-        var wall = timeProvider.GetElapsedTime(t0);
-        RunRecord? record = null;
-        string? report = null;
-        var recordPath = Path.Combine(request.RunDirectory, RunRecord.FileName);
-        if (File.Exists(recordPath))
+        return Judge(request, summary.Record, summary.Outcome, summary.Reason, timeProvider.GetElapsedTime(t0), startedAt, summary.ExitCode) with
         {
-            try
-            {
-                record = RunRecord.Load(recordPath);
-                report = HtmlReport.Write(request.RunDirectory);
-            }
-            catch (IOException e)
-            {
-                reason = AppendReason(reason, "record unreadable: " + e.Message);
-            }
-        }
-        else
-        {
-            reason = AppendReason(reason, "no record.jsonl was written");
-        }
-
-        // The record is the authority on what happened; the summary only covers a run that left none.
-        if (record?.End is { } end && outcome is not ("TIMEOUT" or "ABORTED" or "ERROR"))
-        {
-            outcome = end.Outcome;
-            reason = end.Reason;
-        }
-        else if (record is { End: null } && outcome == "PASS")
-        {
-            outcome = "ERROR";
-            reason = AppendReason(reason, "the run function reported PASS but the record has no run-end");
-        }
-
-        return Judge(request, record, outcome, reason, wall, startedAt) with { ReportPath = report };
+            ReportPath = summary.ReportPath,
+            HistoryNote = summary.HistoryNote,
+        };
     }
 
-    private static string AppendReason(string reason, string more) => reason.Length == 0 ? more : reason + "; " + more;
-
-    /// <summary>Compares what happened with what the suite expected.</summary>
-    public static RunResult Judge(RunRequest request, RunRecord? record, string outcome, string reason, TimeSpan wall, DateTimeOffset startedAt)
+    /// <summary>Compares what happened with what the suite expected; a rig left unsafe is never what anyone expected.</summary>
+    public static RunResult Judge(RunRequest request, RunRecord? record, string outcome, string reason, TimeSpan wall, DateTimeOffset startedAt, int exitCode = 0)
     {
         var expect = request.Expect;
-        var verdict = expect.Outcomes.Contains(outcome) ? RunVerdict.Expected : RunVerdict.Unexpected;
+        var verdict = expect.Outcomes.Contains(outcome) ? ExpectationVerdict.Expected : ExpectationVerdict.Unexpected;
         var why = reason;
-        if (verdict == RunVerdict.Expected && expect.FailedStep is { } step)
+        if (record?.End is { SafeStateReached: false })
+        {
+            verdict = ExpectationVerdict.Unexpected;
+            why = $"{RunVerdict.SafeStateNotReached} (run {outcome}: {reason})";
+        }
+        else if (verdict == ExpectationVerdict.Expected && expect.FailedStep is { } step)
         {
             var failedThere = record?.Steps.Any(s => s.Step == step && !s.Passed) ?? false;
             if (!failedThere)
             {
-                verdict = RunVerdict.Unexpected;
+                verdict = ExpectationVerdict.Unexpected;
                 why = $"expected step '{step}' to fail, but it did not (run {outcome}: {reason})";
             }
         }
-        else if (verdict == RunVerdict.Unexpected && expect.ExpectsFailure && outcome == "PASS")
+        else if (verdict == ExpectationVerdict.Unexpected && expect.ExpectsFailure && OutcomeExtensions.IsPassWord(outcome))
         {
             why = $"expected {expect} but the run passed: the harness did not catch the injected fault";
         }
-        else if (verdict == RunVerdict.Unexpected && expect.ExpectsFailure)
+        else if (verdict == ExpectationVerdict.Unexpected && expect.ExpectsFailure)
         {
             why = $"expected {expect}, got {outcome}: {reason}";
         }
 
-        return new RunResult(request, outcome, verdict, why, wall, startedAt, record, null, null);
+        return new RunResult(request, outcome, verdict, why, wall, startedAt, record, null, null, exitCode);
     }
 
-    private static RunResult[] RecordHistory(RunResult[] results, string historyPath)
-    {
-        ResultsStore store;
-        try
-        {
-            store = ResultsStore.Open(historyPath);
-        }
-        catch (ResultsStoreException e)
-        {
-            return results.Select(r => r with { HistoryNote = e.Message }).ToArray();
-        }
-
-        using (store)
-        {
-            return results.Select(r =>
-            {
-                if (r.Record is not { Start: not null } rec)
-                {
-                    return r;
-                }
-
-                try
-                {
-                    var stored = store.Record(rec);
-                    return r with { HistoryNote = $"{stored.Measurements.ToString(CultureInfo.InvariantCulture)} measurements recorded in {historyPath}" };
-                }
-                catch (ResultsStoreException e)
-                {
-                    return r with { HistoryNote = e.Message };
-                }
-            }).ToArray();
-        }
-    }
+    /// <summary>A one-line account of where a run's history rows went.</summary>
+    public static string HistoryNoteFor(int measurements, string path) =>
+        $"{measurements.ToString(CultureInfo.InvariantCulture)} measurements recorded in {path}";
 }

@@ -12,7 +12,7 @@ public sealed record RunExpectation(IReadOnlyList<string> Outcomes, string? Fail
 {
     public static readonly RunExpectation Pass = new(["PASS"]);
 
-    public static readonly IReadOnlyList<string> Words = ["pass", "fail", "timeout", "error", "aborted"];
+    public static readonly IReadOnlyList<string> Words = ["pass", "fail", "timeout", "error", "aborted", "lost-device"];
 
     public bool ExpectsFailure => !Outcomes.Contains("PASS");
 

@@ -6,6 +6,11 @@ namespace TacRS.Hil.Reporting.Record;
 /// <summary>
 /// Appends each event to <c>record.jsonl</c> as one line and flushes it to the disk before
 /// returning, so a run killed at any moment (SIGKILL, power loss) keeps every event that finished.
+/// The file is created new: a record is never appended to another run's.
+/// A write that fails (a full disk, a vanished mount) never reaches the engine — recording must not
+/// stop a run from safing its rig. The recorder keeps the first failure in <see cref="Failure"/> and
+/// writes nothing more; the run's events are still held in memory and the run host reports the
+/// record as incomplete.
 /// </summary>
 public sealed class JsonlRecorder : IRunRecorder, IDisposable
 {
@@ -14,55 +19,61 @@ public sealed class JsonlRecorder : IRunRecorder, IDisposable
     private readonly FileStream _stream;
     private readonly Lock _gate = new();
     private long _seq;
+    private long _written;
+    private bool _closed;
 
+    /// <summary>Creates the record file; throws <see cref="IOException"/> when it exists or cannot be created.</summary>
     public JsonlRecorder(string path)
     {
         Path = path;
-        _stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
+        _stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
     }
 
     public string Path { get; }
+
+    /// <summary>The first write that failed, naming the file and the OS error; null while every event reached the disk.</summary>
+    public string? Failure { get; private set; }
 
     public RunEvent Write(RunEvent e)
     {
         lock (_gate)
         {
             var stamped = e with { Seq = _seq++ };
-            var bytes = Encoding.UTF8.GetBytes(RunEventJson.Serialize(stamped) + "\n");
-            _stream.Write(bytes);
-            _stream.Flush(flushToDisk: true);
-            return stamped;
-        }
-    }
-
-    public void Dispose() => _stream.Dispose();
-
-    /// <summary>Reads a record back. A torn last line (the process died mid-write) is reported, not thrown.</summary>
-    public static RecordReadResult Read(string path)
-    {
-        var events = new List<RunEvent>();
-        string? torn = null;
-        var lineNo = 0;
-        foreach (var line in File.ReadLines(path))
-        {
-            lineNo++;
-            if (line.Length == 0)
+            if (Failure is not null || _closed)
             {
-                continue;
+                return stamped;
             }
 
             try
             {
-                events.Add(RunEventJson.Deserialize(line));
+                var bytes = Encoding.UTF8.GetBytes(RunEventJson.Serialize(stamped) + "\n");
+                _stream.Write(bytes);
+                _stream.Flush(flushToDisk: true);
+                _written++;
             }
-            catch (System.Text.Json.JsonException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                torn = $"{path}:{lineNo}: unreadable record line ({ex.Message})";
+                Failure = $"{Path}: {ex.Message} (the first {_written} events were written; the rest are missing)";
+            }
+
+            return stamped;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _closed = true;
+            try
+            {
+                _stream.Dispose();
+            }
+            catch (IOException ex)
+            {
+                // Closing flushes nothing (every write was flushed), but a dead disk can still refuse the close.
+                Failure ??= $"{Path}: {ex.Message}";
             }
         }
-
-        return new RecordReadResult(events, torn);
     }
 }
-
-public sealed record RecordReadResult(IReadOnlyList<RunEvent> Events, string? Problem);

@@ -1,5 +1,6 @@
 using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Runs;
 using TacRS.Hil.Sequences.Procedures;
 
 namespace TacRS.Hil.Sequences.Campaigns;
@@ -27,7 +28,8 @@ public sealed record CampaignDefinition(
     TimeSpan Line,
     VehicleProfile Vehicle,
     PayloadProfile Payload,
-    IReadOnlyList<PhaseDefinition> Phases)
+    IReadOnlyList<PhaseDefinition> Phases,
+    BudgetPolicy OnOverBudget = BudgetPolicy.Fail)
 {
     /// <summary>The planned start of each phase (earliest start, all predecessors on budget).</summary>
     public IReadOnlyDictionary<string, TimeSpan> PlannedStarts()
@@ -81,6 +83,9 @@ public static class CampaignLoader
             var id = root.String("campaign", required: true) ?? Path.GetFileNameWithoutExtension(path);
             var title = root.String("title") ?? id;
             var line = root.Duration("line") ?? TimeSpan.FromHours(24);
+
+            // A phase past its budget fails the run by default: the TacRS line is the point of the campaign.
+            var onOverBudget = root.OneOf("on-over-budget", ["fail", "warn"]) == "warn" ? BudgetPolicy.Warn : BudgetPolicy.Fail;
             root.String("description");
             var variables = vehicle.Variables.Concat(payload.Variables).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             foreach (var kv in parameters ?? new Dictionary<string, string>())
@@ -169,7 +174,7 @@ public static class CampaignLoader
             root.ReportUnknownKeys("the campaign");
             var hash = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
                 System.Text.Encoding.UTF8.GetBytes(File.ReadAllText(path) + string.Concat(phases.Select(p => p.Procedure.Hash)) + vehicle.Id + payload.Id)));
-            result = new CampaignDefinition(id, title, path, hash, line, vehicle, payload, phases);
+            result = new CampaignDefinition(id, title, path, hash, line, vehicle, payload, phases, onOverBudget);
         }
 
         problems.ThrowIfAny();

@@ -4,6 +4,7 @@ using TacRS.Hil.Core;
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Measurements;
 using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Core.Runs;
 using TacRS.Hil.Sequences.Engine;
 using TacRS.Hil.Sequences.Operator;
 
@@ -11,7 +12,6 @@ namespace TacRS.Hil.Sequences.Campaigns;
 
 public sealed record PhaseResult(string Phase, Outcome Outcome, string Reason, TimeSpan Start, TimeSpan End, int Attempts, bool OverBudget);
 
-public sealed record CampaignResult(Outcome Outcome, string Reason, int ExitCode, bool SafeStateReached, TimeSpan? ReadyAt, IReadOnlyList<PhaseResult> Phases, IReadOnlyList<string> CriticalPath);
 
 /// <summary>
 /// Runs the TacRS timeline: phases in dependency order (independent branches — the ground segment
@@ -19,6 +19,7 @@ public sealed record CampaignResult(Outcome Outcome, string Reason, int ExitCode
 /// state. A phase that blows its budget is flagged the moment it does; a failed phase is held,
 /// fixed and recycled up to its limit without restarting the campaign. The record carries
 /// planned vs actual per phase, the critical path and the projected ready time against the line.
+/// It is a run's body: the run lifecycle writes run-start and run-end and opens and closes the devices.
 /// </summary>
 public sealed class CampaignRunner(
     CampaignDefinition campaign,
@@ -27,34 +28,48 @@ public sealed class CampaignRunner(
     ILogger log,
     IOperator op,
     TimeSpan promptTimeout,
-    PhaseAlarmRouter alarms)
+    PhaseAlarmRouter alarms) : IRunBody
 {
     private readonly Dictionary<string, PhaseResult> _done = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TimeSpan> _startedAt = new(StringComparer.Ordinal);
     private long _t0;
 
-    public async Task<CampaignResult> RunAsync(RunIdentity plan, IReadOnlyList<IDevice> devices, CancellationToken abort)
+    public string Id => campaign.Id;
+
+    public string File => campaign.File;
+
+    public string Hash => campaign.Hash;
+
+    public IReadOnlyList<string> Plan => campaign.Phases.SelectMany(p => p.Procedure.Steps.Select(s => $"{p.Id}/{s.Id}")).ToList();
+
+    public IReadOnlyDictionary<string, string>? Context => new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        _t0 = time.GetTimestamp();
-        var context = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
             ["campaign"] = campaign.Id,
             ["vehicle"] = campaign.Vehicle.Id,
             ["vehicle-name"] = campaign.Vehicle.Name,
             ["payload"] = campaign.Payload.Id,
             ["line-hours"] = campaign.Line.TotalHours.ToString(CultureInfo.InvariantCulture),
-            ["planned-ready-hours"] = campaign.PlannedReady().TotalHours.ToString("0.###", CultureInfo.InvariantCulture),
-        };
-        recorder.Write(plan.Started(campaign.Id, campaign.File, campaign.Hash, time.GetUtcNow(), context));
-        Note("timeline", "campaign", "info", $"T0 (execute order): {campaign.Title}; vehicle {campaign.Vehicle.Name} ({campaign.Vehicle.Propulsion.ToString().ToLowerInvariant()}), payload {campaign.Payload.Name}; planned ready at T0+{H(campaign.PlannedReady())} against the {H(campaign.Line)} line");
+        ["planned-ready-hours"] = campaign.PlannedReady().TotalHours.ToString("0.###", CultureInfo.InvariantCulture),
+        ["on-over-budget"] = campaign.OnOverBudget.ToString().ToLowerInvariant(),
+    };
 
-        var (connected, lost) = await DeviceConnections.ConnectAllAsync(devices, recorder, time, log, abort);
+    /// <summary>The timeline's outcome, and the phases that broke their budget, for the run's verdict.</summary>
+    public IReadOnlyList<PhaseResult> Results { get; private set; } = [];
+
+    public IReadOnlyList<string> CriticalPathTaken { get; private set; } = [];
+
+    public TimeSpan? ReadyAt { get; private set; }
+
+    public async Task<RunVerdict> RunAsync(OpenDevices open, RunAbort abort)
+    {
+        _t0 = time.GetTimestamp();
+        Note("timeline", "campaign", "info", $"T0 (execute order): {campaign.Title}; vehicle {campaign.Vehicle.Name} ({campaign.Vehicle.Propulsion.ToString().ToLowerInvariant()}), payload {campaign.Payload.Name}; planned ready at T0+{H(campaign.PlannedReady())} against the {H(campaign.Line)} line");
 
         var tasks = new Dictionary<string, Task<PhaseResult>>(StringComparer.Ordinal);
         foreach (var phase in campaign.Phases)
         {
             var deps = phase.After.Select(a => tasks[a]).ToList();
-            tasks[phase.Id] = RunPhaseAsync(phase, deps, connected, lost, abort);
+            tasks[phase.Id] = RunPhaseAsync(phase, deps, open.Connected, open.Failure, abort);
         }
 
         var results = await Task.WhenAll(tasks.Values);
@@ -91,16 +106,18 @@ public sealed class CampaignRunner(
             ["critical-path"] = string.Join(",", critical),
         });
 
-        var ended = RunIdentity.Ended(
-            outcome, reason, time.GetElapsedTime(_t0), results.Count(x => x.Outcome == Outcome.Pass), results.Count(x => x.Outcome != Outcome.Pass), allSafe, time.GetUtcNow());
-        recorder.Write(ended);
-        await DeviceConnections.CloseAllAsync(devices, log);
-        return new CampaignResult(outcome, reason, ended.ExitCode, allSafe, ready, results, critical);
+        (Results, CriticalPathTaken, ReadyAt) = (results, critical, ready);
+        var over = results.Where(r => r.OverBudget).Select(r => $"{r.Phase} ({H(r.End - r.Start)} of {H(campaign.Phases.First(p => p.Id == r.Phase).Budget)})").ToList();
+        return new RunVerdict(outcome, reason, allSafe, over, campaign.OnOverBudget)
+        {
+            Passed = results.Count(x => x.Outcome == Outcome.Pass),
+            NotPassed = results.Count(x => x.Outcome != Outcome.Pass),
+        };
     }
 
     private bool _safe = true;
 
-    private async Task<PhaseResult> RunPhaseAsync(PhaseDefinition phase, IReadOnlyList<Task<PhaseResult>> deps, IReadOnlyDictionary<string, IDevice> devices, string? lost, CancellationToken abort)
+    private async Task<PhaseResult> RunPhaseAsync(PhaseDefinition phase, IReadOnlyList<Task<PhaseResult>> deps, IReadOnlyDictionary<string, IDevice> devices, (Outcome Outcome, string Reason)? lost, RunAbort abort)
     {
         var before = await Task.WhenAll(deps);
         var blocked = before.FirstOrDefault(b => b.Outcome != Outcome.Pass);
@@ -109,7 +126,7 @@ public sealed class CampaignRunner(
         {
             var now = Now();
             recorder.Write(new PhaseEnded(phase.Id, "NOT-RUN", 0, phase.Budget.TotalSeconds, false, 0, $"waits for phase '{blocked.Phase}', which ended {blocked.Outcome.ToWire()}") { At = time.GetUtcNow() });
-            return Done(new PhaseResult(phase.Id, blocked.Outcome == Outcome.Aborted ? Outcome.Aborted : Outcome.Fail, $"not run: '{blocked.Phase}' did not pass", now, now, 0, false));
+            return Done(new PhaseResult(phase.Id, blocked.Outcome.IsAbort() ? blocked.Outcome : Outcome.Fail, $"not run: '{blocked.Phase}' did not pass", now, now, 0, false));
         }
 
         var start = Now();
@@ -129,7 +146,7 @@ public sealed class CampaignRunner(
             var engineAlarms = new EngineAlarms(recorder, time);
             using var route = alarms.Route(phase.Procedure.Devices(), engineAlarms);
             var runner = new ProcedureRunner(phase.Procedure, devices, recorder, time, log, op, engineAlarms, phase.Id, promptTimeout);
-            var result = await runner.RunAsync(abort, lost is null ? null : $"device lost before the first step: {lost}");
+            var result = await runner.RunAsync(abort, lost);
             _safe &= result.SafeStateReached;
             var end = Now();
             var over = end - start > phase.Budget;
@@ -141,7 +158,7 @@ public sealed class CampaignRunner(
                 return r;
             }
 
-            if (result.Outcome == Outcome.Aborted || attempt > phase.Recycles || abort.IsCancellationRequested)
+            if (result.Outcome.IsAbort() || attempt > phase.Recycles || abort.IsRequested)
             {
                 Note("timeline", phase.Id, "red", $"phase '{phase.Id}' {result.Outcome.ToWire()} after {attempt} attempt{(attempt == 1 ? string.Empty : "s")}: {result.Reason}");
                 return Done(new PhaseResult(phase.Id, result.Outcome, result.Reason, start, end, attempt, over));
@@ -150,11 +167,12 @@ public sealed class CampaignRunner(
             Note("timeline", phase.Id, "yellow", $"HOLD: phase '{phase.Id}' {result.Outcome.ToWire()} ({result.Reason}); fixing for {H(phase.Hold)}, then recycle {attempt} of {phase.Recycles}");
             try
             {
-                await Task.Delay(phase.Hold, time, abort);
+                await Task.Delay(phase.Hold, time, abort.Token);
             }
-            catch (OperationCanceledException)
+            catch (Exception e)
             {
-                return Done(new PhaseResult(phase.Id, Outcome.Aborted, "aborted during a hold", start, Now(), attempt, over));
+                var (o, why) = OutcomeClassifier.Classify(e, null, abort.Cause);
+                return Done(new PhaseResult(phase.Id, o, why + " (during a hold)", start, Now(), attempt, over));
             }
 
             Note("timeline", phase.Id, "info", $"RECYCLE: phase '{phase.Id}' restarts at T0+{H(Now())}");

@@ -2,6 +2,7 @@ using Serilog;
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Measurements;
 using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Core.Runs;
 using TacRS.Hil.Sequences.Operator;
 using TacRS.Hil.Sequences.Procedures;
 
@@ -60,10 +61,11 @@ public sealed class ProcedureRunner
     }
 
     /// <summary>
-    /// Runs the procedure. Cancelling <paramref name="abort"/> (Ctrl+C, SIGTERM) ends the running step
-    /// as ABORTED and goes to the safe state; the safe state itself is not cancellable.
+    /// Runs the procedure. Requesting <paramref name="abort"/> (a signal, a lost device, the suite's timeout)
+    /// ends the running step with the abort's outcome and goes to the safe state; the safe state itself
+    /// is not cancellable. <paramref name="beforeStart"/> (a device that could not be opened) runs no step at all.
     /// </summary>
-    public async Task<ProcedureResult> RunAsync(CancellationToken abort, string? abortBeforeStart = null)
+    public async Task<ProcedureResult> RunAsync(RunAbort abort, (Outcome Outcome, string Reason)? beforeStart = null)
     {
         var state = _procedure.Steps.Count > 0 ? _procedure.Steps[0].Id : ProcedureMachine.Safing;
         var machine = ProcedureMachine.Build(_procedure, () => state, s => state = s);
@@ -73,17 +75,31 @@ public sealed class ProcedureRunner
         var reason = "all steps passed";
         var safingTrigger = "pass";
 
-        if (abortBeforeStart is not null && state != ProcedureMachine.Safing)
+        if (beforeStart is { } early)
         {
-            // A device was lost before the first step: no step runs, the rig is still safed.
-            await machine.FireAsync(EngineTrigger.Abort);
-            (runOutcome, reason, safingTrigger) = (Outcome.Aborted, abortBeforeStart, "device-lost");
+            // A device could not be opened (or the run was aborted while opening them): no step runs, the rig is still safed.
+            if (state != ProcedureMachine.Safing)
+            {
+                await machine.FireAsync(EngineTrigger.Abort);
+            }
+
+            (runOutcome, reason, safingTrigger) = (early.Outcome, early.Outcome == Outcome.LostDevice ? "device lost before the first step: " + early.Reason : early.Reason, SafingTrigger(early.Outcome));
         }
 
         try
         {
             while (state != ProcedureMachine.Safing)
             {
+                // Between any two triggers the scheduler gets a turn, so a signal posted to it is always
+                // heard, even by a procedure whose steps complete without waiting (a zero-time goto loop).
+                await Task.Yield();
+                if (abort.IsRequested)
+                {
+                    (runOutcome, reason, safingTrigger) = (runOutcome.Worst(abort.Outcome), abort.Reason ?? "aborted", SafingTrigger(abort.Outcome));
+                    await machine.FireAsync(EngineTrigger.Abort);
+                    break;
+                }
+
                 var step = _procedure.FindStep(state) ?? throw new InvalidOperationException($"machine is in unknown state '{state}'");
                 var (outcome, why, forceSafe) = await ExecuteStepAsync(step, attempt, abort);
                 EngineTrigger trigger;
@@ -91,7 +107,7 @@ public sealed class ProcedureRunner
                 {
                     trigger = EngineTrigger.Pass;
                 }
-                else if (outcome == Outcome.Aborted || forceSafe)
+                else if (outcome.IsAbort() || forceSafe || abort.IsRequested)
                 {
                     trigger = EngineTrigger.Abort;
                 }
@@ -114,11 +130,12 @@ public sealed class ProcedureRunner
                     _log.Warning("Step {Step} attempt {Attempt} ended {Outcome}; retrying", step.Id, attempt, outcome);
                     try
                     {
-                        await Task.Delay(step.RetryDelay, _time, abort);
+                        await Task.Delay(step.RetryDelay, _time, abort.Token);
                     }
-                    catch (OperationCanceledException) when (abort.IsCancellationRequested)
+                    catch (Exception e)
                     {
-                        (trigger, outcome, why) = (EngineTrigger.Abort, Outcome.Aborted, "aborted by the operator during the retry delay");
+                        (outcome, why) = OutcomeClassifier.Classify(e, null, abort.Cause);
+                        (trigger, why) = (EngineTrigger.Abort, why + " (during the retry delay)");
                     }
                 }
 
@@ -136,9 +153,7 @@ public sealed class ProcedureRunner
                     }
 
                     runOutcome = worst;
-                    safingTrigger = trigger == EngineTrigger.Abort
-                        ? (outcome == Outcome.Aborted ? "abort" : "red-alarm")
-                        : outcome.ToWire().ToLowerInvariant();
+                    safingTrigger = trigger == EngineTrigger.Abort && !outcome.IsAbort() ? "red-alarm" : SafingTrigger(outcome);
                 }
 
                 await machine.FireAsync(trigger);
@@ -148,11 +163,12 @@ public sealed class ProcedureRunner
         catch (Exception e)
         {
             // A bug in the engine or a device is still a way out: record it and safe the rig.
+            var (outcome, why) = OutcomeClassifier.Classify(e, null, abort.Cause);
             _log.Error(e, "Engine error in {State}", state);
-            Note("engine", "error", $"engine error in state '{state}': {e.GetType().Name}: {e.Message}");
-            runOutcome = runOutcome.Worst(Outcome.Error);
-            reason = $"engine error in state '{state}': {e.Message}";
-            safingTrigger = "error";
+            Note("engine", "error", $"engine error in state '{state}': {why}");
+            runOutcome = runOutcome.Worst(outcome == Outcome.Pass ? Outcome.Error : outcome);
+            reason = $"engine error in state '{state}': {why}";
+            safingTrigger = SafingTrigger(runOutcome);
             state = ProcedureMachine.Safing;
         }
 
@@ -160,7 +176,7 @@ public sealed class ProcedureRunner
         var final = runOutcome switch
         {
             Outcome.Pass => EngineTrigger.SafedPass,
-            Outcome.Aborted => EngineTrigger.SafedAbort,
+            Outcome.Aborted or Outcome.LostDevice => EngineTrigger.SafedAbort,
             _ => EngineTrigger.SafedFail,
         };
         if (machine.State == ProcedureMachine.Safing)
@@ -171,7 +187,15 @@ public sealed class ProcedureRunner
         return new ProcedureResult(runOutcome, reason, passed, failed, safe, machine.State, _measurements.ToList());
     }
 
-    private async Task<(Outcome Outcome, string Reason, bool ForceSafe)> ExecuteStepAsync(StepDefinition step, int attempt, CancellationToken abort)
+    /// <summary>What a safing-start line says caused it: <c>pass</c>, <c>fail</c>, <c>abort</c>, <c>device-lost</c> …</summary>
+    private static string SafingTrigger(Outcome outcome) => outcome switch
+    {
+        Outcome.Aborted => "abort",
+        Outcome.LostDevice => "device-lost",
+        _ => outcome.ToWire().ToLowerInvariant(),
+    };
+
+    private async Task<(Outcome Outcome, string Reason, bool ForceSafe)> ExecuteStepAsync(StepDefinition step, int attempt, RunAbort abort)
     {
         var started = _time.GetTimestamp();
         _recorder.Write(new StepStarted(step.Id, step.Title, attempt, _phase) { At = _time.GetUtcNow() });
@@ -179,7 +203,7 @@ public sealed class ProcedureRunner
         _outputs.Clear();
         var tripToken = _alarms.Arm(step.Id);
         using var timeout = new CancellationTokenSource(step.Timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(abort, timeout.Token, tripToken);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(abort.Token, timeout.Token, tripToken);
         var ct = linked.Token;
         Outcome outcome;
         string reason;
@@ -187,48 +211,27 @@ public sealed class ProcedureRunner
         {
             (outcome, reason) = await RunStepBodyAsync(step, attempt, ct);
         }
-        catch (OperationCanceledException) when (abort.IsCancellationRequested)
-        {
-            (outcome, reason) = (Outcome.Aborted, "aborted by the operator (Ctrl+C / SIGTERM)");
-        }
-        catch (OperationCanceledException) when (tripToken.IsCancellationRequested)
-        {
-            (outcome, reason) = (Outcome.Fail, "red alarm");
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-        {
-            (outcome, reason) = (Outcome.Timeout, $"step timeout of {Core.Config.Duration.Format(step.Timeout)} expired");
-        }
-        catch (DeviceLostException e)
-        {
-            Note("device-lost", "red", e.Message, e.Device);
-            (outcome, reason) = (Outcome.Aborted, e.Message);
-        }
-        catch (DeviceTimeoutException e)
-        {
-            (outcome, reason) = (Outcome.Timeout, e.Message);
-        }
-        catch (StepTimeoutException e)
-        {
-            (outcome, reason) = (Outcome.Timeout, e.Message);
-        }
-        catch (DeviceCheckFailedException e)
-        {
-            (outcome, reason) = (Outcome.Fail, e.Message);
-        }
-        catch (StepFailedException e)
-        {
-            (outcome, reason) = (Outcome.Fail, e.Message);
-        }
         catch (Exception e)
         {
-            _log.Error(e, "Step {Step} raised an exception", step.Id);
-            (outcome, reason) = (Outcome.Error, $"{e.GetType().Name}: {e.Message}");
+            (outcome, reason) = OutcomeClassifier.Classify(
+                e,
+                null,
+                abort.Cause,
+                OutcomeCause.Of(tripToken, Outcome.Fail, "red alarm"),
+                OutcomeCause.Of(timeout.Token, Outcome.Timeout, $"step timeout of {Core.Config.Duration.Format(step.Timeout)} expired"));
+            if (e is DeviceLostException lost)
+            {
+                Note("device-lost", "red", lost.Message, lost.Device);
+            }
+            else if (outcome == Outcome.Error)
+            {
+                _log.Error(e, "Step {Step} raised an exception", step.Id);
+            }
         }
 
         var alarm = _alarms.Disarm();
         var forceSafe = false;
-        if (alarm is not null && outcome != Outcome.Aborted)
+        if (alarm is not null && !outcome.IsAbort())
         {
             outcome = Outcome.Fail;
             var channel = alarm.Channel.StartsWith(alarm.Source + ".", StringComparison.Ordinal) ? alarm.Channel : $"{alarm.Source}.{alarm.Channel}";
@@ -500,9 +503,3 @@ public sealed class ProcedureRunner
     private void Note(string category, string severity, string message, string source = "engine", string? step = null) =>
         _recorder.Write(new Note(category, source, severity, message, null, step) { At = _time.GetUtcNow() });
 }
-
-/// <summary>A step cannot pass for a reason other than a measurement (operator declined, missing output).</summary>
-public sealed class StepFailedException(string message) : Exception(message);
-
-/// <summary>A condition the step waited for did not come in time.</summary>
-public sealed class StepTimeoutException(string message) : TimeoutException(message);

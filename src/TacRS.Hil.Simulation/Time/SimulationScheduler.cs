@@ -18,6 +18,13 @@ public sealed class SimulationScheduler : SingleThreadScheduler
 
     public VirtualTimeProvider Clock { get; }
 
+    /// <summary>
+    /// Called when nothing is runnable and no timer is pending while the run is unfinished (a wait with no
+    /// timeout). The run host uses it to abort the run, so that every wait that honours the abort ends and the
+    /// rig is still safed; return true when it made something runnable, false to give up.
+    /// </summary>
+    public Func<bool>? OnStalled { get; set; }
+
     /// <summary>Timer advances so far.</summary>
     public long Advances { get; private set; }
 
@@ -65,6 +72,11 @@ public sealed class SimulationScheduler : SingleThreadScheduler
             if (Clock.TryAdvanceToNextTimer())
             {
                 Advances++;
+                continue;
+            }
+
+            if (OnStalled?.Invoke() == true)
+            {
                 continue;
             }
 

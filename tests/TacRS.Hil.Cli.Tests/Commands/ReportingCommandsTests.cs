@@ -125,12 +125,18 @@ public class ReportingCommandsTests
                 faults: [{ device: rail, fault: drift }]
                 expect: fail
             """);
-        var command = NightlyCommand.Build((request, _) =>
-        {
-            var fixture = request.Faults.Count > 0 ? "payload-power-on-fail" : "payload-power-on-pass";
-            File.Copy(RepoPaths.Fixture("records", fixture, "record.jsonl"), Path.Combine(request.RunDirectory, "record.jsonl"));
-            return Task.FromResult(new RunSummary("PASS", 0));
-        });
+        using var abort = new TacRS.Hil.Core.Runs.RunAbort();
+        var command = NightlyCommand.Build(
+            (request, _) =>
+            {
+                var fixture = request.Faults.Count > 0 ? "payload-power-on-fail" : "payload-power-on-pass";
+                Directory.CreateDirectory(request.RunDirectory);
+                var path = Path.Combine(request.RunDirectory, "record.jsonl");
+                File.Copy(RepoPaths.Fixture("records", fixture, "record.jsonl"), path);
+                var record = TacRS.Hil.Reporting.Html.RunRecord.Load(path);
+                return Task.FromResult(new RunSummary(record.Outcome, record.End!.ExitCode, record.End.Reason, record));
+            },
+            () => abort);
         var outDir = Path.Combine(dir, "out");
 
         var (code, output, error) = await Invoke(command, "nightly", Path.Combine(dir, "suite.yaml"), "--out", outDir, "--parallel", "2");
@@ -156,7 +162,8 @@ public class ReportingCommandsTests
         var suite = Path.Combine(dir, "suite.yaml");
         File.WriteAllText(suite, "suite: x\nruns:\n  - procedure: p\n    rig: sim-moon\n    seed: 1\n");
 
-        var (code, _, error) = await Invoke(NightlyCommand.Build((_, _) => Task.FromResult(new RunSummary("PASS", 0))), "nightly", suite);
+        using var abort = new TacRS.Hil.Core.Runs.RunAbort();
+        var (code, _, error) = await Invoke(NightlyCommand.Build((_, _) => Task.FromResult(new RunSummary("PASS", 0, "passed")), () => abort), "nightly", suite);
 
         Assert.Multiple(() =>
         {

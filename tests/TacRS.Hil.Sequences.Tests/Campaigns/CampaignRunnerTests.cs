@@ -1,5 +1,6 @@
 using TacRS.Hil.Core;
 using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Measurements;
 using TacRS.Hil.Core.Recording;
 using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Sequences.Campaigns;
@@ -97,8 +98,15 @@ public sealed class CampaignRunnerTests
             timeout: 3h
         """);
 
-    private (CampaignResult Result, MemoryRecorder Recorder) Run(string vehicle, Func<VirtualTimeProvider, double>? voltage = null)
+    private (CampaignRun Result, MemoryRecorder Recorder) Run(string vehicle, Func<VirtualTimeProvider, double>? voltage = null, string? onOverBudget = null)
     {
+        if (onOverBudget is not null)
+        {
+            var file = Path.Combine(_dir, "campaign.yaml");
+            var text = File.ReadAllText(file);
+            File.WriteAllText(file, text.Replace("campaign: ", $"on-over-budget: {onOverBudget}\ncampaign: ", StringComparison.Ordinal));
+        }
+
         var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var dev = new ScriptedDevice("dev", clock);
         dev.Script("voltage", () => voltage?.Invoke(clock) ?? 28);
@@ -113,9 +121,11 @@ public sealed class CampaignRunnerTests
             new Dictionary<string, DeviceDescription> { ["dev"] = dev.Description, ["gnd"] = gnd.Description },
             simulated: true);
         var scheduler = new SimulationScheduler(clock);
-        var result = scheduler.Run(() => new CampaignRunner(campaign, recorder, clock, Serilog.Core.Logger.None, new UnattendedOperator(OperatorPolicy.Default, "r"), TimeSpan.FromMinutes(1), new PhaseAlarmRouter(recorder, clock))
-            .RunAsync(new TacRS.Hil.Sequences.Engine.RunIdentity("id", "r", "r.yaml", "simulated", 1, default, true, "t"), [dev, gnd], CancellationToken.None));
-        return (result, recorder);
+        var runner = new CampaignRunner(campaign, recorder, clock, Serilog.Core.Logger.None, new UnattendedOperator(OperatorPolicy.Default, "r"), TimeSpan.FromMinutes(1), new PhaseAlarmRouter(recorder, clock));
+        using var abort = new TacRS.Hil.Core.Runs.RunAbort();
+        var verdict = scheduler.Run(() => new TacRS.Hil.Sequences.Engine.RunLifecycle(recorder, clock, Serilog.Core.Logger.None)
+            .RunAsync(new TacRS.Hil.Sequences.Engine.RunIdentity("id", "r", "r.yaml", "simulated", 1, default, true, "t"), runner, [new("dev", "scripted", () => dev), new("gnd", "scripted", () => gnd)], abort));
+        return (new CampaignRun(verdict, runner.ReadyAt, runner.CriticalPathTaken), recorder);
     }
 
     [Test]
@@ -160,7 +170,7 @@ public sealed class CampaignRunnerTests
     public void Run_FaultInFirstAttempt_HoldRecycleAndFinishLater()
     {
         // The rail is out of limits for the first 100 minutes: the first checkout attempt fails.
-        var (r, rec) = Run("solid", c => c.Elapsed < TimeSpan.FromMinutes(100) ? 31 : 28);
+        var (r, rec) = Run("solid", c => c.Elapsed < TimeSpan.FromMinutes(100) ? 31 : 28, onOverBudget: "warn");
 
         Assert.That(r.ExitCode, Is.EqualTo(ExitCodes.Passed), r.Reason);
         var checkout = rec.Events.OfType<PhaseEnded>().Where(p => p.Phase == "checkout").ToList();
@@ -182,7 +192,23 @@ public sealed class CampaignRunnerTests
         var flag = rec.Events.OfType<Note>().First(n => n.Message.Contains("has blown its budget", StringComparison.Ordinal));
         Assert.That(flag.At, Is.EqualTo(new DateTimeOffset(2026, 1, 1, 2, 0, 0, TimeSpan.Zero)));
         Assert.That(rec.Events.OfType<PhaseEnded>().Last(p => p.Phase == "checkout").OverBudget, Is.True);
-        Assert.That(r.ExitCode, Is.EqualTo(0));
+
+        // The recycle took checkout past its budget: by default that fails the run, whatever the procedures did.
+        Assert.That(r.ExitCode, Is.EqualTo(ExitCodes.Failed));
+        Assert.That(r.Verdict.Outcome, Is.EqualTo(Outcome.Pass), "every phase's procedure passed");
+        Assert.That(r.Reason, Does.Contain("OVER BUDGET (fails the run): checkout (4h00m of 2h00m)"));
+        var end = rec.Events.OfType<RunEnded>().Single();
+        Assert.That((end.Outcome, end.EngineOutcome, end.ExitCode, end.BudgetPolicy), Is.EqualTo(("FAIL", "PASS", 1, "fail")));
+    }
+
+    [Test]
+    public void Run_PhaseOverBudgetUnderWarn_FlaggedButTheRunPasses()
+    {
+        var (r, rec) = Run("solid", c => c.Elapsed < TimeSpan.FromMinutes(100) ? 31 : 28, onOverBudget: "warn");
+
+        Assert.That(r.ExitCode, Is.EqualTo(ExitCodes.Passed));
+        Assert.That(r.Reason, Does.Contain("OVER BUDGET (warning): checkout"));
+        Assert.That(rec.Events.OfType<RunEnded>().Single().Outcome, Is.EqualTo("PASS"));
     }
 
     [Test]
@@ -195,4 +221,12 @@ public sealed class CampaignRunnerTests
         Assert.That(rec.Events.OfType<PhaseEnded>().Single(p => p.Phase == "mating").Outcome, Is.EqualTo("NOT-RUN"));
         Assert.That(rec.Events.OfType<PhaseEnded>().Single(p => p.Phase == "poll").Outcome, Is.EqualTo("NOT-RUN"));
     }
+}
+
+/// <summary>A finished campaign: the run's verdict and the timeline facts the runner keeps.</summary>
+internal sealed record CampaignRun(TacRS.Hil.Core.Runs.RunVerdict Verdict, TimeSpan? ReadyAt, IReadOnlyList<string> CriticalPath)
+{
+    public int ExitCode => Verdict.ExitCode;
+
+    public string Reason => Verdict.FullReason;
 }

@@ -1,6 +1,8 @@
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Core.Measurements;
 using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Core.Runs;
 using TacRS.Hil.Sequences.Engine;
 using TacRS.Hil.Sequences.Operator;
 using TacRS.Hil.Sequences.Procedures;
@@ -41,27 +43,40 @@ internal sealed class EngineHarness : IDisposable
     public ProcedureDefinition Load(string yaml) =>
         ProcedureLoader.Load(Write(yaml), new Dictionary<string, DeviceDescription> { ["dev"] = Dev.Description }, simulated: true);
 
-    public RunResult Run(string yaml, Action<CancellationTokenSource>? onStart = null, IOperator? op = null)
+    public EngineRun Run(string yaml, Action<RunAbort>? onStart = null, IOperator? op = null)
     {
         var proc = Load(yaml);
         return Scheduler.Run(async () =>
         {
-            using var abort = new CancellationTokenSource();
+            using var abort = new RunAbort();
             onStart?.Invoke(abort);
             var alarms = new EngineAlarms(Recorder, Clock);
             Alarms = alarms;
-            var session = new RunSession(Recorder, Clock, Serilog.Core.Logger.None, alarms);
-            var plan = new RunPlan(new RunIdentity("run-1", "test-rig", "rig.yaml", "simulated", 1, default, true, "test"), proc, [Dev], op ?? new UnattendedOperator(Policy, "test-rig"), TimeSpan.FromMinutes(1));
+            var body = new ProcedureBody(proc, Recorder, Clock, Serilog.Core.Logger.None, op ?? new UnattendedOperator(Policy, "test-rig"), alarms, TimeSpan.FromMinutes(1));
             AbortSource = abort;
-            return await session.RunAsync(plan, abort.Token);
+            var identity = new RunIdentity("run-1", "test-rig", "rig.yaml", "simulated", 1, default, true, "test");
+            var verdict = await new RunLifecycle(Recorder, Clock, Serilog.Core.Logger.None).RunAsync(identity, body, [new DeviceOpening(Dev.Description.Name, "scripted", () => Dev)], abort);
+            return new EngineRun(verdict, body.Result);
         });
     }
 
     public EngineAlarms? Alarms { get; private set; }
 
-    public CancellationTokenSource? AbortSource { get; private set; }
+    public RunAbort? AbortSource { get; private set; }
 
     public IReadOnlyList<T> Events<T>() where T : RunEvent => Recorder.Events.OfType<T>().ToList();
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
+}
+
+/// <summary>A finished engine run: the verdict the host would derive everything from, and the procedure's own result.</summary>
+internal sealed record EngineRun(RunVerdict Verdict, ProcedureResult? Procedure)
+{
+    public int ExitCode => Verdict.ExitCode;
+
+    public Outcome Outcome => Verdict.Final;
+
+    public string Reason => Verdict.FullReason;
+
+    public bool SafeStateReached => Verdict.SafeStateReached;
 }

@@ -212,7 +212,8 @@ public sealed class ProcedureRunnerTests
         var note = h.Events<Note>().Single(n => n.Category == "device-lost");
         Assert.That(note.Source, Is.EqualTo("dev"));
         Assert.That(note.Message, Does.Contain("/dev/ttyUSB9"));
-        Assert.That(h.Events<SafingStarted>().Single().Trigger, Is.EqualTo("abort"));
+        Assert.That(h.Events<SafingStarted>().Single().Trigger, Is.EqualTo("device-lost"));
+        Assert.That(r.Outcome, Is.EqualTo(Outcome.LostDevice));
     }
 
     [Test]
@@ -245,7 +246,7 @@ public sealed class ProcedureRunnerTests
                     value: 1
                   - wait: 1h
             """),
-            abort => h.Clock.CreateTimer(_ => abort.Cancel(), null, TimeSpan.FromMinutes(5), Timeout.InfiniteTimeSpan));
+            abort => h.Clock.CreateTimer(_ => abort.Request("test abort"), null, TimeSpan.FromMinutes(5), Timeout.InfiniteTimeSpan));
 
         Assert.That(r.ExitCode, Is.EqualTo(ExitCodes.Aborted));
         Assert.That(h.Dev.Value("enable"), Is.EqualTo(0));

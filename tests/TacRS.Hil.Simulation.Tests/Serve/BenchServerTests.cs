@@ -53,7 +53,10 @@ public class BenchServerTests
 
         public IDevice Create(DeviceBlueprint blueprint, IBusProvider buses, DeviceServices services) => throw new NotSupportedException();
 
-        private sealed record Blueprint(DeviceDefinition Definition, DeviceDescription Description) : DeviceBlueprint(Definition, Description);
+        private sealed record Blueprint(DeviceDefinition Definition, DeviceDescription Description) : DeviceBlueprint(Definition, Description)
+        {
+            public override string Endpoint => "echo";
+        }
     }
 
     private static DeviceKindRegistry Registry() => new([new EchoKind(), new GpioDeviceKind(), new Ina219DeviceKind()]);
