@@ -17,6 +17,30 @@ internal sealed class CliProcess : IDisposable
 
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "tacrs-hil.dll");
 
+    /// <summary>
+    /// Where the test processes of this test run keep their rig locks: a temporary directory of this test
+    /// process, never the machine's /run/lock (another suite on the machine must not see these rigs as busy).
+    /// </summary>
+    public static string LockDirectory { get; } = CreateLockDirectory();
+
+    private static string CreateLockDirectory()
+    {
+        var dir = Directory.CreateTempSubdirectory("tacrs-test-locks-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // a child still holds a lock file open: the temp directory is cleaned later
+            }
+        };
+        Environment.SetEnvironmentVariable("TACRS_HIL_LOCK_DIR", dir);
+        return dir;
+    }
+
     public int Pid => _process.Id;
 
     public string Stdout
@@ -54,6 +78,7 @@ internal sealed class CliProcess : IDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        psi.Environment["TACRS_HIL_LOCK_DIR"] = LockDirectory;
         psi.ArgumentList.Add("--default-signal=INT");
         psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(Dll);

@@ -7,6 +7,8 @@ internal static class InProcessCli
 
     public static (int ExitCode, string Stdout, string Stderr) Run(params string[] args)
     {
+        // Rig locks of in-process runs go where the child processes' go: a temporary directory of this test run.
+        _ = TacRS.Hil.Testing.CliProcess.LockDirectory;
         lock (Gate)
         {
             var oldOut = System.Console.Out;

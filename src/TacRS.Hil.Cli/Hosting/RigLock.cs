@@ -28,6 +28,9 @@ internal sealed class RigLock : IDisposable
 {
     public const string DirectoryVariable = "TACRS_HIL_LOCK_DIR";
 
+    private const int OpenReadWrite = 0x2;
+    private const int OpenCreate = 0x40;
+    private const int OpenCloseOnExec = 0x80000;
     private const int LockExclusive = 2;
     private const int LockNonBlocking = 4;
     private const int WouldBlock = 11; // EAGAIN == EWOULDBLOCK on Linux
@@ -141,7 +144,14 @@ internal sealed class RigLock : IDisposable
             System.IO.Directory.CreateDirectory(dir);
 
             // Never deleted: removing a lock file while another run waits on it would let two runs hold "the" lock.
-            return File.OpenHandle(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite, FileOptions.None);
+            // Opened with open(2) itself: .NET's FileStream takes flock locks of its own for its FileShare modes.
+            var fd = open(lockPath, OpenReadWrite | OpenCreate | OpenCloseOnExec, 438 /* 0666: every user's runs share it */);
+            if (fd < 0)
+            {
+                throw new IOException($"error {Marshal.GetLastPInvokeError()}");
+            }
+
+            return new SafeFileHandle(fd, ownsHandle: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -178,4 +188,8 @@ internal sealed class RigLock : IDisposable
     [DllImport("libc", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int flock(int fd, int operation);
+
+    [DllImport("libc", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, int mode);
 }

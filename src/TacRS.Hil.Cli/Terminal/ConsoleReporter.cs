@@ -52,7 +52,7 @@ internal sealed class ConsoleReporter(TextWriter output, bool colour) : IRunReco
                     Line($"{t} SAFING after {s.Trigger}: {s.Reason}", Ansi.Yellow);
                     break;
                 case SafingAction a:
-                    Line($"{t}     safing {a.Index}: {a.Action} {a.Outcome}{(a.Error is null ? string.Empty : " — " + a.Error)}", a.Outcome == "PASS" ? Ansi.Green : Ansi.Red);
+                    Line($"{t}     safing {a.Index}: {a.Action} {a.Outcome}{(a.Attempts is { } tries && a.Error is null ? $" (attempt {tries})" : string.Empty)}{(a.Error is null ? string.Empty : " — " + a.Error)}", a.Outcome == "PASS" ? Ansi.Green : Ansi.Red);
                     break;
                 case SafingEnded s:
                     Line(

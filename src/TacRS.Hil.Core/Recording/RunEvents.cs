@@ -81,7 +81,11 @@ public sealed record StepEnded(
 
 public sealed record SafingStarted(string Trigger, string Reason) : RunEvent;
 
-public sealed record SafingAction(int Index, string Action, string Outcome, string? Error = null) : RunEvent;
+public sealed record SafingAction(int Index, string Action, string Outcome, string? Error = null) : RunEvent
+{
+    /// <summary>How many times the action was tried, when more than once (safing retries an action that timed out until its budget is spent).</summary>
+    public int? Attempts { get; init; }
+}
 
 public sealed record SafingEnded(string Outcome, int Actions, int Failed, string? Verification = null) : RunEvent;
 

@@ -140,6 +140,16 @@ public static class JUnitWriter
             cases.Add(incomplete);
         }
 
+        if (record.End is { } ended && !OutcomeExtensions.IsPassWord(ended.Outcome) && !expectedFailure
+            && !cases.Any(c => c.Element("failure") is not null || c.Element("error") is not null))
+        {
+            // The run did not pass, yet no step carries why (it was aborted or lost a device before its first
+            // step): the run itself is the failing testcase, so JUnit never says "all green" for it.
+            var tc = Case("run", baseClass, 0);
+            tc.Add(new XElement(ended.Outcome == OutcomeExtensions.FailWord ? "failure" : "error", new XAttribute("message", ended.Reason), new XAttribute("type", ended.Outcome)));
+            cases.Add(tc);
+        }
+
         if (run.Expectation is { } expect)
         {
             var tc = Case("expectation", baseClass, run.WallSeconds ?? 0);

@@ -241,16 +241,18 @@ public sealed class NightlyRunner(
         };
     }
 
-    /// <summary>Compares what happened with what the suite expected; a rig left unsafe is never what anyone expected.</summary>
+    /// <summary>Compares what happened with what the suite expected; a rig left unsafe is unexpected unless the suite says the fault makes it so.</summary>
     public static RunResult Judge(RunRequest request, RunRecord? record, string outcome, string reason, TimeSpan wall, DateTimeOffset startedAt, int exitCode = 0)
     {
         var expect = request.Expect;
         var verdict = expect.Outcomes.Contains(outcome) ? ExpectationVerdict.Expected : ExpectationVerdict.Unexpected;
         var why = reason;
-        if (record?.End is { SafeStateReached: false })
+        if (record?.End is { } end && end.SafeStateReached != expect.SafeStateReached)
         {
             verdict = ExpectationVerdict.Unexpected;
-            why = $"{RunVerdict.SafeStateNotReached} (run {outcome}: {reason})";
+            why = end.SafeStateReached
+                ? $"expected the safe state NOT to be reached (the fault makes it unreachable), but the run claims it was (run {outcome}: {reason})"
+                : $"{RunVerdict.SafeStateNotReached} (run {outcome}: {reason})";
         }
         else if (verdict == ExpectationVerdict.Expected && expect.FailedStep is { } step)
         {

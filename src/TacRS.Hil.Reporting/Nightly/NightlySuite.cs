@@ -8,7 +8,7 @@ namespace TacRS.Hil.Reporting.Nightly;
 /// <c>expect: fail</c> (optionally naming the step that must catch it), so the nightly run proves the
 /// harness catches faults: such a run passing is the surprise that fails the suite.
 /// </summary>
-public sealed record RunExpectation(IReadOnlyList<string> Outcomes, string? FailedStep = null)
+public sealed record RunExpectation(IReadOnlyList<string> Outcomes, string? FailedStep = null, bool SafeStateReached = true)
 {
     public static readonly RunExpectation Pass = new(["PASS"]);
 
@@ -17,7 +17,7 @@ public sealed record RunExpectation(IReadOnlyList<string> Outcomes, string? Fail
     public bool ExpectsFailure => !Outcomes.Contains("PASS");
 
     public override string ToString() =>
-        string.Join(" or ", Outcomes) + (FailedStep is null ? string.Empty : $" at step {FailedStep}");
+        string.Join(" or ", Outcomes) + (FailedStep is null ? string.Empty : $" at step {FailedStep}") + (SafeStateReached ? string.Empty : ", safe state NOT reached");
 }
 
 /// <summary>One run of a suite after expansion: one procedure on one rig with one seed.</summary>
@@ -151,6 +151,9 @@ internal static class SuiteParser
     {
         var node = map.Get("expect");
         var step = map.String("expect-failed-step");
+
+        // A persistent fault on a device the safe state needs: the harness must say it could not safe the rig.
+        var safe = map.OneOf("expect-safe-state", ["reached", "not-reached"]) != "not-reached";
         if (node is null || node.IsNull)
         {
             if (step is not null)
@@ -190,7 +193,7 @@ internal static class SuiteParser
             map.Get("expect-failed-step")!.Error("'expect-failed-step' contradicts 'expect: pass'");
         }
 
-        return new RunExpectation(outcomes.Distinct().ToList(), step);
+        return new RunExpectation(outcomes.Distinct().ToList(), step, safe);
     }
 
     private static List<(string Name, string File)>? Rigs(ConfigDocument doc, ConfigMap map, string plural, string singular)

@@ -229,6 +229,13 @@ public sealed class ProcedureRunner
             }
         }
 
+        if (outcome != Outcome.Pass && abort.IsRequested && !outcome.IsAbort())
+        {
+            // Aborted while the step was failing for a reason of its own (a prompt answered by the same Enter
+            // that carried Ctrl+C): the run was aborted, and the record keeps both.
+            (outcome, reason) = (abort.Outcome, $"{abort.Reason} (the step had also ended {outcome.ToWire()}: {reason})");
+        }
+
         var alarm = _alarms.Disarm();
         var forceSafe = false;
         if (alarm is not null && !outcome.IsAbort())
@@ -433,18 +440,16 @@ public sealed class ProcedureRunner
         foreach (var action in _procedure.SafeState)
         {
             index++;
-            using var cts = new CancellationTokenSource(_procedure.SafingActionTimeout, _time);
-            try
+            var (error, attempts) = await SafeActionAsync(action);
+            if (error is null)
             {
-                await ExecuteActionAsync(action, SafingStep, cts.Token);
-                _recorder.Write(new SafingAction(index, action.Describe(), "PASS") { At = _time.GetUtcNow() });
+                _recorder.Write(new SafingAction(index, action.Describe(), Outcome.Pass.ToWire()) { At = _time.GetUtcNow(), Attempts = attempts > 1 ? attempts : null });
             }
-            catch (Exception e)
+            else
             {
                 failedActions++;
-                var message = e is OperationCanceledException ? $"no completion within {Core.Config.Duration.Format(_procedure.SafingActionTimeout)}" : e.Message;
-                _log.Error("SAFING ACTION FAILED: {Action}: {Error}", action.Describe(), message);
-                _recorder.Write(new SafingAction(index, action.Describe(), "ERROR", message) { At = _time.GetUtcNow() });
+                _log.Error("SAFING ACTION FAILED: {Action}: {Error}", action.Describe(), error);
+                _recorder.Write(new SafingAction(index, action.Describe(), Outcome.Error.ToWire(), error) { At = _time.GetUtcNow(), Attempts = attempts > 1 ? attempts : null });
             }
         }
 
@@ -475,6 +480,50 @@ public sealed class ProcedureRunner
             _procedure.SafeVerify.Count == 0 ? null : verification.Count == 0 ? "safe state verified" : "NOT VERIFIED: " + string.Join("; ", verification)) { At = _time.GetUtcNow() });
         return ok;
     }
+
+    /// <summary>
+    /// One safing action, tried again while it times out or its device is unreachable (a GSE supply that
+    /// missed one command, a link that is coming back), until it succeeds or its safing-action timeout is
+    /// spent: the safe state is the one thing a run must not give up on after the first try. An action the
+    /// device refuses, or on a device that never opened, is not retried. Returns the error (null when it
+    /// succeeded) and the number of attempts.
+    /// </summary>
+    private async Task<(string? Error, int Attempts)> SafeActionAsync(ProcedureAction action)
+    {
+        using var budget = new CancellationTokenSource(_procedure.SafingActionTimeout, _time);
+        var attempts = 0;
+        while (true)
+        {
+            attempts++;
+            try
+            {
+                await ExecuteActionAsync(action, SafingStep, budget.Token);
+                return (null, attempts);
+            }
+            catch (Exception e)
+            {
+                var spent = $"no completion within {Core.Config.Duration.Format(_procedure.SafingActionTimeout)}";
+                var (outcome, why) = OutcomeClassifier.Classify(e, null, OutcomeCause.Of(budget.Token, Outcome.Timeout, spent));
+                var retry = outcome is Outcome.Timeout or Outcome.LostDevice && !budget.IsCancellationRequested;
+                if (!retry)
+                {
+                    return (attempts > 1 ? $"{why} (after {attempts} attempts)" : why, attempts);
+                }
+
+                _log.Warning("Safing action {Action} attempt {Attempt} failed: {Error}; trying again", action.Describe(), attempts, why);
+                try
+                {
+                    await Task.Delay(SafingRetryInterval, _time, budget.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return ($"{why} (after {attempts} attempts in {Core.Config.Duration.Format(_procedure.SafingActionTimeout)})", attempts);
+                }
+            }
+        }
+    }
+
+    private static readonly TimeSpan SafingRetryInterval = TimeSpan.FromMilliseconds(500);
 
     private static readonly StepDefinition SafingStep = new(
         ProcedureMachine.Safing, "Safe state", [], [], TimeSpan.MaxValue, 0, TimeSpan.Zero, FailPolicy.Abort, null, null, false, [], default);

@@ -1,0 +1,98 @@
+using TacRS.Hil.Cli.Composition;
+using TacRS.Hil.Cli.Hosting;
+using TacRS.Hil.Core.Runs;
+using TacRS.Hil.Reporting.Nightly;
+using TacRS.Hil.Testing;
+
+namespace TacRS.Hil.Cli.Tests;
+
+/// <summary>
+/// The fault matrix: every fault kind on every device family it applies to (the <c>matrix-*</c> entries of
+/// the shipped nightly suite, so the nightly runs exactly these), through the real run host on virtual
+/// time. Each run must end — a silent device once spun the scheduler forever — within its procedure's
+/// declared step timeouts plus the safing budget, in seconds of wall time, with the outcome and
+/// safe-state status the suite names.
+/// </summary>
+[NonParallelizable]
+public sealed class FaultMatrixTests
+{
+    private static IReadOnlyList<RunResult>? results;
+    private static string? outDir;
+
+    private static IReadOnlyList<RunResult> Results()
+    {
+        if (results is null)
+        {
+            var suite = NightlySuite.Load(Path.Combine(RepoPaths.Root, "hil-configs", "nightly.yaml"));
+            var matrix = suite with { Runs = suite.Runs.Where(r => r.Name.StartsWith("matrix-", StringComparison.Ordinal)).ToList() };
+            outDir = Directory.CreateTempSubdirectory("tacrs-fault-matrix-").FullName;
+            using var abort = new RunAbort();
+            var runner = new NightlyRunner(NightlyRuns.RunAsync, TimeProvider.System);
+            results = runner.RunAsync(matrix, outDir, abort, parallel: 2, historyPath: Path.Combine(outDir, "history.db")).GetAwaiter().GetResult().Runs;
+        }
+
+        return results;
+    }
+
+    [OneTimeTearDown]
+    public void TearDown()
+    {
+        if (outDir is not null)
+        {
+            Directory.Delete(outDir, recursive: true);
+        }
+    }
+
+    public static IEnumerable<TestCaseData> Cases() =>
+        NightlySuite.Load(Path.Combine(RepoPaths.Root, "hil-configs", "nightly.yaml")).Runs
+            .Where(r => r.Name.StartsWith("matrix-", StringComparison.Ordinal))
+            .Select(r => new TestCaseData(r.Name).SetName($"FaultMatrix_{r.Name}_EndsInBoundAsExpected"));
+
+    [Test]
+    public void Matrix_CoversEveryFaultKindOfEveryDeviceFamilyOnTheDefaultRig()
+    {
+        var runs = NightlySuite.Load(Path.Combine(RepoPaths.Root, "hil-configs", "nightly.yaml")).Runs.Where(r => r.Name.StartsWith("matrix-", StringComparison.Ordinal)).ToList();
+        var covered = runs.SelectMany(r => r.Faults).Select(f => (Kind: Field(f, "device"), Fault: Field(f, "fault"))).ToHashSet();
+        var plan = RunPlan.Resolve(new Hosting.RunRequest(Path.Combine(RepoPaths.Root, "hil-configs", "sim-laptop.yaml"), "payload-power-on"));
+        var missing = new List<string>();
+        foreach (var device in plan.Rig.Devices)
+        {
+            foreach (var fault in Simulation.Faults.FaultCatalog.FaultsFor(device.Kind))
+            {
+                // isolation-breakdown is the umbilical relay box's insulation tester; psu-trip the supply's.
+                if ((fault == "isolation-breakdown" && device.Name != "umbilical") || (fault == "psu-trip" && device.Name != "gse"))
+                {
+                    continue;
+                }
+
+                if (!covered.Contains((device.Name, fault)))
+                {
+                    missing.Add($"{device.Name} ({device.Kind}): {fault}");
+                }
+            }
+        }
+
+        Assert.That(missing, Is.Empty);
+    }
+
+    [TestCaseSource(nameof(Cases))]
+    public void FaultMatrix(string name)
+    {
+        var run = Results().Single(r => r.Request.Name == name);
+        var record = run.Record;
+        Assert.That(record?.End, Is.Not.Null, $"{name}: no run-end ({run.Outcome}: {run.Reason})");
+        Assert.That(record!.Events.OfType<Core.Recording.SafingEnded>(), Is.Not.Empty, "every way out runs the safe state");
+        Assert.That(run.Verdict, Is.EqualTo(ExpectationVerdict.Expected), $"{name}: {run.Reason}");
+        Assert.That(run.WallTime, Is.LessThan(TimeSpan.FromSeconds(20)), "virtual time: minutes of procedure in seconds of wall time");
+
+        // Never longer than the procedure could take: every step to its timeout (with retries), then every safing
+        // action and verification to its own timeout.
+        var plan = RunPlan.Resolve(new Hosting.RunRequest(run.Request.RigFile, run.Request.Procedure));
+        var p = plan.Procedure!;
+        var bound = p.Steps.Sum(s => (s.Timeout.TotalSeconds + s.RetryDelay.TotalSeconds) * (1 + s.Retries))
+            + ((p.SafeState.Count + p.SafeVerify.Count) * p.SafingActionTimeout.TotalSeconds);
+        Assert.That(record.End!.DurationSeconds, Is.LessThanOrEqualTo(bound), $"{name}: ran {record.End.DurationSeconds} s of run clock, bound {bound} s");
+    }
+
+    private static string Field(Core.Config.ConfigNode fault, string key) => fault.AsMap("a fault")!.String(key)!;
+}
