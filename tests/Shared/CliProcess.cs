@@ -38,6 +38,9 @@ internal sealed class CliProcess : IDisposable
             }
         };
         Environment.SetEnvironmentVariable("TACRS_HIL_LOCK_DIR", dir);
+
+        // The default results history lives in the user's data directory: for tests, this run's temporary one.
+        Environment.SetEnvironmentVariable("XDG_DATA_HOME", Path.Combine(dir, "data"));
         return dir;
     }
 
@@ -79,6 +82,7 @@ internal sealed class CliProcess : IDisposable
             UseShellExecute = false,
         };
         psi.Environment["TACRS_HIL_LOCK_DIR"] = LockDirectory;
+        psi.Environment["XDG_DATA_HOME"] = Path.Combine(LockDirectory, "data");
         psi.ArgumentList.Add("--default-signal=INT");
         psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(Dll);

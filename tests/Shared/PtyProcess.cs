@@ -89,6 +89,7 @@ internal sealed class PtyProcess : IDisposable
             UseShellExecute = false,
         };
         psi.Environment["TACRS_HIL_LOCK_DIR"] = CliProcess.LockDirectory;
+        psi.Environment["XDG_DATA_HOME"] = Path.Combine(CliProcess.LockDirectory, "data");
         psi.Environment["TERM"] = "dumb";
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(Relay);

@@ -121,7 +121,7 @@ public static class NightlyCommand
         AnsiConsole.MarkupLine($"index: {Markup.Escape(result.IndexPath)}");
         foreach (var p in result.ArtifactProblems ?? [])
         {
-            AnsiConsole.MarkupLine($"[red]artifact not written: {Markup.Escape(p)}[/]");
+            AnsiConsole.MarkupLine($"[red]artifact not written: {Markup.Escape(p.ToString())}[/]");
         }
     }
 

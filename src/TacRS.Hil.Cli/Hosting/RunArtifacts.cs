@@ -26,6 +26,9 @@ internal sealed record HostedRun(RunVerdict Verdict, string? RunDirectory, RunRe
 /// </summary>
 internal sealed class RunArtifacts : IDisposable
 {
+    /// <summary>How long a run waits for a history another process holds locked before it reports it (exit 4).</summary>
+    public static readonly TimeSpan HistoryBusyTimeout = TimeSpan.FromSeconds(10);
+
     private readonly JsonlRecorder _jsonl;
     private readonly MemoryRecorder _memory = new();
     private readonly Serilog.Core.Logger _log;
@@ -88,28 +91,30 @@ internal sealed class RunArtifacts : IDisposable
     {
         _completed = true;
         var record = RunRecord.FromEvents(_memory.Events, _jsonl.Path);
-        var problems = new List<string>();
-        Try(problems, () => JUnitWriter.WriteRun(Path.Combine(Directory, JUnitWriter.FileName), record));
+        var problems = new List<ArtifactProblem>();
+        Try(problems, LogPath, _log.Dispose);
+        Try(problems, Path.Combine(Directory, JUnitWriter.FileName), () => JUnitWriter.WriteRun(Path.Combine(Directory, JUnitWriter.FileName), record));
         string? report = null;
-        Try(problems, () => report = HtmlReport.Write(record, Directory));
+        Try(problems, Path.Combine(Directory, HtmlReport.FileName), () => report = HtmlReport.Write(record, Directory));
         string? historyNote = null;
         if (historyPath is not null)
         {
             try
             {
-                using var store = (openHistory ?? ResultsStore.Open)(historyPath);
+                using var store = (openHistory ?? (p => ResultsStore.Open(p, HistoryBusyTimeout)))(historyPath);
                 var stored = store.Record(record);
                 historyNote = Reporting.Nightly.NightlyRunner.HistoryNoteFor(stored.Measurements, historyPath);
             }
             catch (Exception e) when (e is ResultsStoreException or IOException or UnauthorizedAccessException)
             {
-                problems.Add(e.Message.StartsWith(historyPath, StringComparison.Ordinal) ? e.Message : $"{historyPath}: {e.Message}");
+                var message = e.Message.StartsWith(historyPath + ": ", StringComparison.Ordinal) ? e.Message[(historyPath.Length + 2)..] : e.Message;
+                problems.Add(new ArtifactProblem(historyPath, message));
             }
         }
 
         if (_jsonl.Failure is { } recordFailure)
         {
-            problems.Insert(0, recordFailure);
+            problems.Insert(0, new ArtifactProblem(_jsonl.Path, recordFailure));
         }
 
         var final = verdict with { ArtifactProblems = problems };
@@ -126,7 +131,7 @@ internal sealed class RunArtifacts : IDisposable
             var detail = end is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" ({end.StepsPassed} passed, {end.StepsFailed} not) in {ConsoleReporter.FormatHours(end.DurationSeconds)} of run time");
             foreach (var p in problems)
             {
-                System.Console.Error.WriteLine($"tacrs-hil: artifact not written: {p}");
+                Console.Error.WriteLine($"tacrs-hil: artifact not written: {p}");
             }
 
             ConsoleReporter.WriteResult(_console, _colour, final, detail);
@@ -136,16 +141,18 @@ internal sealed class RunArtifacts : IDisposable
         return new HostedRun(final, Directory, record, report, historyNote);
     }
 
+    private string LogPath => Path.Combine(Directory, "log.clef");
+
     public void Dispose()
     {
-        _log.Dispose();
         if (!_completed)
         {
+            Try([], LogPath, _log.Dispose);
             _jsonl.Dispose();
         }
     }
 
-    private static void Try(List<string> problems, Action write)
+    private static void Try(List<ArtifactProblem> problems, string path, Action write)
     {
         try
         {
@@ -153,7 +160,7 @@ internal sealed class RunArtifacts : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            problems.Add(e.Message);
+            problems.Add(new ArtifactProblem(path, e.Message));
         }
     }
 

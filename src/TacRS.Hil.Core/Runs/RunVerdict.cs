@@ -25,7 +25,7 @@ public sealed record RunVerdict(
     bool SafeStateReached,
     IReadOnlyList<string> OverBudget,
     BudgetPolicy BudgetPolicy = BudgetPolicy.Fail,
-    IReadOnlyList<string>? ArtifactProblems = null)
+    IReadOnlyList<ArtifactProblem>? ArtifactProblems = null)
 {
     public const string SafeStateNotReached = "SAFE STATE NOT REACHED";
 
@@ -74,7 +74,7 @@ public sealed record RunVerdict(
 
             if (!ArtifactsComplete)
             {
-                parts.Add("ARTIFACTS INCOMPLETE: " + string.Join("; ", ArtifactProblems!));
+                parts.Add("ARTIFACTS INCOMPLETE: " + string.Join(", ", ArtifactProblems!.Select(p => Path.GetFileName(p.Path)).Distinct()) + " not written (see stderr)");
             }
 
             return string.Join("; ", parts);
@@ -83,4 +83,11 @@ public sealed record RunVerdict(
 
     /// <summary>The console's last line: <c>RESULT: FAIL — …; exit 1</c>.</summary>
     public string ResultLine(string detail) => $"RESULT: {Final.ToWire()} — {FullReason}{detail}; exit {ExitCode}";
+}
+
+/// <summary>An artifact of a run that could not be written: which file, and the OS error.</summary>
+public sealed record ArtifactProblem(string Path, string Error)
+{
+    /// <summary>One line naming the file and the OS error (.NET's own " : 'path'" copies of the path dropped).</summary>
+    public override string ToString() => $"{Path}: {System.Text.RegularExpressions.Regex.Replace(Error, @" : '[^']*'", string.Empty)}";
 }

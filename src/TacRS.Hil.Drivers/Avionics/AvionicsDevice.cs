@@ -556,8 +556,9 @@ public sealed class AvionicsDevice : IDevice
                 OnPacket(packet.Span);
             }
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception) when (ct.IsCancellationRequested)
         {
+            // Stopping: the link closed under the read is the loop's expected end, not a lost device.
         }
         catch (TransportException e)
         {

@@ -176,15 +176,20 @@ public sealed class SerialTransport : IByteTransport, IInlineWaitTransport
         }
     }
 
-    private ValueTask<short> Wait(PollWaiter waiter, short events, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for the descriptor. A wait in flight when the port is closed (the driver is being disposed) ends with
+    /// the same "closed locally" transport failure a TCP link gives, not a bare ObjectDisposedException.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<short> Wait(PollWaiter waiter, short events, CancellationToken cancellationToken)
     {
         try
         {
-            return waiter.WaitAsync(_fd, events, InlineWait, cancellationToken);
+            return await waiter.WaitAsync(_fd, events, InlineWait, cancellationToken);
         }
-        catch (ObjectDisposedException)
+        catch (ObjectDisposedException e)
         {
-            throw new ObjectDisposedException(nameof(SerialTransport));
+            throw new TransportException(Path, "port closed locally", e);
         }
     }
 

@@ -40,7 +40,21 @@ public sealed class ResultsStore : IDisposable
     public const int SchemaVersion = 1;
 
     /// <summary>Used when neither <c>--history</c> nor the rig names a store.</summary>
-    public static readonly string DefaultPath = System.IO.Path.Combine(".tacrs-hil", "history.db");
+    /// <summary>
+    /// Where a run's measurements go when neither the rig (<c>history:</c>) nor the command line names a store:
+    /// the user's data directory (<c>$XDG_DATA_HOME/tacrs-hil/history.db</c>, else
+    /// <c>~/.local/share/tacrs-hil/history.db</c>), never the directory the command happens to run in.
+    /// </summary>
+    public static string DefaultPath
+    {
+        get
+        {
+            var data = Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg
+                ? xdg
+                : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+            return System.IO.Path.Combine(data, "tacrs-hil", "history.db");
+        }
+    }
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS schema_info (version INTEGER NOT NULL);
@@ -95,8 +109,11 @@ public sealed class ResultsStore : IDisposable
     public string Path { get; }
 
     /// <summary>Opens (creating if needed) the store at <paramref name="path"/>.</summary>
-    public static ResultsStore Open(string path)
+    /// <param name="busyTimeout">How long to wait for another writer's lock (default a minute; the run host waits less, so a
+    /// database someone holds locked is reported, not waited on for ever).</param>
+    public static ResultsStore Open(string path, TimeSpan? busyTimeout = null)
     {
+        var busy = (int)(busyTimeout ?? TimeSpan.FromMinutes(1)).TotalMilliseconds;
         var full = System.IO.Path.GetFullPath(path);
         if (System.IO.Path.GetDirectoryName(full) is { Length: > 0 } dir)
         {
@@ -108,13 +125,13 @@ public sealed class ResultsStore : IDisposable
             DataSource = full,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
-            DefaultTimeout = 60,
+            DefaultTimeout = Math.Max(1, busy / 1000),
         }.ToString());
         try
         {
             connection.Open();
             // WAL: the nightly runner's parallel runs append while someone reads trends; readers never block.
-            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=60000;");
+            Execute(connection, $"PRAGMA busy_timeout={busy.ToString(CultureInfo.InvariantCulture)}; PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;");
             using (var tx = connection.BeginTransaction())
             {
                 Execute(connection, Schema, tx);

@@ -71,7 +71,7 @@ public sealed record NightlyResult(
     bool Cancelled,
     string JUnitPath,
     string IndexPath,
-    IReadOnlyList<string>? ArtifactProblems = null)
+    IReadOnlyList<ArtifactProblem>? ArtifactProblems = null)
 {
     public int Unexpected => Runs.Count(r => r.Verdict == ExpectationVerdict.Unexpected);
 
@@ -128,13 +128,13 @@ public sealed class NightlyRunner(
         var junit = Path.Combine(outputDirectory, JUnitFileName);
         var index = Path.Combine(outputDirectory, IndexFileName);
         var result = new NightlyResult(suite, outputDirectory, results, startedAt, timeProvider.GetElapsedTime(started), abort.IsRequested, junit, index);
-        var problems = new List<string>();
+        var problems = new List<ArtifactProblem>();
         Artifact(problems, junit, () => JUnitWriter.Write(junit, suite.Name, results.Select((r, i) => Suite(r, i)).ToList(), result.WallTime.TotalSeconds, startedAt));
         Artifact(problems, index, () => NightlyIndex.Write(result, index));
         return result with { ArtifactProblems = problems };
     }
 
-    private static void Artifact(List<string> problems, string path, Action write)
+    private static void Artifact(List<ArtifactProblem> problems, string path, Action write)
     {
         try
         {
@@ -142,7 +142,7 @@ public sealed class NightlyRunner(
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            problems.Add($"{path}: {e.Message}");
+            problems.Add(new ArtifactProblem(path, e.Message));
         }
     }
 

@@ -31,7 +31,7 @@ public sealed class JsonlRecorder : IRunRecorder, IDisposable
 
     public string Path { get; }
 
-    /// <summary>The first write that failed, naming the file and the OS error; null while every event reached the disk.</summary>
+    /// <summary>The OS error of the first write that failed; null while every event reached the disk.</summary>
     public string? Failure { get; private set; }
 
     public RunEvent Write(RunEvent e)
@@ -53,7 +53,7 @@ public sealed class JsonlRecorder : IRunRecorder, IDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                Failure = $"{Path}: {ex.Message} (the first {_written} events were written; the rest are missing)";
+                Failure = $"{ex.Message} (the first {_written} events were written; the rest are missing)";
             }
 
             return stamped;
@@ -72,7 +72,7 @@ public sealed class JsonlRecorder : IRunRecorder, IDisposable
             catch (IOException ex)
             {
                 // Closing flushes nothing (every write was flushed), but a dead disk can still refuse the close.
-                Failure ??= $"{Path}: {ex.Message}";
+                Failure ??= ex.Message;
             }
         }
     }
