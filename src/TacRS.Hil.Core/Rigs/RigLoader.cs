@@ -196,6 +196,12 @@ public static class RigLoader
 
         var allow = map.Bool("allow-hazardous-unattended") ?? false;
         var timeout = map.Duration("prompt-timeout") ?? OperatorPolicy.Default.PromptTimeout;
+        if (timeout == TimeSpan.Zero)
+        {
+            map.Get("prompt-timeout")!.Error("'prompt-timeout' must be longer than 0s (a prompt would time out before anyone could answer)");
+            timeout = OperatorPolicy.Default.PromptTimeout;
+        }
+
         map.ReportUnknownKeys("'operator'");
         return new OperatorPolicy(answers, allow, timeout);
     }
