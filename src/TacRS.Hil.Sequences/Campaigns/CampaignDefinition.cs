@@ -51,13 +51,30 @@ public sealed record CampaignDefinition(
 /// <summary>Reads a campaign file and every procedure it names, checked against the rig's devices with the profile's variables.</summary>
 public static class CampaignLoader
 {
+    /// <summary>
+    /// True for a file with a top-level <c>campaign:</c> key. Reads at most the config size limit, so a
+    /// huge or endless file (one line of gigabytes) is left to the loader to refuse.
+    /// </summary>
     public static bool IsCampaign(string path)
     {
         try
         {
-            return File.ReadLines(path).Any(l => l.StartsWith("campaign:", StringComparison.Ordinal));
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            var buffer = new char[stream.Length is > 0 and < YamlReader.MaxFileBytes ? (int)stream.Length : stream.Length == 0 ? 64 * 1024 : YamlReader.MaxFileBytes];
+            var read = reader.ReadBlock(buffer, 0, buffer.Length);
+            var text = buffer.AsSpan(0, read);
+            foreach (var line in text.EnumerateLines())
+            {
+                if (line.StartsWith("campaign:", StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
@@ -70,9 +87,10 @@ public static class CampaignLoader
         Func<string, string> resolveProcedure,
         IReadOnlyDictionary<string, DeviceDescription> devices,
         bool simulated,
-        IReadOnlyDictionary<string, string>? parameters = null)
+        IReadOnlyDictionary<string, string>? parameters = null,
+        CancellationToken cancellationToken = default)
     {
-        var doc = ConfigDocument.Load(path);
+        var doc = ConfigDocument.Load(path, cancellationToken: cancellationToken);
         var problems = doc.Problems;
         var root = doc.Root?.AsMap("a campaign file");
         CampaignDefinition? result = null;
@@ -150,7 +168,7 @@ public static class CampaignLoader
                 }
 
                 var procPath = resolveProcedure(procName);
-                var (proc, procProblems) = ProcedureLoader.TryLoad(procPath, devices, simulated, variables);
+                var (proc, procProblems) = ProcedureLoader.TryLoad(procPath, devices, simulated, variables, cancellationToken);
                 problems.AddRange(procProblems);
                 if (proc is null)
                 {
