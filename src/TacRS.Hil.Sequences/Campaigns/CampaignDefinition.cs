@@ -99,6 +99,11 @@ public static class CampaignLoader
             var id = root.String("campaign", required: true) ?? Path.GetFileNameWithoutExtension(path);
             var title = root.String("title") ?? id;
             var line = root.Duration("line") ?? TimeSpan.FromHours(24);
+            if (line == TimeSpan.Zero)
+            {
+                root.Get("line")!.Error("'line' must be longer than 0s");
+            }
+
             root.String("description");
             var variables = vehicle.Variables.Concat(payload.Variables).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             foreach (var kv in parameters ?? new Dictionary<string, string>())
@@ -123,6 +128,13 @@ public static class CampaignLoader
                 var when = map.OneOf("when", ["always", "liquid", "solid"]) ?? "always";
                 var budget = map.Duration("budget");
                 var recycles = map.Int("recycles") ?? 0;
+                if (recycles is < 0 or > 100)
+                {
+                    // Each recycle re-runs the phase's procedure after a hold: a huge count is a campaign that never ends.
+                    map.Get("recycles")!.Error($"'recycles' must be from 0 to 100, not {recycles}");
+                    recycles = 0;
+                }
+
                 var hold = map.Duration("hold") ?? TimeSpan.FromMinutes(30);
                 var afterNodes = map.Get("after");
                 List<string>? after = null;

@@ -77,7 +77,7 @@ public sealed class ProcedureLoader
         var stepDefaults = new StepDefaults(
             defaults is null ? null : PositiveDuration(defaults, "timeout"),
             defaults?.Get("timeout") is { IsNull: false } dt ? dt.Location : null,
-            defaults?.Int("retries") ?? 0,
+            defaults is null ? 0 : ReadRetries(defaults) ?? 0,
             defaults is null ? null : ReadMaxAttempts(defaults));
         defaults?.ReportUnknownKeys("'defaults'");
 
@@ -242,15 +242,11 @@ public sealed class ProcedureLoader
             ? new ProcedureChecks.TimeoutSource(tn.Location, FromDefaults: false)
             : new ProcedureChecks.TimeoutSource(defaults.TimeoutAt, FromDefaults: true);
 
-        var retries = map.Int("retries") ?? defaults.Retries;
-        if (retries is < 0 or > 100)
-        {
-            (map.Get("retries") ?? map.Node).Error($"'retries' must be from 0 to 100, not {retries}");
-        }
+        var retries = ReadRetries(map) ?? defaults.Retries;
 
         var ownAttempts = ReadMaxAttempts(map);
         var maxAttempts = ownAttempts ?? defaults.MaxAttempts ?? StepDefinition.DefaultMaxAttempts;
-        if (maxAttempts < retries + 1 && retries is >= 0 and <= 100)
+        if (maxAttempts < retries + 1)
         {
             (map.Get("max-attempts") ?? map.Get("retries") ?? map.Node).Error(
                 $"{where} allows {maxAttempts} attempts ('max-attempts'{(ownAttempts is null ? " from 'defaults'" : string.Empty)}) but 'retries: {retries}' needs {retries + 1}");
@@ -336,6 +332,19 @@ public sealed class ProcedureLoader
         }
 
         return step;
+    }
+
+    /// <summary><c>retries</c> on a step or in <c>defaults:</c>: 0 to 100 (reported where it is written).</summary>
+    private static int? ReadRetries(ConfigMap map)
+    {
+        var n = map.Int("retries");
+        if (n is < 0 or > 100)
+        {
+            map.Get("retries")!.Error($"'retries' must be from 0 to 100, not {n}");
+            return null;
+        }
+
+        return n;
     }
 
     /// <summary><c>max-attempts</c> on a step or in <c>defaults:</c>: 1 to <see cref="StepDefinition.MaxMaxAttempts"/>.</summary>
