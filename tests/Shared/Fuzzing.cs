@@ -24,7 +24,7 @@ internal sealed class FuzzInvariantException(string message) : Exception(message
 internal sealed record FuzzFinding(string Target, byte[] Input, string What);
 
 /// <summary>How a sweep went.</summary>
-internal sealed record FuzzStats(string Target, long Inputs, long ExpectedFailures, IReadOnlyList<FuzzFinding> Findings);
+internal sealed record FuzzStats(string Target, long Inputs, long ExpectedFailures, IReadOnlyList<FuzzFinding> Findings, long MostAllocated = 0);
 
 /// <summary>
 /// Seeds and a deterministic mutator (SplitMix64, so a sweep is the same on every machine and .NET
@@ -93,7 +93,7 @@ internal static class Fuzzing
     {
         var findings = new List<FuzzFinding>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        long inputs = 0, expected = 0;
+        long inputs = 0, expected = 0, most = 0;
         var started = time.GetTimestamp();
         void One(byte[] input)
         {
@@ -121,6 +121,7 @@ internal static class Fuzzing
             }
 
             var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            most = Math.Max(most, allocated);
             if (allocated > target.MaxAllocatedBytes && seen.Add("memory") && findings.Count < maxFindings)
             {
                 findings.Add(new FuzzFinding(target.Name, input, string.Create(CultureInfo.InvariantCulture, $"allocated {allocated} bytes for a {input.Length}-byte input")));
@@ -134,7 +135,7 @@ internal static class Fuzzing
 
         if (seeds.Count == 0)
         {
-            return new FuzzStats(target.Name, inputs, expected, findings);
+            return new FuzzStats(target.Name, inputs, expected, findings, most);
         }
 
         var rng = new SplitMix64(seed ^ (ulong)StableHash(target.Name));
@@ -148,7 +149,7 @@ internal static class Fuzzing
             One(Mutate(seeds, rng, target.Text));
         }
 
-        return new FuzzStats(target.Name, inputs, expected, findings);
+        return new FuzzStats(target.Name, inputs, expected, findings, most);
     }
 
     /// <summary>One to four stacked mutations of a random seed.</summary>

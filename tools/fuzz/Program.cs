@@ -32,7 +32,7 @@ try
         total += stats.Inputs;
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"{target.Name,-20} {stats.Inputs,12:N0} inputs in {seconds,7:F1} s ({stats.Inputs / Math.Max(seconds, 1e-3),10:N0}/s), {stats.ExpectedFailures:N0} documented rejections, {stats.Findings.Count} findings"));
+            $"{target.Name,-20} {stats.Inputs,12:N0} inputs in {seconds,7:F1} s ({stats.Inputs / Math.Max(seconds, 1e-3),10:N0}/s), {stats.ExpectedFailures:N0} documented rejections, at most {stats.MostAllocated / 1024.0:N0} KiB allocated by one input, {stats.Findings.Count} findings"));
         foreach (var f in stats.Findings)
         {
             found++;

@@ -64,7 +64,7 @@ internal static partial class ConfigFuzzTargets
             "yaml-registers" => input => Problems(file, input, p => RegisterMap.Load(file, p)),
             _ => throw new ArgumentException($"no config target '{name}'", nameof(name)),
         };
-        return new FuzzTarget(name, run, [], Text: true) { MaxAllocatedBytes = 512L * 1024 * 1024 };
+        return new FuzzTarget(name, run, [], Text: true) { MaxAllocatedBytes = 128L * 1024 * 1024 };
     }
 
     private static void Link(string link, string target)
