@@ -37,6 +37,10 @@ public sealed class BadConfigCorpusTests
                  {
                      "unknown key", "must be a number", "unknown device", "has no signal", "is above high",
                      "does not fit", "duplicate step id", "is unreachable", "has no 'safe-state'",
+                     "YAML syntax error: cannot read on inside the '['", "YAML nested more than", "would contain itself forever",
+                     "more than 250000 nodes", "must be at most 4294967294ms", "'start' must be from", "can never pass",
+                     "can loop forever at one instant", "the safe state calls hazardous action",
+                     "has its simulated operator call hazardous action", "'max-attempts' must be from",
                  })
         {
             Assert.That(all, Does.Contain(needle), $"no bad-config fixture produces '{needle}'");
@@ -51,6 +55,23 @@ public sealed class BadConfigCorpusTests
         Assert.That(code, Is.EqualTo(2));
         Assert.That(stderr, Does.Contain("rig-wrong-types.yaml:5:17: 'bus' must be a whole number, not 'one'"));
         Assert.That(stderr, Does.Contain("3 problems; nothing was run."));
+        Assert.That(stdout, Does.Not.Contain("run "));
+    }
+
+    [Test]
+    public void Run_ParameterMakesSoakOutlastItsTimeout_Exit2AtLoadWithBothLocations()
+    {
+        // Was a TIMEOUT 15 minutes into the run; now found before anything runs.
+        var (code, stdout, stderr) = InProcessCli.Run(
+            "run", "hil-configs/sim-laptop.yaml", "-p", "payload-power-on", "--set", "power-on.soak=24h", "--out", Path.Combine(Path.GetTempPath(), "tacrs-never"));
+
+        var procedure = Path.Combine(RepoPaths.HilConfigs, "procedures", "payload-power-on.yaml");
+        var lines = File.ReadAllLines(procedure);
+        var wait = Array.FindIndex(lines, l => l.Contains("wait: ${power-on.soak", StringComparison.Ordinal)) + 1;
+        var timeout = Array.FindIndex(lines, wait, l => l.TrimStart().StartsWith("timeout:", StringComparison.Ordinal)) + 1;
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain(
+            $"{procedure}:{wait}:9: step 'soak' can never pass: it waits 24h (parameter power-on.soak = 24h), but its timeout is 15min (at {procedure}:{timeout}:14)"));
         Assert.That(stdout, Does.Not.Contain("run "));
     }
 

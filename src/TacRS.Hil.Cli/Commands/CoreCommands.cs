@@ -119,22 +119,28 @@ internal static class CoreCommands
         return cmd;
     }
 
-    /// <summary>Checks one file, deciding by its first key whether it is a rig or a procedure.</summary>
+    /// <summary>Checks one file, deciding by its keys whether it is a rig, a nightly suite, a campaign or a procedure.</summary>
     public static IReadOnlyList<ConfigProblem> Check(string file, Drivers.Devices.DeviceKindRegistry kinds, RigDefinition? rig, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var doc = ConfigDocument.Load(file);
+        var doc = ConfigDocument.Load(file, cancellationToken: cancellationToken);
         if (doc.Root is null)
         {
             return doc.Problems.Sorted();
         }
 
-        var isRig = doc.Root.IsMap && doc.Root.AsMap("a file")!.Has("rig");
+        var root = doc.Root.IsMap ? doc.Root.AsMap("a file") : null;
         try
         {
-            if (isRig)
+            if (root?.Has("rig") == true)
             {
-                Composer.LoadRig(file, kinds);
+                RigLoader.Load(file, kinds, r => Composer.ReadSimulation(r), cancellationToken);
+                return [];
+            }
+
+            if (root?.Has("suite") == true)
+            {
+                Reporting.Nightly.NightlySuite.Load(file, cancellationToken);
                 return [];
             }
 
@@ -148,15 +154,16 @@ internal static class CoreCommands
 
                 CampaignLoader.Load(
                     file,
-                    ProfileLoader.LoadVehicle(Composer.Profile(rig, "vehicles", rig.Vehicle ?? "epsilon-s")),
-                    ProfileLoader.LoadPayload(Composer.Profile(rig, "payloads", rig.Payload ?? "sda-rpo")),
+                    ProfileLoader.LoadVehicle(Composer.Profile(rig, "vehicles", rig.Vehicle ?? "epsilon-s"), cancellationToken),
+                    ProfileLoader.LoadPayload(Composer.Profile(rig, "payloads", rig.Payload ?? "sda-rpo"), cancellationToken),
                     rig.ResolveProcedure,
                     devices!,
-                    rig.Mode != RigMode.Hardware);
+                    rig.Mode != RigMode.Hardware,
+                    cancellationToken: cancellationToken);
                 return [];
             }
 
-            return ProcedureLoader.TryLoad(file, devices, rig?.Mode != RigMode.Hardware, rig is null ? null : Composer.Variables(rig)).Problems;
+            return ProcedureLoader.TryLoad(file, devices, rig?.Mode != RigMode.Hardware, rig is null ? null : Composer.Variables(rig), cancellationToken).Problems;
         }
         catch (ConfigException e)
         {

@@ -123,10 +123,17 @@ public sealed class ConfigNode
         }
     }
 
+    /// <summary>A duration from 0 to <see cref="Duration.Max"/> (the longest a timer can wait).</summary>
     public TimeSpan? AsDuration(string what)
     {
         if (Text is { } t && Duration.TryParse(t, out var v))
         {
+            if (v > Duration.Max)
+            {
+                Error($"{what} must be at most {Duration.MaxText}, not '{t}'");
+                return null;
+            }
+
             return v;
         }
 

@@ -5,6 +5,17 @@ namespace TacRS.Hil.Core.Config;
 /// <summary>Durations as people write them in procedures: <c>250ms</c>, <c>10s</c>, <c>20min</c>, <c>1.5h</c>, <c>1d</c>.</summary>
 public static class Duration
 {
+    /// <summary>
+    /// The longest duration a configuration may give: 4,294,967,294 ms (49 days 17:02:47.294), the
+    /// longest wait a .NET timer supports (<c>Timer.MaxSupportedTimeout</c>, 0xFFFFFFFE ms). Every timeout,
+    /// wait and delay becomes a <c>Task.Delay</c>, <c>CancellationTokenSource</c> or timer on the run's
+    /// <see cref="TimeProvider"/>, which throw for anything longer, on the virtual clock as on the system one.
+    /// </summary>
+    public static readonly TimeSpan Max = TimeSpan.FromMilliseconds(0xFFFF_FFFE);
+
+    /// <summary><see cref="Max"/> as a message says it.</summary>
+    public const string MaxText = "4294967294ms (about 49.7 days, the longest wait a .NET timer supports)";
+
     private static readonly (string Suffix, double Seconds)[] Suffixes =
     [
         ("ms", 1e-3), ("us", 1e-6), ("min", 60), ("s", 1), ("h", 3600), ("d", 86400),
@@ -25,7 +36,9 @@ public static class Duration
                 && double.TryParse(t.AsSpan(0, t.Length - suffix.Length).Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
                 && n >= 0 && double.IsFinite(n))
             {
-                value = TimeSpan.FromTicks((long)Math.Round(n * seconds * TimeSpan.TicksPerSecond));
+                // Beyond TimeSpan's range is still a duration, just one too long for anything (see Max).
+                var ticks = Math.Round(n * seconds * TimeSpan.TicksPerSecond);
+                value = ticks >= TimeSpan.MaxValue.Ticks ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)ticks);
                 return true;
             }
         }

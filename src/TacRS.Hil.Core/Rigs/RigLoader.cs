@@ -8,13 +8,16 @@ public static class RigLoader
     public static readonly IReadOnlyList<string> Modes = ["simulated", "hardware"];
 
     /// <summary>Loads and fully validates a rig (devices through <paramref name="catalog"/>).</summary>
-    public static RigDefinition Load(string path, IDeviceCatalog catalog, Action<RigDefinition>? validateMore = null)
+    /// <remarks><paramref name="cancellationToken"/> is checked while the file is read and parsed, and per device.</remarks>
+    public static RigDefinition Load(string path, IDeviceCatalog catalog, Action<RigDefinition>? validateMore = null, CancellationToken cancellationToken = default)
     {
-        var (rig, problems) = Read(path, catalog.Kinds);
+        var (rig, problems) = Read(path, catalog.Kinds, cancellationToken);
         if (rig is not null)
         {
             foreach (var d in rig.Devices)
             {
+                cancellationToken.ThrowIfCancellationRequested();
+
                 // 'sim:' belongs to the device's emulator, not its driver: known here, read by the simulation.
                 d.Config.Get("sim");
                 catalog.Describe(d, rig);
@@ -34,9 +37,9 @@ public static class RigLoader
     }
 
     /// <summary>Reads the rig's own keys; device-specific keys are left to the device kinds.</summary>
-    public static (RigDefinition? Rig, ConfigProblems Problems) Read(string path, IReadOnlyCollection<string> kinds)
+    public static (RigDefinition? Rig, ConfigProblems Problems) Read(string path, IReadOnlyCollection<string> kinds, CancellationToken cancellationToken = default)
     {
-        var doc = ConfigDocument.Load(path);
+        var doc = ConfigDocument.Load(path, cancellationToken: cancellationToken);
         var problems = doc.Problems;
         if (doc.Root is null)
         {
@@ -196,6 +199,12 @@ public static class RigLoader
 
         var allow = map.Bool("allow-hazardous-unattended") ?? false;
         var timeout = map.Duration("prompt-timeout") ?? OperatorPolicy.Default.PromptTimeout;
+        if (timeout == TimeSpan.Zero)
+        {
+            map.Get("prompt-timeout")!.Error("'prompt-timeout' must be longer than 0s (a prompt would time out before anyone could answer)");
+            timeout = OperatorPolicy.Default.PromptTimeout;
+        }
+
         map.ReportUnknownKeys("'operator'");
         return new OperatorPolicy(answers, allow, timeout);
     }

@@ -44,10 +44,15 @@ public sealed record NightlySuite(
     IReadOnlyList<SuiteRun> Runs)
 {
     /// <summary>Loads and checks a suite file; every problem is reported at once as a <see cref="ConfigException"/>.</summary>
-    public static NightlySuite Load(string path) => Parse(ConfigDocument.Load(path));
+    /// <remarks>
+    /// A relative <c>history:</c> is resolved under the user's data directory (<c>~/.local/share/tacrs-hil</c>),
+    /// never the checkout: see <see cref="SuiteParser.ResolveHistory"/>.
+    /// </remarks>
+    public static NightlySuite Load(string path, CancellationToken cancellationToken = default) =>
+        Parse(ConfigDocument.Load(path, cancellationToken: cancellationToken));
 
-    public static NightlySuite Parse(string text, string file, string? baseDirectory = null) =>
-        Parse(ConfigDocument.Parse(text, file, baseDirectory));
+    public static NightlySuite Parse(string text, string file, string? baseDirectory = null, CancellationToken cancellationToken = default) =>
+        Parse(ConfigDocument.Parse(text, file, baseDirectory, cancellationToken: cancellationToken));
 
     private static NightlySuite Parse(ConfigDocument doc)
     {
@@ -78,7 +83,7 @@ internal static class SuiteParser
         }
 
         var timeout = root.Duration("timeout");
-        var history = root.String("history") is { } h ? doc.ResolvePath(h) : null;
+        var history = root.Get("history") is { IsNull: false } hn && hn.AsString("'history'") is { } h ? ResolveHistory(h, hn) : null;
         var defaultRigs = Rigs(doc, root, "rigs", "rig") ?? [];
         var defaultSeeds = Seeds(root, "seeds", "seed") ?? [];
         var runsNode = root.Require("runs");
@@ -262,6 +267,36 @@ internal static class SuiteParser
         }
 
         return seeds;
+    }
+
+    /// <summary>
+    /// Where the suite's results history lives. The history outlives every night's output folder, and a
+    /// shipped suite must never write into the checkout it was run from, so a relative <c>history:</c>
+    /// is resolved under the user's data directory (<see cref="UserDataDirectory"/>:
+    /// <c>$XDG_DATA_HOME/tacrs-hil</c>, by default <c>~/.local/share/tacrs-hil</c>), not next to the suite
+    /// file or the working directory; an absolute path is used as written.
+    /// </summary>
+    internal static string? ResolveHistory(string path, ConfigNode at)
+    {
+        if (Path.IsPathRooted(path))
+        {
+            return path;
+        }
+
+        if (UserDataDirectory() is not { } data)
+        {
+            at.Error($"'history' {path} is relative, so it lives in the user's data directory, and this account has none (set XDG_DATA_HOME or HOME, or give an absolute path)");
+            return null;
+        }
+
+        return Path.GetFullPath(Path.Combine(data, path));
+    }
+
+    /// <summary><c>$XDG_DATA_HOME/tacrs-hil</c> (default <c>~/.local/share/tacrs-hil</c>), or null when the account has no home.</summary>
+    internal static string? UserDataDirectory()
+    {
+        var local = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify);
+        return string.IsNullOrEmpty(local) || !Path.IsPathRooted(local) ? null : Path.Combine(local, "tacrs-hil");
     }
 
     internal static string Slug(string s)

@@ -53,13 +53,30 @@ public sealed record CampaignDefinition(
 /// <summary>Reads a campaign file and every procedure it names, checked against the rig's devices with the profile's variables.</summary>
 public static class CampaignLoader
 {
+    /// <summary>
+    /// True for a file with a top-level <c>campaign:</c> key. Reads at most the config size limit, so a
+    /// huge or endless file (one line of gigabytes) is left to the loader to refuse.
+    /// </summary>
     public static bool IsCampaign(string path)
     {
         try
         {
-            return File.ReadLines(path).Any(l => l.StartsWith("campaign:", StringComparison.Ordinal));
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            var buffer = new char[stream.Length is > 0 and < YamlReader.MaxFileBytes ? (int)stream.Length : stream.Length == 0 ? 64 * 1024 : YamlReader.MaxFileBytes];
+            var read = reader.ReadBlock(buffer, 0, buffer.Length);
+            var text = buffer.AsSpan(0, read);
+            foreach (var line in text.EnumerateLines())
+            {
+                if (line.StartsWith("campaign:", StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
@@ -72,9 +89,10 @@ public static class CampaignLoader
         Func<string, string> resolveProcedure,
         IReadOnlyDictionary<string, DeviceDescription> devices,
         bool simulated,
-        IReadOnlyDictionary<string, string>? parameters = null)
+        IReadOnlyDictionary<string, string>? parameters = null,
+        CancellationToken cancellationToken = default)
     {
-        var doc = ConfigDocument.Load(path);
+        var doc = ConfigDocument.Load(path, cancellationToken: cancellationToken);
         var problems = doc.Problems;
         var root = doc.Root?.AsMap("a campaign file");
         CampaignDefinition? result = null;
@@ -83,9 +101,14 @@ public static class CampaignLoader
             var id = root.String("campaign", required: true) ?? Path.GetFileNameWithoutExtension(path);
             var title = root.String("title") ?? id;
             var line = root.Duration("line") ?? TimeSpan.FromHours(24);
+            if (line == TimeSpan.Zero)
+            {
+                root.Get("line")!.Error("'line' must be longer than 0s");
+            }
 
             // A phase past its budget fails the run by default: the TacRS line is the point of the campaign.
             var onOverBudget = root.OneOf("on-over-budget", ["fail", "warn"]) == "warn" ? BudgetPolicy.Warn : BudgetPolicy.Fail;
+
             root.String("description");
             var variables = vehicle.Variables.Concat(payload.Variables).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             foreach (var kv in parameters ?? new Dictionary<string, string>())
@@ -110,6 +133,13 @@ public static class CampaignLoader
                 var when = map.OneOf("when", ["always", "liquid", "solid"]) ?? "always";
                 var budget = map.Duration("budget");
                 var recycles = map.Int("recycles") ?? 0;
+                if (recycles is < 0 or > 100)
+                {
+                    // Each recycle re-runs the phase's procedure after a hold: a huge count is a campaign that never ends.
+                    map.Get("recycles")!.Error($"'recycles' must be from 0 to 100, not {recycles}");
+                    recycles = 0;
+                }
+
                 var hold = map.Duration("hold") ?? TimeSpan.FromMinutes(30);
                 var afterNodes = map.Get("after");
                 List<string>? after = null;
@@ -155,7 +185,7 @@ public static class CampaignLoader
                 }
 
                 var procPath = resolveProcedure(procName);
-                var (proc, procProblems) = ProcedureLoader.TryLoad(procPath, devices, simulated, variables);
+                var (proc, procProblems) = ProcedureLoader.TryLoad(procPath, devices, simulated, variables, cancellationToken);
                 problems.AddRange(procProblems);
                 if (proc is null)
                 {

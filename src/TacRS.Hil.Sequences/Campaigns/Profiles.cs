@@ -27,9 +27,9 @@ public sealed record PayloadProfile(string Id, string Name, IReadOnlyDictionary<
 
 public static class ProfileLoader
 {
-    public static VehicleProfile LoadVehicle(string path)
+    public static VehicleProfile LoadVehicle(string path, CancellationToken cancellationToken = default)
     {
-        var doc = ConfigDocument.Load(path);
+        var doc = ConfigDocument.Load(path, cancellationToken: cancellationToken);
         var root = doc.Root?.AsMap("a vehicle profile");
         VehicleProfile? result = null;
         if (root is not null)
@@ -67,9 +67,9 @@ public static class ProfileLoader
         return result!;
     }
 
-    public static PayloadProfile LoadPayload(string path)
+    public static PayloadProfile LoadPayload(string path, CancellationToken cancellationToken = default)
     {
-        var doc = ConfigDocument.Load(path);
+        var doc = ConfigDocument.Load(path, cancellationToken: cancellationToken);
         var root = doc.Root?.AsMap("a payload profile");
         PayloadProfile? result = null;
         if (root is not null)

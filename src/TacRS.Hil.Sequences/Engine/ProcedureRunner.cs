@@ -70,6 +70,7 @@ public sealed class ProcedureRunner
         var state = _procedure.Steps.Count > 0 ? _procedure.Steps[0].Id : ProcedureMachine.Safing;
         var machine = ProcedureMachine.Build(_procedure, () => state, s => state = s);
         var attempt = 1;
+        var starts = new Dictionary<string, int>(StringComparer.Ordinal);
         int passed = 0, failed = 0;
         var runOutcome = Outcome.Pass;
         var reason = "all steps passed";
@@ -101,6 +102,18 @@ public sealed class ProcedureRunner
                 }
 
                 var step = _procedure.FindStep(state) ?? throw new InvalidOperationException($"machine is in unknown state '{state}'");
+                starts[step.Id] = starts.GetValueOrDefault(step.Id) + 1;
+                if (starts[step.Id] > step.MaxAttempts)
+                {
+                    // A loop that never ends (a goto cycle, a retry storm): the step has used up its starts in this run.
+                    var loop = $"step '{step.Id}' would start a {Ordinal(starts[step.Id])} time in this run (max-attempts {step.MaxAttempts}): the procedure loops";
+                    Note("engine", "red", loop, step: step.Id);
+                    (runOutcome, reason, safingTrigger) = (runOutcome.Worst(Outcome.Error), loop, "error");
+                    failed++;
+                    await machine.FireAsync(EngineTrigger.Abort);
+                    break;
+                }
+
                 var (outcome, why, forceSafe) = await ExecuteStepAsync(step, attempt, abort);
                 EngineTrigger trigger;
                 if (outcome == Outcome.Pass)
@@ -186,6 +199,8 @@ public sealed class ProcedureRunner
 
         return new ProcedureResult(runOutcome, reason, passed, failed, safe, machine.State, _measurements.ToList());
     }
+
+    private static string Ordinal(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture) + ((n % 100) is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" });
 
     /// <summary>What a safing-start line says caused it: <c>pass</c>, <c>fail</c>, <c>abort</c>, <c>device-lost</c> …</summary>
     private static string SafingTrigger(Outcome outcome) => outcome switch

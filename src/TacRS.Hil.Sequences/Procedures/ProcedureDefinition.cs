@@ -72,6 +72,7 @@ public enum FailPolicy
     Goto,
 }
 
+/// <summary>A step as the engine runs it.</summary>
 public sealed record StepDefinition(
     string Id,
     string Title,
@@ -85,7 +86,23 @@ public sealed record StepDefinition(
     string? Next,
     bool Hazardous,
     IReadOnlyList<Inhibit> Inhibits,
-    SourceLocation At);
+    SourceLocation At)
+{
+    /// <summary>The cap when neither the step nor the procedure's <c>defaults:</c> sets <c>max-attempts</c>.</summary>
+    public const int DefaultMaxAttempts = 1000;
+
+    /// <summary>The largest <c>max-attempts</c> a file may give.</summary>
+    public const int MaxMaxAttempts = 1_000_000;
+
+    /// <summary>
+    /// <c>max-attempts</c>: the most times this step's body may start in one run, counting every retry
+    /// and every re-entry through <c>next:</c> or <c>on-fail: goto:</c>. Bounds a loop of steps that
+    /// would otherwise run forever; the engine ends the step in ERROR (and safes) when it is used up.
+    /// From the step, else the procedure's <c>defaults: { max-attempts }</c>, else
+    /// <see cref="DefaultMaxAttempts"/>; never less than <see cref="Retries"/> + 1.
+    /// </summary>
+    public int MaxAttempts { get; init; } = DefaultMaxAttempts;
+}
 
 public enum AlarmPolicy
 {
@@ -109,6 +126,12 @@ public sealed record ProcedureDefinition(
     AlarmPolicy OnRedAlarm,
     TimeSpan SafingActionTimeout)
 {
+    /// <summary>
+    /// The procedure's <c>defaults: { max-attempts }</c> (or <see cref="StepDefinition.DefaultMaxAttempts"/>):
+    /// what a step without its own <c>max-attempts</c> gets (each step carries its value in <see cref="StepDefinition.MaxAttempts"/>).
+    /// </summary>
+    public int DefaultMaxAttempts { get; init; } = StepDefinition.DefaultMaxAttempts;
+
     private Dictionary<string, int>? _index;
 
     private Dictionary<string, int> Index => _index ??= Steps.Select((s, i) => (s.Id, i)).GroupBy(x => x.Id).ToDictionary(g => g.Key, g => g.First().i, StringComparer.Ordinal);

@@ -24,6 +24,11 @@ public sealed class ProcedureLoader
     private readonly bool _simulated;
     private readonly ConfigProblems _problems;
 
+    // What the checks of time and flow need that the definitions do not carry.
+    private readonly HashSet<StepDefinition> _attemptLimited = [];
+    private readonly Dictionary<WaitAction, Substitution> _waitOrigins = [];
+    private ConfigDocument? _doc;
+
     private ProcedureLoader(IReadOnlyDictionary<string, DeviceDescription>? devices, bool simulated, ConfigProblems problems)
     {
         _devices = devices;
@@ -35,25 +40,28 @@ public sealed class ProcedureLoader
     /// Loads <paramref name="path"/>. With <paramref name="devices"/> null the device references are not
     /// checked (drawing a procedure without a rig); otherwise every reference is.
     /// </summary>
-    public static ProcedureDefinition Load(string path, IReadOnlyDictionary<string, DeviceDescription>? devices, bool simulated, IReadOnlyDictionary<string, string>? variables = null)
+    /// <remarks><paramref name="cancellationToken"/> is checked while reading the file and per step.</remarks>
+    public static ProcedureDefinition Load(
+        string path, IReadOnlyDictionary<string, DeviceDescription>? devices, bool simulated, IReadOnlyDictionary<string, string>? variables = null, CancellationToken cancellationToken = default)
     {
-        var doc = ConfigDocument.Load(path, variables: variables);
-        var result = new ProcedureLoader(devices, simulated, doc.Problems).Read(doc, path);
+        var doc = ConfigDocument.Load(path, variables: variables, cancellationToken: cancellationToken);
+        var result = new ProcedureLoader(devices, simulated, doc.Problems).Read(doc, path, cancellationToken);
         doc.Problems.ThrowIfAny();
         return result!;
     }
 
     /// <summary>Like <see cref="Load"/> but returns the problems instead of throwing (for <c>validate</c>).</summary>
     public static (ProcedureDefinition? Procedure, IReadOnlyList<ConfigProblem> Problems) TryLoad(
-        string path, IReadOnlyDictionary<string, DeviceDescription>? devices, bool simulated, IReadOnlyDictionary<string, string>? variables = null)
+        string path, IReadOnlyDictionary<string, DeviceDescription>? devices, bool simulated, IReadOnlyDictionary<string, string>? variables = null, CancellationToken cancellationToken = default)
     {
-        var doc = ConfigDocument.Load(path, variables: variables);
-        var result = new ProcedureLoader(devices, simulated, doc.Problems).Read(doc, path);
+        var doc = ConfigDocument.Load(path, variables: variables, cancellationToken: cancellationToken);
+        var result = new ProcedureLoader(devices, simulated, doc.Problems).Read(doc, path, cancellationToken);
         return (doc.Problems.Any ? null : result, doc.Problems.Sorted());
     }
 
-    private ProcedureDefinition? Read(ConfigDocument doc, string path)
+    private ProcedureDefinition? Read(ConfigDocument doc, string path, CancellationToken cancellationToken)
     {
+        _doc = doc;
         var root = doc.Root?.AsMap("a procedure file");
         if (root is null)
         {
@@ -64,10 +72,13 @@ public sealed class ProcedureLoader
         var title = root.String("title") ?? id;
         var description = root.String("description");
         var onRed = root.OneOf("on-red-alarm", ["fail-step", "safe"]) == "safe" ? AlarmPolicy.Safe : AlarmPolicy.FailStep;
-        var safingTimeout = root.Duration("safing-action-timeout") ?? TimeSpan.FromSeconds(10);
+        var safingTimeout = PositiveDuration(root, "safing-action-timeout") ?? TimeSpan.FromSeconds(10);
         var defaults = root.Map("defaults");
-        var defaultTimeout = defaults?.Duration("timeout") ?? TimeSpan.FromMinutes(5);
-        var defaultRetries = defaults?.Int("retries") ?? 0;
+        var stepDefaults = new StepDefaults(
+            defaults is null ? null : PositiveDuration(defaults, "timeout"),
+            defaults?.Get("timeout") is { IsNull: false } dt ? dt.Location : null,
+            defaults is null ? 0 : ReadRetries(defaults) ?? 0,
+            defaults is null ? null : ReadMaxAttempts(defaults));
         defaults?.ReportUnknownKeys("'defaults'");
 
         var safeStateNode = root.Get("safe-state");
@@ -122,7 +133,8 @@ public sealed class ProcedureLoader
         var seen = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
         foreach (var sn in stepNodes)
         {
-            var step = ReadStep(sn, defaultTimeout, defaultRetries);
+            cancellationToken.ThrowIfCancellationRequested();
+            var step = ReadStep(sn, stepDefaults);
             if (step is null)
             {
                 continue;
@@ -140,8 +152,12 @@ public sealed class ProcedureLoader
 
         root.ReportUnknownKeys("the procedure");
 
-        var proc = new ProcedureDefinition(id, title, description, path, Hash(path), steps, safeActions, safeVerify, onRed, safingTimeout);
+        var proc = new ProcedureDefinition(id, title, description, path, Hash(path), steps, safeActions, safeVerify, onRed, safingTimeout)
+        {
+            DefaultMaxAttempts = stepDefaults.MaxAttempts ?? StepDefinition.DefaultMaxAttempts,
+        };
         CheckFlow(proc);
+        _problems.AddRange(ProcedureChecks.ZeroTimeLoops(proc, s => stepDefaults.MaxAttempts is not null || _attemptLimited.Contains(s)));
         return proc;
     }
 
@@ -189,7 +205,10 @@ public sealed class ProcedureLoader
         }
     }
 
-    private StepDefinition? ReadStep(ConfigNode node, TimeSpan defaultTimeout, int defaultRetries)
+    /// <summary>The procedure's <c>defaults:</c> (timeout, retries, max-attempts) as a step falls back on them.</summary>
+    private sealed record StepDefaults(TimeSpan? Timeout, SourceLocation? TimeoutAt, int Retries, int? MaxAttempts);
+
+    private StepDefinition? ReadStep(ConfigNode node, StepDefaults defaults)
     {
         var map = node.AsMap("a step");
         if (map is null)
@@ -217,16 +236,20 @@ public sealed class ProcedureLoader
         var where = $"step '{id}'";
         var title = map.String("title") ?? id;
         var hazardous = map.Bool("hazardous") ?? false;
-        var timeout = map.Duration("timeout") ?? defaultTimeout;
-        if (map.Get("timeout") is { IsNull: false } tn && timeout == TimeSpan.Zero)
-        {
-            tn.Error("'timeout' must be longer than 0s");
-        }
+        var ownTimeout = PositiveDuration(map, "timeout");
+        var timeout = ownTimeout ?? defaults.Timeout ?? TimeSpan.FromMinutes(5);
+        var timeoutSource = map.Get("timeout") is { IsNull: false } tn
+            ? new ProcedureChecks.TimeoutSource(tn.Location, FromDefaults: false)
+            : new ProcedureChecks.TimeoutSource(defaults.TimeoutAt, FromDefaults: true);
 
-        var retries = map.Int("retries") ?? defaultRetries;
-        if (retries is < 0 or > 100)
+        var retries = ReadRetries(map) ?? defaults.Retries;
+
+        var ownAttempts = ReadMaxAttempts(map);
+        var maxAttempts = ownAttempts ?? defaults.MaxAttempts ?? StepDefinition.DefaultMaxAttempts;
+        if (maxAttempts < retries + 1)
         {
-            map.Get("retries")!.Error($"'retries' must be from 0 to 100, not {retries}");
+            (map.Get("max-attempts") ?? map.Get("retries") ?? map.Node).Error(
+                $"{where} allows {maxAttempts} attempts ('max-attempts'{(ownAttempts is null ? " from 'defaults'" : string.Empty)}) but 'retries: {retries}' needs {retries + 1}");
         }
 
         var retryDelay = map.Duration("retry-delay") ?? TimeSpan.Zero;
@@ -259,9 +282,13 @@ public sealed class ProcedureLoader
         var actions = map.Get("do") is { IsNull: false } doNode ? ReadActions(doNode, where, inSafeState: false) : [];
         if (!hazardous)
         {
-            foreach (var call in actions.OfType<CallAction>().Where(c => c.Hazardous))
+            // The simulated operator's actions run in the step too: a hazard there is gated like any other.
+            var direct = actions.OfType<CallAction>().ToHashSet();
+            foreach (var call in ProcedureChecks.Calls(actions).Where(c => c.Hazardous))
             {
-                _problems.Add(call.At, $"{where} calls hazardous action '{call.Device}.{call.Action}' but is not marked 'hazardous: true'");
+                _problems.Add(call.At, direct.Contains(call)
+                    ? $"{where} calls hazardous action '{call.Device}.{call.Action}' but is not marked 'hazardous: true'"
+                    : $"{where} has its simulated operator call hazardous action '{call.Device}.{call.Action}' but is not marked 'hazardous: true'");
             }
         }
 
@@ -290,7 +317,60 @@ public sealed class ProcedureLoader
         }
 
         map.ReportUnknownKeys(where);
-        return new StepDefinition(id, title, actions, measures, timeout, retries, retryDelay, policy, gotoStep, next, hazardous, inhibits, node.Location);
+        var step = new StepDefinition(id, title, actions, measures, timeout, retries, retryDelay, policy, gotoStep, next, hazardous, inhibits, node.Location)
+        {
+            MaxAttempts = maxAttempts,
+        };
+        if (ownAttempts is not null)
+        {
+            _attemptLimited.Add(step);
+        }
+
+        if (ProcedureChecks.WaitsOutlastTimeout(step, timeoutSource, w => _waitOrigins.GetValueOrDefault(w)) is { } never)
+        {
+            _problems.Add(never.Location, never.Message);
+        }
+
+        return step;
+    }
+
+    /// <summary><c>retries</c> on a step or in <c>defaults:</c>: 0 to 100 (reported where it is written).</summary>
+    private static int? ReadRetries(ConfigMap map)
+    {
+        var n = map.Int("retries");
+        if (n is < 0 or > 100)
+        {
+            map.Get("retries")!.Error($"'retries' must be from 0 to 100, not {n}");
+            return null;
+        }
+
+        return n;
+    }
+
+    /// <summary><c>max-attempts</c> on a step or in <c>defaults:</c>: 1 to <see cref="StepDefinition.MaxMaxAttempts"/>.</summary>
+    private static int? ReadMaxAttempts(ConfigMap map)
+    {
+        var n = map.Int("max-attempts");
+        if (n is < 1 or > StepDefinition.MaxMaxAttempts)
+        {
+            map.Get("max-attempts")!.Error($"'max-attempts' must be from 1 to {StepDefinition.MaxMaxAttempts}, not {n}");
+            return null;
+        }
+
+        return n;
+    }
+
+    /// <summary>A duration that must be longer than zero (a zero timeout fails every attempt at once).</summary>
+    private static TimeSpan? PositiveDuration(ConfigMap map, string key)
+    {
+        var d = map.Duration(key);
+        if (d == TimeSpan.Zero)
+        {
+            map.Get(key)!.Error($"'{key}' must be longer than 0s");
+            return null;
+        }
+
+        return d;
     }
 
     private static (FailPolicy Policy, string? Goto) ReadFailPolicy(ConfigMap map)
@@ -355,7 +435,7 @@ public sealed class ProcedureLoader
         {
             "set" => ReadSet(map),
             "call" => ReadCall(map),
-            "wait" => map.Duration("wait", required: true) is { } d ? new WaitAction(d, map.Location) : null,
+            "wait" => ReadWait(map),
             "wait-until" => ReadWaitUntil(map),
             _ => ReadPrompt(map, where),
         };
@@ -365,8 +445,29 @@ public sealed class ProcedureLoader
             map.Node.Error($"the safe state cannot wait on an operator or a condition; use set, call or wait");
         }
 
+        if (inSafeState && action is CallAction { Hazardous: true } hazard)
+        {
+            map.Node.Error($"the safe state calls hazardous action '{hazard.Device}.{hazard.Action}': safing runs on every way out with no inhibits and no confirmation, so it may only use actions that are not hazardous");
+        }
+
         map.ReportUnknownKeys($"a '{kinds[0]}' action");
         return action;
+    }
+
+    private WaitAction? ReadWait(ConfigMap map)
+    {
+        if (map.Duration("wait", required: true) is not { } d)
+        {
+            return null;
+        }
+
+        var wait = new WaitAction(d, map.Location);
+        if (_doc?.SubstitutionAt(map.Get("wait")!.Location) is { } origin)
+        {
+            _waitOrigins[wait] = origin;
+        }
+
+        return wait;
     }
 
     private SetAction? ReadSet(ConfigMap map)
@@ -569,7 +670,8 @@ public sealed class ProcedureLoader
             map.Get("settle")!.Error("'settle' re-reads a signal; an action output cannot be re-read");
         }
 
-        var poll = map.Duration("poll") ?? TimeSpan.FromMilliseconds(100);
+        // A zero poll would re-read a settling signal forever at one instant of virtual time.
+        var poll = PositiveDuration(map, "poll") ?? TimeSpan.FromMilliseconds(100);
         var description = map.String("description");
         map.ReportUnknownKeys($"measurement '{name}'");
         if (name is null || unit is null || (signal is null && output is null))

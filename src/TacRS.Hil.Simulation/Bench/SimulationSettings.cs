@@ -23,6 +23,17 @@ public sealed record SimulationSettings(long Seed, DateTimeOffset Start, Payload
 {
     public static readonly DateTimeOffset DefaultStart = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>Earliest <c>start</c>: from 1970 every record timestamp is a positive Unix time.</summary>
+    public static readonly DateTimeOffset EarliestStart = DateTimeOffset.UnixEpoch;
+
+    /// <summary>
+    /// Latest <c>start</c>. The virtual clock reads start + elapsed, which must stay below
+    /// <see cref="DateTimeOffset.MaxValue"/> (9999-12-31) for the whole run, safing included: a start
+    /// in 9999 crashed a run mid-step. Before 3000 leaves about 7000 years, more than any run can take
+    /// (every wait and timeout is at most <see cref="Duration.Max"/>, and attempts per step are capped).
+    /// </summary>
+    public static readonly DateTimeOffset LatestStart = new(2999, 12, 31, 23, 59, 59, TimeSpan.Zero);
+
     public static SimulationSettings Read(RigDefinition rig)
     {
         var map = rig.Simulation;
@@ -37,7 +48,14 @@ public sealed record SimulationSettings(long Seed, DateTimeOffset Start, Payload
         {
             if (s.Text is { } t && DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var v))
             {
-                start = v;
+                if (v < EarliestStart || v > LatestStart)
+                {
+                    s.Error($"'start' must be from 1970-01-01T00:00:00Z to 2999-12-31T23:59:59Z (the virtual clock must not run past 9999-12-31 during the run), not '{t}'");
+                }
+                else
+                {
+                    start = v;
+                }
             }
             else
             {

@@ -65,6 +65,8 @@ public sealed class SchemaTests
     [TestCase("procedure.schema.json", "proc-bad-duration.yaml")]
     [TestCase("procedure.schema.json", "proc-reserved-id.yaml")]
     [TestCase("procedure.schema.json", "proc-signal-and-output.yaml")]
+    [TestCase("procedure.schema.json", "proc-max-attempts-bad.yaml")]
+    [TestCase("campaign.schema.json", "campaign-out-of-range.yaml")]
     public void BadFile_RejectedBySchema(string schema, string file)
     {
         var result = Schema(schema).Evaluate(ToJson(RepoPaths.Fixture("bad-configs", file)), new EvaluationOptions());

@@ -130,7 +130,10 @@ public sealed class ProcedureRunnerTests
               - id: long-wait
                 timeout: 1min
                 do:
-                  - wait: 10min
+                  - wait-until: dev.voltage
+                    limits: { low: 1000 }
+                    timeout: 10min
+                    poll: 1s
             """));
         var wall = TimeProvider.System.GetElapsedTime(wallStart);
 
@@ -390,6 +393,7 @@ public sealed class ProcedureRunnerTests
         var r = h.Run(
             Proc("""
               - id: soak
+                timeout: 15min
                 do:
                   - wait: 10min
               - id: never
