@@ -311,7 +311,7 @@ public class NightlyRunnerTests
             Assert.That(A(root, "errors"), Is.Zero);
             var failed = suites.Single(s => s.Attribute("name")!.Value == "002-payload-power-on-sim-laptop-s42");
             var soak = failed.Elements("testcase").Single(c => c.Attribute("name")!.Value == "thermal-soak").Element("failure")!;
-            Assert.That(soak.Attribute("message")!.Value, Is.EqualTo("payload.bus_current = 1.53 A above high limit 1.5 A"));
+            Assert.That(soak.Attribute("message")!.Value, Is.EqualTo("payload.bus_current = 1.53 A, limits <= 1.5 A: FAIL"), "named as the console names it");
             Assert.That(soak.Value, Does.StartWith("payload.bus_current = 1.53 A, limits "));
             var xfail = suites.Single(s => s.Attribute("name")!.Value == "003-rail-overcurrent-sim-laptop-s7");
             var xsoak = xfail.Elements("testcase").Single(c => c.Attribute("name")!.Value == "thermal-soak");

@@ -89,7 +89,7 @@ public class NightlySuiteTests
     [TestCase("suite: n\nrigs: [sim-laptop]\nruns:\n  - procedure: p\n    seeds: [1, x2]\n", "nightly.yaml:5:16: 'seeds' must be whole numbers, not 'x2'")]
     [TestCase("suite: n\nrigs: [sim-laptop]\nseeds: [1]\nruns:\n  - procedure: p\n    expect: failed\n", "nightly.yaml:6:13: 'expect' must be one of pass, fail, timeout, error, aborted, lost-device, not 'failed'")]
     [TestCase("suite: n\nrigs: [sim-laptop]\nseeds: [1]\nruns:\n  - procedure: p\n    expect-failed-step: soak\n", "nightly.yaml:6:25: 'expect-failed-step' needs 'expect' to name a failing outcome (e.g. expect: fail)")]
-    [TestCase("suite: n\nrigs: [sim-laptop]\nseeds: [1]\nruns:\n  - procedure: p\n    timout: 5s\n", "nightly.yaml:6:5: unknown key 'timout' in run 'p' (expected one of: expect, expect-failed-step, faults, name, procedure, rig, rigs, seed, seeds, timeout)")]
+    [TestCase("suite: n\nrigs: [sim-laptop]\nseeds: [1]\nruns:\n  - procedure: p\n    timout: 5s\n", "nightly.yaml:6:5: unknown key 'timout' in run 'p' (expected one of: expect, expect-failed-step, expect-safe-state, faults, name, procedure, rig, rigs, seed, seeds, timeout)")]
     [TestCase("suite: n\nrigs: [sim-laptop]\nseeds: [1]\nruns:\n  - procedure: p\n  - procedure: p\n", "nightly.yaml:6:5: run 'p' on rig 'sim-laptop' with seed 1 appears twice (first at nightly.yaml:5:5); give one of them a 'name'")]
     [TestCase("suite: n\nrigs: [sim-laptop]\nseeds: [1]\nruns:\n  - procedure: p\n    faults: {device: rail}\n", "nightly.yaml:6:13: 'faults' must be a list, not a mapping")]
     [TestCase("suite: n\nruns: [\n", "nightly.yaml:3:1: YAML syntax error: While parsing a node, did not find expected node content.")]
