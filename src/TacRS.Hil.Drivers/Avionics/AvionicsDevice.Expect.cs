@@ -190,7 +190,7 @@ public sealed partial class AvionicsDevice
         var ok = await WaitForAsync(() =>
         {
             var fresh = _store.HistorySince(c, window);
-            judged = delta == 0 ? fresh.FirstOrDefault() : fresh.FirstOrDefault(s => s.Value != baseline);
+            judged = fresh.Where(s => delta == 0 || s.Value != baseline).Select(s => (TelemetrySample?)s).FirstOrDefault();
             return judged is not null;
         }, timeout, ct);
         string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);

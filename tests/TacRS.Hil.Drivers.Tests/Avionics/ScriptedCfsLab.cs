@@ -89,6 +89,11 @@ internal sealed class ScriptedCfsLab(IDatagramTransport link, TimeProvider time)
                 ToLabCommands++;
                 await EventAsync("TO_LAB", 16, 2, "TO: NOOP command. TO Lab DEVELOPMENT BUILD", ct);
                 break;
+            case 0x1880 when fc == 1:
+                ToLabCommands = 0;
+                ToLabErrors = 0;
+                await EventAsync("TO_LAB", 12, 2, "Reset counters command", ct);
+                break;
             case 0x1880 when fc == 6:
                 ToLabCommands++;
                 await EventAsync("TO_LAB", 3, 2, "TO telemetry output enabled for IP 127.0.0.1", ct);
