@@ -26,9 +26,6 @@ public sealed partial class AvionicsDevice
     /// </summary>
     private sealed record OutgoingCommand(string Name, CommandDefinition Judge, byte[] Packet, bool ValidChecksum, string? Raw);
 
-    /// <summary>What showed a command's fate, and after which packet its counters tell the rest.</summary>
-    private sealed record Evidence(string What, TelemetryMark After);
-
     private async ValueTask<ActionResult> SendCommandAsync(IReadOnlyDictionary<string, ArgumentValue> args, bool hazardousAllowed, CancellationToken ct)
     {
         var name = Text(args, "command") ?? throw new DeviceCheckFailedException(Name, "send needs a 'command' argument");
@@ -181,122 +178,46 @@ public sealed partial class AvionicsDevice
             throw new DeviceCheckFailedException(Name, $"command {name}: {e.Message}");
         }
 
-        var accept = command.AcceptCounter is { } ac ? _dictionary.FindField(ac) : null;
-        var reject = command.RejectCounter is { } rc ? _dictionary.FindField(rc) : null;
-        var appEvents = command.App is not null && _dictionary.Events?.AppField is not null;
-        if (verify && outcome == ExpectedOutcome.Rejected && reject is null && !appEvents && _dictionary.Events is null)
+        var judge = new CommandJudge(_store, _dictionary, command, acceptWhen);
+        if (verify && outcome == ExpectedOutcome.Rejected && !judge.CanSeeRejection)
         {
             throw new DeviceCheckFailedException(Name, $"command {name}: a rejection cannot be seen (no error counter and no events in dictionary '{_dictionary.Describe()}')");
         }
 
-        // Counters must be known before sending, or "went up" means nothing: wait for their housekeeping.
-        if (verify && (accept ?? reject) is not null && Unknown(accept, reject))
+        if (verify && judge.CountersUnknown)
         {
             var start = _services.Time.GetTimestamp();
-            if (!await WaitForAsync(() => !Unknown(accept, reject), acceptWithin, ct))
+            if (!await WaitForAsync(() => !judge.CountersUnknown, acceptWithin, ct))
             {
-                throw new DeviceTimeoutException(Name, $"housekeeping with '{(accept ?? reject)!.Name}' before sending {name}", acceptWithin);
+                throw new DeviceTimeoutException(Name, $"housekeeping with '{(judge.Accept ?? judge.Reject)!.Name}' before sending {name}", acceptWithin);
             }
 
             acceptWithin -= _services.Time.GetElapsedTime(start);
         }
 
-        var acceptBase = accept is null ? double.NaN : _store.Latest(accept.Channel);
-        var rejectBase = reject is null ? double.NaN : _store.Latest(reject.Channel);
         var completeBase = complete is null ? double.NaN : _store.Latest(complete.Field.Channel);
+        var packet = Stamp(cmd, out var seq);
 
-        // Re-stamp with a fresh sequence count: the encoder wrote 0.
-        var packet = cmd.Packet;
-        var seq = NextSequence();
-        SpacePacketHeader.TryRead(packet, out var h, out _);
-        (h with { SequenceCount = seq }).Write(packet);
-        packet[7] = CfsCommandHeader.ComputeChecksum(packet);
-        if (!cmd.ValidChecksum)
-        {
-            packet[7] ^= 0xFF;
-        }
-
-        // Everything judged from here on arrived after the command went out: no stale acceptance.
+        // Everything judged from here on arrived after the command went out.
         var sent = _store.Mark(_services.Time.GetTimestamp());
         _lastSend = sent;
+        judge.Sending(sent);
         await SendPacketAsync(packet, ct);
-        if (cmd.Raw is { } raw)
-        {
-            _services.Log.Information("Sent {Raw} on {Device}: {Hex}", raw, Name, Convert.ToHexString(packet));
-            Note("command", "info", $"{raw} sent (not a dictionary command)", new Dictionary<string, string> { ["raw"] = "true", ["hex"] = Convert.ToHexString(packet) });
-        }
-        else
-        {
-            _services.Log.Information("Sent {Command} ({Bytes} bytes, seq {Sequence}) on {Device}", name, packet.Length, seq, Name);
-        }
+        Record(cmd, packet, seq);
 
-        var prefix = cmd.Raw is null ? name : cmd.Raw;
-        var nothing = new Dictionary<string, double> { ["accept_time"] = double.NaN, ["complete_time"] = double.NaN, ["accept_delta"] = double.NaN, ["reject_delta"] = double.NaN };
-        if (!verify || (outcome == ExpectedOutcome.Accepted && accept is null && acceptWhen is null && complete is null && command.AcceptEvent is null))
+        var prefix = cmd.Raw ?? name;
+        var outputs = new Dictionary<string, double> { ["accept_time"] = double.NaN, ["complete_time"] = double.NaN, ["accept_delta"] = double.NaN, ["reject_delta"] = double.NaN };
+        if (!verify || (outcome == ExpectedOutcome.Accepted && !judge.CanSeeAcceptance && complete is null))
         {
-            return new ActionResult(nothing, $"{prefix} sent (not verified)");
+            return new ActionResult(outputs, $"{prefix} sent (not verified)");
         }
 
-        bool FromItsApp(TelemetryEvent e) => command.App is null || _dictionary.Events?.AppField is null || e.App == command.App;
-
-        Evidence? Rejection()
-        {
-            if (reject is not null)
-            {
-                var r = _store.LatestSince(reject.Channel, sent);
-                if (!double.IsNaN(r) && !double.IsNaN(rejectBase) && r != rejectBase && !(acceptWhen is not null && r == 0))
-                {
-                    return new Evidence(string.Create(CultureInfo.InvariantCulture, $"error counter {reject.Name} went {rejectBase} → {r}{LastErrorEvent(sent, FromItsApp)}"), sent);
-                }
-            }
-
-            // An ERROR event from another app (SB complaining about a pipe, say) is not this command's rejection.
-            var err = _store.EventsSince(sent.Events).FirstOrDefault(e => e.IsError && FromItsApp(e));
-            return err is null ? null : new Evidence(string.Create(CultureInfo.InvariantCulture, $"rejection event {(err.App is { Length: > 0 } a ? a + " " : string.Empty)}{err.Id} '{err.Text}'"), After(err));
-        }
-
-        Evidence? Acceptance()
-        {
-            var after = sent;
-            var why = string.Empty;
-            if (command.AcceptEvent is { } id)
-            {
-                // The app says it executed the command; its counters are judged on housekeeping after that.
-                var e = _store.EventsSince(sent.Events).FirstOrDefault(x => x.Id == id && FromItsApp(x));
-                if (e is null)
-                {
-                    return null;
-                }
-
-                after = After(e);
-                why = $"{e.Describe()} '{e.Text}'";
-            }
-
-            if (acceptWhen is not null)
-            {
-                return acceptWhen.IsMet(_store.LatestSince(acceptWhen.Field.Channel, after), double.NaN)
-                    ? new Evidence(Join(why, $"'{acceptWhen.Text}'"), after)
-                    : null;
-            }
-
-            if (accept is not null)
-            {
-                var a = _store.LatestSince(accept.Channel, after);
-                return !double.IsNaN(a) && a != acceptBase
-                    ? new Evidence(Join(why, string.Create(CultureInfo.InvariantCulture, $"{accept.Name} went {acceptBase} → {a}")), after)
-                    : null;
-            }
-
-            return new Evidence(why, after);
-        }
-
-        Evidence? rejected = null, accepted = null;
-        var decided = await WaitForAsync(() => (rejected = Rejection()) is not null || (accepted = Acceptance()) is not null, acceptWithin, ct);
+        CommandEvidence? rejected = null, accepted = null;
+        var decided = await WaitForAsync(() => (rejected = judge.Rejection()) is not null || (accepted = judge.Acceptance()) is not null, acceptWithin, ct);
         var decideTime = _services.Time.GetElapsedTime(sent.Timestamp);
-        var remaining = acceptWithin - decideTime;
         if (outcome == ExpectedOutcome.Rejected)
         {
-            return await ExpectedRejectionAsync(prefix, decided, rejected, accepted, acceptWithin, decideTime, accept, reject, acceptBase, rejectBase, command, ct);
+            return await ExpectedRejectionAsync(prefix, judge, rejected, decided ? accepted : null, acceptWithin, decideTime, outputs, ct);
         }
 
         if (rejected is not null)
@@ -307,18 +228,15 @@ public sealed partial class AvionicsDevice
 
         if (!decided || accepted is null)
         {
-            var what = command.AcceptEvent is { } eid && acceptWhen is null && accept is null
-                ? $"{command.App ?? "its app's"} event {eid}"
-                : acceptWhen is not null ? $"'{acceptWhen.Text}'" : $"'{accept!.Name}' to rise from {acceptBase.ToString(CultureInfo.InvariantCulture)}";
-            Note("command", "red", $"{prefix} not accepted: no {what} within {Duration.Format(acceptWithin)}");
-            throw new DeviceTimeoutException(Name, $"command {name} (waiting for {what})", acceptWithin);
+            Note("command", "red", $"{prefix} not accepted: no {judge.AwaitedAcceptance} within {Duration.Format(acceptWithin)}");
+            throw new DeviceTimeoutException(Name, $"command {name} (waiting for {judge.AwaitedAcceptance})", acceptWithin);
         }
 
-        var outputs = new Dictionary<string, double>(nothing) { ["accept_time"] = decideTime.TotalSeconds };
-        (outputs["accept_delta"], outputs["reject_delta"]) = await DeltasAsync(accepted.After, remaining, accept, reject, acceptBase, rejectBase, ct);
+        outputs["accept_time"] = decideTime.TotalSeconds;
+        (outputs["accept_delta"], outputs["reject_delta"]) = await DeltasAsync(judge, accepted.After, acceptWithin - decideTime, ct);
         if (complete is not null)
         {
-            var met = await WaitForAsync(() => (rejected = Rejection()) is not null || complete.IsMet(_store.LatestSince(complete.Field.Channel, sent), completeBase), completeWithin, ct);
+            var met = await WaitForAsync(() => (rejected = judge.Rejection()) is not null || complete.IsMet(_store.LatestSince(complete.Field.Channel, sent), completeBase), completeWithin, ct);
             if (rejected is not null)
             {
                 Note("command", "red", $"{prefix} failed after acceptance: {rejected.What}");
@@ -341,25 +259,52 @@ public sealed partial class AvionicsDevice
         return new ActionResult(outputs, detail);
     }
 
+    /// <summary>A fresh sequence count (the encoder wrote 0) and the checksum, deliberately wrong for a raw packet that asks for it.</summary>
+    private byte[] Stamp(OutgoingCommand cmd, out ushort seq)
+    {
+        var packet = cmd.Packet;
+        seq = NextSequence();
+        SpacePacketHeader.TryRead(packet, out var h, out _);
+        (h with { SequenceCount = seq }).Write(packet);
+        packet[7] = CfsCommandHeader.ComputeChecksum(packet);
+        if (!cmd.ValidChecksum)
+        {
+            packet[7] ^= 0xFF;
+        }
+
+        return packet;
+    }
+
+    private void Record(OutgoingCommand cmd, byte[] packet, ushort seq)
+    {
+        if (cmd.Raw is { } raw)
+        {
+            _services.Log.Information("Sent {Raw} on {Device}: {Hex}", raw, Name, Convert.ToHexString(packet));
+            Note("command", "info", $"{raw} sent (not a dictionary command)", new Dictionary<string, string> { ["raw"] = "true", ["hex"] = Convert.ToHexString(packet) });
+        }
+        else
+        {
+            _services.Log.Information("Sent {Command} ({Bytes} bytes, seq {Sequence}) on {Device}", cmd.Name, packet.Length, seq, Name);
+        }
+    }
+
     /// <summary><c>outcome: rejected</c>: the step passes when the command's app refused it, and fails when it was executed.</summary>
     private async ValueTask<ActionResult> ExpectedRejectionAsync(
-        string prefix, bool decided, Evidence? rejected, Evidence? accepted, TimeSpan window, TimeSpan decideTime,
-        TelemetryField? accept, TelemetryField? reject, double acceptBase, double rejectBase, CommandDefinition command, CancellationToken ct)
+        string prefix, CommandJudge judge, CommandEvidence? rejected, CommandEvidence? accepted, TimeSpan window, TimeSpan decideTime, Dictionary<string, double> outputs, CancellationToken ct)
     {
         if (rejected is null)
         {
-            var why = decided && accepted is not null
+            var why = accepted is not null
                 ? $"it was accepted{(accepted.What.Length > 0 ? $" ({accepted.What})" : string.Empty)}"
-                : $"no rejection within {Duration.Format(window)} (watched for {RejectionSigns(reject, command)})";
+                : $"no rejection within {Duration.Format(window)} (watched for {judge.RejectionSigns})";
             Note("command", "red", $"{prefix} was expected to be rejected, but {why}");
             throw new DeviceCheckFailedException(Name, $"{prefix} was expected to be rejected, but {why}");
         }
 
-        var outputs = new Dictionary<string, double> { ["accept_time"] = double.NaN, ["complete_time"] = double.NaN };
-        (outputs["accept_delta"], outputs["reject_delta"]) = await DeltasAsync(rejected.After, window - decideTime, accept, reject, acceptBase, rejectBase, ct);
+        (outputs["accept_delta"], outputs["reject_delta"]) = await DeltasAsync(judge, rejected.After, window - decideTime, ct);
         if (outputs["accept_delta"] > 0)
         {
-            var both = string.Create(CultureInfo.InvariantCulture, $"{prefix} was refused ({rejected.What}) but {accept!.Name} also rose by {outputs["accept_delta"]}");
+            var both = string.Create(CultureInfo.InvariantCulture, $"{prefix} was refused ({rejected.What}) but {judge.Accept!.Name} also rose by {outputs["accept_delta"]}");
             Note("command", "red", both);
             throw new DeviceCheckFailedException(Name, both);
         }
@@ -369,46 +314,18 @@ public sealed partial class AvionicsDevice
         return new ActionResult(outputs, detail);
     }
 
-    private string RejectionSigns(TelemetryField? reject, CommandDefinition command)
-    {
-        var signs = new List<string>();
-        if (reject is not null)
-        {
-            signs.Add($"{reject.Name} to rise");
-        }
-
-        signs.Add(command.App is not null && _dictionary.Events?.AppField is not null ? $"an error event from {command.App}" : "an error event");
-        return string.Join(" or ", signs);
-    }
-
     /// <summary>
     /// The counters' change in the first housekeeping after <paramref name="after"/> (the packet that showed the
-    /// command's fate, or the event that did): NaN when no such housekeeping came within the window.
+    /// command's fate, or the event that did), waiting for it up to <paramref name="remaining"/>: NaN when none came.
     /// </summary>
-    private async Task<(double Accept, double Reject)> DeltasAsync(TelemetryMark after, TimeSpan remaining, TelemetryField? accept, TelemetryField? reject, double acceptBase, double rejectBase, CancellationToken ct)
+    private async Task<(double Accept, double Reject)> DeltasAsync(CommandJudge judge, TelemetryMark after, TimeSpan remaining, CancellationToken ct)
     {
-        bool Fresh(TelemetryField? f) => f is null || !double.IsNaN(_store.LatestSince(f.Channel, after));
-        if (!(Fresh(accept) && Fresh(reject)) && remaining > TimeSpan.Zero)
+        if (!judge.CountersFreshAfter(after) && remaining > TimeSpan.Zero)
         {
-            await WaitForAsync(() => Fresh(accept) && Fresh(reject), remaining, ct);
+            await WaitForAsync(() => judge.CountersFreshAfter(after), remaining, ct);
         }
 
-        double Delta(TelemetryField? f, double b) => f is null ? double.NaN : _store.LatestSince(f.Channel, after) - b;
-        return (Delta(accept, acceptBase), Delta(reject, rejectBase));
-    }
-
-    private bool Unknown(TelemetryField? accept, TelemetryField? reject) =>
-        (accept is not null && double.IsNaN(_store.Latest(accept.Channel))) || (reject is not null && double.IsNaN(_store.Latest(reject.Channel)));
-
-    /// <summary>A mark just after the packet that carried <paramref name="e"/>: housekeeping after it reflects what the app did.</summary>
-    private static TelemetryMark After(TelemetryEvent e) => new(e.Packet, e.Sequence, 0);
-
-    private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : $"{a}, then {b}";
-
-    private string LastErrorEvent(TelemetryMark since, Func<TelemetryEvent, bool> fromItsApp)
-    {
-        var err = _store.EventsSince(since.Events).LastOrDefault(e => e.IsError && fromItsApp(e));
-        return err is null ? string.Empty : $"; event {(err.App is { Length: > 0 } a ? a + " " : string.Empty)}{err.Id} '{err.Text}'";
+        return judge.DeltasAfter(after);
     }
 
     private static string Substitute(string text, CommandDefinition command, IReadOnlyDictionary<string, ArgumentValue> args)

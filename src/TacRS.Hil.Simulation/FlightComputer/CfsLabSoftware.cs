@@ -160,11 +160,8 @@ internal sealed class CfsLabSoftware(CfsLabVersion version, Action<string, ushor
             return;
         }
 
-        if (packet.Length != CfsCommandHeader.Size)
+        if (!LengthVerified(packet, "SAMPLE_APP", 6, "Invalid Msg length", SampleAppCommandId, fc, ref _sampleErrors))
         {
-            emit("SAMPLE_APP", 6, FlightEventType.Error, string.Create(CultureInfo.InvariantCulture,
-                $"Invalid Msg length: ID = 0x{SampleAppCommandId:X},  CC = {fc}, Len = {packet.Length}, Expected = {CfsCommandHeader.Size}"));
-            _sampleErrors++;
             return;
         }
 
@@ -192,11 +189,8 @@ internal sealed class CfsLabSoftware(CfsLabVersion version, Action<string, ushor
             return; // ci_lab_dispatch.c: "default case already found during FC vs length test" — nothing happens
         }
 
-        if (packet.Length != CfsCommandHeader.Size)
+        if (!LengthVerified(packet, "CI_LAB", 16, "Invalid msg length", CiLabCommandId, fc, ref _ciLabErrors))
         {
-            emit("CI_LAB", 16, FlightEventType.Error, string.Create(CultureInfo.InvariantCulture,
-                $"Invalid msg length: ID = 0x{CiLabCommandId:X},  CC = {fc}, Len = {packet.Length}, Expected = {CfsCommandHeader.Size}"));
-            _ciLabErrors++;
             return;
         }
 
@@ -211,6 +205,23 @@ internal sealed class CfsLabSoftware(CfsLabVersion version, Action<string, ushor
             _ciLabCommands = _ciLabErrors = 0;
             _ciLabIngestPackets = _ciLabIngestErrors = 0;
         }
+    }
+
+    /// <summary>
+    /// The lab apps' VerifyCmdLength (every command they know takes no arguments): a wrong length is an ERROR
+    /// event and the app's error counter.
+    /// </summary>
+    private bool LengthVerified(ReadOnlySpan<byte> packet, string app, ushort eventId, string text, ushort mid, byte fc, ref byte errors)
+    {
+        if (packet.Length == CfsCommandHeader.Size)
+        {
+            return true;
+        }
+
+        emit(app, eventId, FlightEventType.Error, string.Create(CultureInfo.InvariantCulture,
+            $"{text}: ID = 0x{mid:X},  CC = {fc}, Len = {packet.Length}, Expected = {CfsCommandHeader.Size}"));
+        errors++;
+        return false;
     }
 
     /// <summary>One housekeeping packet of every app and core service, as SCH_LAB's requests make them.</summary>
