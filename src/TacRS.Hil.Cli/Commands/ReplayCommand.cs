@@ -55,7 +55,7 @@ public static class ReplayCommand
                     return ExitCodes.ConfigError;
                 }
 
-                var dictionary = AvionicsDictionary.Load(dictPath);
+                var dictionary = AvionicsDictionary.Load(dictPath, dictionaryFile is null ? header.DictionaryVersion : null); // the run's layouts
                 var target = Path.Combine(outDir.FullName, header.Device + TelemetryReplay.FileSuffix);
                 using var writer = new StreamWriter(target, append: false, new System.Text.UTF8Encoding(false));
                 var summary = TelemetryReplay.Write(packets, dictionary, writer);

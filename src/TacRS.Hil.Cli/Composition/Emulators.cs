@@ -134,7 +134,7 @@ internal static class Emulators
             // and reports the electrical model's bus; power: always — powered from the start on a nominal 28 V bus
             // of its own, for a rig with no GSE (a cFS lab build checked out alone).
             var alwaysPowered = ctx.Sim?.OneOf("power", ["rail", "always"]) == "always";
-            var options = new FlightComputerOptions
+            var options = FlightSoftwareSettings.Read(ctx.Sim, bp.Dictionary) with
             {
                 Profile = profile,
                 BusVoltage = alwaysPowered ? null : () => ctx.Plant.Payload.RailVoltage,

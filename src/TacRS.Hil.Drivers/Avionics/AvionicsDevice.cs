@@ -10,11 +10,17 @@ namespace TacRS.Hil.Drivers.Avionics;
 
 /// <summary>
 /// The payload flight computer as procedures see it: every telemetry channel as a signal in engineering units,
-/// and <c>send</c> / <c>expect</c> / <c>wait-packet</c> actions with Yamcs/F´-style command verification
-/// (sent → accepted → completed; rejected names the counter or event). Telemetry is limit-checked as it
-/// arrives: every yellow/red transition goes into the record, red raises a red alarm.
+/// and <c>send</c> / <c>send-raw</c> / <c>expect</c> / <c>wait-packet</c> actions with Yamcs/F´-style command
+/// verification (sent → accepted → completed; rejected names the counter or event; see
+/// AvionicsDevice.Commands.cs and AvionicsDevice.Expect.cs). Telemetry is limit-checked as it arrives: every
+/// yellow/red transition goes into the record, red raises a red alarm.
+/// <para>
+/// Verification is judged only on what arrived after it could be caused: a command on telemetry received after
+/// it was sent, an expectation on what arrived since its step started (events) or since the step's latest
+/// command (telemetry values), so a condition that already held, or an event of the previous step, never counts.
+/// </para>
 /// </summary>
-public sealed class AvionicsDevice : IDevice
+public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice
 {
     private readonly AvionicsBlueprint _blueprint;
     private readonly IBusProvider _buses;
@@ -34,6 +40,12 @@ public sealed class AvionicsDevice : IDevice
     private long _unknownPackets;
     private int _sequence;
 
+    // Windows of the step being run (see IStepScopedDevice): where the store stood when it started, and when its
+    // latest command went out. Without an engine announcing steps, the window opens at the latest command, or at
+    // the expectation itself.
+    private TelemetryMark? _stepStart;
+    private TelemetryMark? _lastSend;
+
     public AvionicsDevice(AvionicsBlueprint blueprint, IBusProvider buses, DeviceServices services, Stream? archive = null, int historyPerChannel = 1024)
     {
         _blueprint = blueprint;
@@ -45,7 +57,7 @@ public sealed class AvionicsDevice : IDevice
         _limitStates = new LimitState[_decom.ChannelCount];
         if (archive is not null)
         {
-            _archive = new PacketArchiveWriter(archive, blueprint.Definition.Name, _dictionary.File);
+            _archive = new PacketArchiveWriter(archive, blueprint.Definition.Name, _dictionary.File, _dictionary.Version?.Name);
         }
     }
 
@@ -83,7 +95,9 @@ public sealed class AvionicsDevice : IDevice
             throw new DeviceLostException(Name, _blueprint.ReplayArchive ?? LinkPath, e.Message, e);
         }
 
-        _services.Log.Information("Avionics link {Device} open on {Link} with dictionary {Dictionary}", Name, _link.Path, _dictionary.Name);
+        // Not silently one layout of several: which flight-software version the dictionary was read for goes into the log.
+        _services.Log.Information("Avionics link {Device} open on {Link} with dictionary {Dictionary} ({Version})",
+            Name, _link.Path, _dictionary.Describe(), _dictionary.Version?.Description ?? "no versions declared");
         _receiveLoop = ReceiveLoopAsync(_link);
 
         if (_blueprint.ToLabEnableIp is { } ip)
@@ -180,321 +194,25 @@ public sealed class AvionicsDevice : IDevice
         {
             "send" => await SendCommandAsync(arguments, hazardousAllowed: false, cancellationToken),
             "send-hazardous" => await SendCommandAsync(arguments, hazardousAllowed: true, cancellationToken),
+            "send-raw" => await SendRawAsync(arguments, cancellationToken),
             "expect" => await ExpectAsync(arguments, cancellationToken),
             "wait-packet" => await WaitPacketAsync(arguments, cancellationToken),
-            _ => throw new DeviceCheckFailedException(Name, $"unknown action '{action}' (send, send-hazardous, expect, wait-packet)"),
+            _ => throw new DeviceCheckFailedException(Name, $"unknown action '{action}' (send, send-hazardous, send-raw, expect, wait-packet)"),
         };
     }
 
-    // ---------------------------------------------------------------- send + verification
-
-    private async ValueTask<ActionResult> SendCommandAsync(IReadOnlyDictionary<string, ArgumentValue> args, bool hazardousAllowed, CancellationToken ct)
+    /// <summary>A step starts: its expectations see what arrives from now on, and no earlier command's window.</summary>
+    public void OnStepStarted(string stepId)
     {
-        var name = Text(args, "command") ?? throw new DeviceCheckFailedException(Name, "send needs a 'command' argument");
-        var command = _dictionary.FindCommand(name)
-            ?? throw new DeviceCheckFailedException(Name, $"unknown command '{name}' (dictionary '{_dictionary.Name}' has: {string.Join(", ", _dictionary.Commands.Select(c => c.Name))})");
-        if (command.Hazardous && !hazardousAllowed)
-        {
-            throw new DeviceCheckFailedException(Name, $"command {name} is hazardous: use {Name}.send-hazardous in a hazardous step (inhibits and confirmation)");
-        }
-
-        var buffer = new byte[Math.Max(command.Length, CfsCommandHeader.Size)];
-        int length;
-        try
-        {
-            length = CommandEncoder.Encode(command, args, 0, buffer);
-        }
-        catch (CommandArgumentException e)
-        {
-            throw new DeviceCheckFailedException(Name, e.Message);
-        }
-
-        var verify = args.TryGetValue("verify", out var vv) ? vv.Boolean ?? !string.Equals(vv.Text, "false", StringComparison.OrdinalIgnoreCase) : true;
-        var acceptWithin = DurationArg(args, "accept-within") ?? _blueprint.DefaultAcceptWithin;
-        var completeWithin = DurationArg(args, "complete-within") ?? _blueprint.DefaultCompleteWithin;
-        var completeText = Text(args, "complete-when") ?? command.CompleteWhen;
-        TelemetryCondition? complete = null, acceptWhen = null;
-        try
-        {
-            if (completeText is not null)
-            {
-                complete = TelemetryCondition.Parse(Substitute(completeText, command, args), _dictionary, Name);
-            }
-
-            if (command.AcceptWhen is not null)
-            {
-                acceptWhen = TelemetryCondition.Parse(Substitute(command.AcceptWhen, command, args), _dictionary, Name);
-            }
-        }
-        catch (FormatException e)
-        {
-            throw new DeviceCheckFailedException(Name, $"command {name}: {e.Message}");
-        }
-
-        var accept = command.AcceptCounter is { } ac ? _dictionary.FindField(ac) : null;
-        var reject = command.RejectCounter is { } rc ? _dictionary.FindField(rc) : null;
-
-        // Counters must be known before sending, or "went up" means nothing: wait for one housekeeping packet.
-        if (verify && accept is not null && double.IsNaN(_store.Latest(accept.Channel)))
-        {
-            var start = _services.Time.GetTimestamp();
-            if (!await WaitForAsync(() => !double.IsNaN(_store.Latest(accept.Channel)), acceptWithin, ct))
-            {
-                throw new DeviceTimeoutException(Name, $"housekeeping with '{accept.Name}' before sending {name}", acceptWithin);
-            }
-
-            acceptWithin -= _services.Time.GetElapsedTime(start);
-        }
-
-        var acceptBase = accept is null ? double.NaN : _store.Latest(accept.Channel);
-        var rejectBase = reject is null ? double.NaN : _store.Latest(reject.Channel);
-        var completeBase = complete is null ? double.NaN : _store.Latest(complete.Field.Channel);
-        var eventBase = _store.EventCount;
-
-        // Re-stamp with a fresh sequence count: the encoder wrote 0.
-        var seq = NextSequence();
-        SpacePacketHeader.TryRead(buffer, out var h, out _);
-        (h with { SequenceCount = seq }).Write(buffer);
-        buffer[7] = CfsCommandHeader.ComputeChecksum(buffer.AsSpan(0, length));
-        var sentAt = _services.Time.GetTimestamp();
-        await SendPacketAsync(buffer.AsMemory(0, length), ct);
-        _services.Log.Information("Sent {Command} ({Bytes} bytes, seq {Sequence}) on {Device}", name, length, seq, Name);
-
-        if (!verify || (accept is null && acceptWhen is null && complete is null))
-        {
-            return new ActionResult(new Dictionary<string, double> { ["accept_time"] = double.NaN, ["complete_time"] = double.NaN }, $"{name} sent (not verified)");
-        }
-
-        string? Rejection()
-        {
-            if (reject is not null)
-            {
-                var r = _store.Latest(reject.Channel);
-                if (!double.IsNaN(r) && !double.IsNaN(rejectBase) && r != rejectBase && !(acceptWhen is not null && r == 0))
-                {
-                    return string.Create(CultureInfo.InvariantCulture, $"error counter {reject.Name} went {rejectBase} → {r}{LastErrorEvent(eventBase)}");
-                }
-            }
-
-            var err = _store.Events.Skip(eventBase).FirstOrDefault(e => e.IsError);
-            return err is null ? null : string.Create(CultureInfo.InvariantCulture, $"rejection event {err.Id} '{err.Text}'");
-        }
-
-        bool Accepted()
-        {
-            if (acceptWhen is not null)
-            {
-                return acceptWhen.IsMet(_store.Latest(acceptWhen.Field.Channel), double.NaN);
-            }
-
-            if (accept is not null)
-            {
-                var a = _store.Latest(accept.Channel);
-                return !double.IsNaN(a) && a != acceptBase;
-            }
-
-            return true;
-        }
-
-        string? rejected = null;
-        var ok = await WaitForAsync(() => (rejected = Rejection()) is not null || Accepted(), acceptWithin, ct);
-        if (rejected is not null)
-        {
-            Note("command", "red", $"{name} rejected: {rejected}");
-            throw new DeviceCheckFailedException(Name, $"command {name} rejected: {rejected}");
-        }
-
-        if (!ok)
-        {
-            var what = acceptWhen is not null ? $"'{acceptWhen.Text}'" : $"'{accept!.Name}' to rise from {acceptBase.ToString(CultureInfo.InvariantCulture)}";
-            Note("command", "red", $"{name} not accepted: no {what} within {Duration.Format(acceptWithin)}");
-            throw new DeviceTimeoutException(Name, $"command {name} (waiting for {what})", acceptWithin);
-        }
-
-        var acceptTime = _services.Time.GetElapsedTime(sentAt).TotalSeconds;
-        var completeTime = double.NaN;
-        if (complete is not null)
-        {
-            var met = await WaitForAsync(() => (rejected = Rejection()) is not null || complete.IsMet(_store.Latest(complete.Field.Channel), completeBase), completeWithin, ct);
-            if (rejected is not null)
-            {
-                Note("command", "red", $"{name} failed after acceptance: {rejected}");
-                throw new DeviceCheckFailedException(Name, $"command {name} accepted but failed: {rejected}");
-            }
-
-            if (!met)
-            {
-                var now = complete.Field.Format(_store.Latest(complete.Field.Channel));
-                Note("command", "red", $"{name} accepted but not completed: '{complete.Text}' not met within {Duration.Format(completeWithin)} ({complete.Field.Name} = {now})");
-                throw new DeviceCheckFailedException(Name, $"command {name} accepted but not completed: '{complete.Text}' not met within {Duration.Format(completeWithin)} ({complete.Field.Name} = {now})");
-            }
-
-            completeTime = _services.Time.GetElapsedTime(sentAt).TotalSeconds;
-        }
-
-        var detail = string.Create(CultureInfo.InvariantCulture, $"{name} accepted in {acceptTime:0.###} s") +
-            (complete is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $", completed ('{complete.Text}') in {completeTime:0.###} s"));
-        return new ActionResult(new Dictionary<string, double> { ["accept_time"] = acceptTime, ["complete_time"] = completeTime }, detail);
+        _stepStart = _store.Mark(_services.Time.GetTimestamp());
+        _lastSend = null;
     }
 
-    private string LastErrorEvent(int eventBase)
-    {
-        var err = _store.Events.Skip(eventBase).LastOrDefault(e => e.IsError);
-        return err is null ? string.Empty : $"; event {err.Id} '{err.Text}'";
-    }
+    /// <summary>Events an expectation may match: everything since the step started (or, outside an engine, since the latest command).</summary>
+    private TelemetryMark EventWindow => _stepStart ?? _lastSend ?? _store.Mark(_services.Time.GetTimestamp());
 
-    private static string Substitute(string text, CommandDefinition command, IReadOnlyDictionary<string, ArgumentValue> args)
-    {
-        foreach (var a in command.Arguments)
-        {
-            var value = args.TryGetValue(a.Name, out var v) ? v.Text : a.Default;
-            if (value is not null)
-            {
-                text = text.Replace("$" + a.Name, value, StringComparison.Ordinal);
-            }
-        }
-
-        return text;
-    }
-
-    // ---------------------------------------------------------------- expect / wait-packet
-
-    private async ValueTask<ActionResult> ExpectAsync(IReadOnlyDictionary<string, ArgumentValue> args, CancellationToken ct)
-    {
-        var timeout = DurationArg(args, "timeout") ?? TimeSpan.FromSeconds(10);
-        var start = _services.Time.GetTimestamp();
-        double Elapsed() => _services.Time.GetElapsedTime(start).TotalSeconds;
-
-        if (Text(args, "event") is { } eventText)
-        {
-            var eventBase = _store.EventCount;
-            TelemetryEvent? hit = null;
-            var ok = await WaitForAsync(() => (hit = _store.Events.Skip(eventBase).FirstOrDefault(e => e.Text.Contains(eventText, StringComparison.OrdinalIgnoreCase))) is not null, timeout, ct);
-            if (!ok)
-            {
-                throw new DeviceCheckFailedException(Name, $"no event containing '{eventText}' within {Duration.Format(timeout)}");
-            }
-
-            return new ActionResult(new Dictionary<string, double> { ["value"] = hit!.Id, ["time"] = Elapsed(), ["changes"] = 0 }, $"event {hit.Id} '{hit.Text}'");
-        }
-
-        var channelName = Text(args, "channel") ?? throw new DeviceCheckFailedException(Name, "expect needs 'channel' (or 'event')");
-        var field = _dictionary.FindField(channelName.StartsWith(Name + ".", StringComparison.Ordinal) ? channelName[(Name.Length + 1)..] : channelName);
-        if (field is null || field.Channel < 0)
-        {
-            throw new DeviceCheckFailedException(Name, $"no telemetry channel '{channelName}' in dictionary '{_dictionary.Name}'");
-        }
-
-        var c = field.Channel;
-        try
-        {
-            if (args.TryGetValue("changes", out var changesArg))
-            {
-                var wanted = (int)(changesArg.Number ?? double.Parse(changesArg.Text, CultureInfo.InvariantCulture));
-                var startCount = _store.UpdateCount(c);
-                var previous = _store.Latest(c);
-                var changes = 0;
-                long seen = startCount;
-                var ok = await WaitForAsync(() =>
-                {
-                    var hist = _store.History(c);
-                    var fresh = (int)Math.Min(_store.UpdateCount(c) - seen, hist.Count);
-                    foreach (var s in hist.Skip(hist.Count - fresh))
-                    {
-                        if (!double.IsNaN(previous) && s.Value != previous)
-                        {
-                            changes++;
-                        }
-
-                        previous = s.Value;
-                    }
-
-                    seen += fresh;
-                    return changes >= wanted;
-                }, timeout, ct);
-                if (!ok)
-                {
-                    throw new DeviceCheckFailedException(Name, $"{field.Name} changed {changes} times, expected {wanted}, within {Duration.Format(timeout)}");
-                }
-
-                return new ActionResult(new Dictionary<string, double> { ["value"] = _store.Latest(c), ["time"] = Elapsed(), ["changes"] = changes });
-            }
-
-            if (Text(args, "sequence") is { } seqText)
-            {
-                var wanted = seqText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    .Select(v => TelemetryCondition.ParseValue(field, v, seqText)).ToArray();
-                var matched = 0;
-                long seen = _store.UpdateCount(c) - 1; // the present value may be the first of the sequence
-                var ok = await WaitForAsync(() =>
-                {
-                    var hist = _store.History(c);
-                    var fresh = (int)Math.Min(_store.UpdateCount(c) - seen, hist.Count);
-                    foreach (var s in hist.Skip(hist.Count - fresh))
-                    {
-                        if (matched < wanted.Length && s.Value == wanted[matched])
-                        {
-                            matched++;
-                        }
-                    }
-
-                    seen += fresh;
-                    return matched == wanted.Length;
-                }, timeout, ct);
-                if (!ok)
-                {
-                    throw new DeviceCheckFailedException(Name, $"{field.Name} showed {matched} of the sequence [{seqText}] within {Duration.Format(timeout)} (last {field.Format(_store.Latest(c))})");
-                }
-
-                return new ActionResult(new Dictionary<string, double> { ["value"] = _store.Latest(c), ["time"] = Elapsed(), ["changes"] = matched });
-            }
-
-            var low = NumberArg(args, "low");
-            var high = NumberArg(args, "high");
-            double? exact = Text(args, "value") is { } vt ? TelemetryCondition.ParseValue(field, vt, vt) : null;
-            if (low is null && high is null && exact is null)
-            {
-                throw new DeviceCheckFailedException(Name, "expect needs low/high, value, changes, sequence or event");
-            }
-
-            bool Within(double v) => !double.IsNaN(v) && (exact is not { } e || v == e) && (low is not { } lo || v >= lo) && (high is not { } hi || v <= hi);
-            var met = await WaitForAsync(() => Within(_store.Latest(c)), timeout, ct);
-            if (!met)
-            {
-                var want = exact is { } x ? "== " + field.Format(x) : string.Create(CultureInfo.InvariantCulture, $"in [{low?.ToString(CultureInfo.InvariantCulture) ?? "-inf"}, {high?.ToString(CultureInfo.InvariantCulture) ?? "+inf"}]");
-                throw new DeviceCheckFailedException(Name, $"{field.Name} = {field.Format(_store.Latest(c))} not {want} within {Duration.Format(timeout)}");
-            }
-
-            return new ActionResult(new Dictionary<string, double> { ["value"] = _store.Latest(c), ["time"] = Elapsed(), ["changes"] = 0 });
-        }
-        catch (FormatException e)
-        {
-            throw new DeviceCheckFailedException(Name, e.Message);
-        }
-    }
-
-    private async ValueTask<ActionResult> WaitPacketAsync(IReadOnlyDictionary<string, ArgumentValue> args, CancellationToken ct)
-    {
-        var timeout = DurationArg(args, "timeout") ?? TimeSpan.FromSeconds(30);
-        var packetName = Text(args, "packet")
-            ?? (_dictionary.Commands.FirstOrDefault()?.AcceptCounter is { } counter ? _dictionary.FindField(counter)?.Packet : null)
-            ?? _dictionary.Packets.FirstOrDefault()?.Name
-            ?? throw new DeviceCheckFailedException(Name, "dictionary has no telemetry packets");
-        var index = _dictionary.Packets.ToList().FindIndex(p => p.Name == packetName);
-        if (index < 0)
-        {
-            throw new DeviceCheckFailedException(Name, $"no telemetry packet '{packetName}' in dictionary '{_dictionary.Name}'");
-        }
-
-        var start = _services.Time.GetTimestamp();
-        var baseCount = _store.PacketCount(index);
-        if (!await WaitForAsync(() => _store.PacketCount(index) > baseCount, timeout, ct))
-        {
-            throw new DeviceTimeoutException(Name, $"packet {packetName}", timeout);
-        }
-
-        return new ActionResult(new Dictionary<string, double> { ["time"] = _services.Time.GetElapsedTime(start).TotalSeconds }, $"{packetName} received");
-    }
+    /// <summary>Telemetry an expectation may judge: what arrived since the step's latest command, or since the step started.</summary>
+    private TelemetryMark ValueWindow => _lastSend ?? _stepStart ?? _store.Mark(_services.Time.GetTimestamp());
 
     /// <summary>Re-checks <paramref name="condition"/> after every stored packet until it holds or <paramref name="timeout"/> passes (on the run's clock).</summary>
     private async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout, CancellationToken ct)
@@ -598,13 +316,20 @@ public sealed class AvionicsDevice : IDevice
             var id = _store.Scratch[_dictionary.FindField(ev.IdField)!.Channel];
             var type = ev.TypeField is { } tf ? _store.Scratch[_dictionary.FindField(tf)!.Channel] : 0;
             var text = Decommutator.ReadText(packet, _dictionary.FindField(ev.TextField)!);
-            evt = new TelemetryEvent(now, (long)id, (long)type, text, ev.ErrorTypes.Contains((long)type));
-            _services.Log.Information("Event {EventId} from {Device}: {Text}", (long)id, Name, text);
-            Note("event", evt.IsError ? "yellow" : "info", text, new Dictionary<string, string>
+            var app = ev.AppField is { } af ? Decommutator.ReadText(packet, _dictionary.FindField(af)!) : null;
+            evt = new TelemetryEvent(now, (long)id, (long)type, text, ev.ErrorTypes.Contains((long)type), app);
+            _services.Log.Information("Event {App} {EventId} from {Device}: {Text}", app ?? "-", (long)id, Name, text);
+            var fields = new Dictionary<string, string>
             {
                 ["id"] = ((long)id).ToString(CultureInfo.InvariantCulture),
                 ["type"] = ((long)type).ToString(CultureInfo.InvariantCulture),
-            });
+            };
+            if (app is not null)
+            {
+                fields["app"] = app;
+            }
+
+            Note("event", evt.IsError ? "yellow" : "info", app is null ? text : $"{app}: {text}", fields);
         }
 
         CheckLimits(index);

@@ -37,7 +37,7 @@ public sealed record AvionicsBlueprint(
 
 /// <summary>
 /// <c>obc: { kind: avionics, transport: { serial: /dev/ttyUSB0, baud: 115200 } | { udp: "127.0.0.1:1234", listen: 1235 },
-/// dictionary: fixtures/dictionaries/payload-obc.yaml, to-lab-enable: { ip: 127.0.0.1 }, archive: true }</c>
+/// dictionary: fixtures/dictionaries/payload-obc.yaml, dictionary-version: equuleus-rc1, to-lab-enable: { ip: 127.0.0.1 }, archive: true }</c>
 /// </summary>
 public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDeviceKind
 {
@@ -62,6 +62,7 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
         }
 
         var dictionaryPath = map.String("dictionary", required: true);
+        var dictionaryVersion = map.String("dictionary-version");
         string? ip = null;
         if (map.Map("to-lab-enable") is { } tl)
         {
@@ -104,7 +105,7 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
             return null;
         }
 
-        var dictionary = DictionaryLoader.Load(resolved, problems);
+        var dictionary = DictionaryLoader.Load(resolved, problems, dictionaryVersion, map.Get("dictionary-version")?.Location);
         if (dictionary is null)
         {
             return null;
@@ -161,49 +162,76 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
             .Concat(LinkSignals.Select(s => new SignalInfo(s, Unit.Count, SignalAccess.Read, "avionics link counter")))
             .ToList();
 
+        var verification = new List<ActionParameter>
+        {
+            new("accept-within", ArgumentType.Text, Required: false, Description: "duration: the command's fate must show within it"),
+            new("verify", ArgumentType.Boolean, Required: false, Description: "false: send without verification"),
+            new("outcome", ArgumentType.Text, Required: false, Choices: ["accepted", "rejected"], Description: "rejected: the step passes only when the command's app refuses it (error counter up or its error event)"),
+        };
         var common = new List<ActionParameter>
         {
             new("command", ArgumentType.Text, Choices: dictionary.Commands.Select(c => c.Name).ToList(), Description: "command name from the dictionary"),
-            new("accept-within", ArgumentType.Text, Required: false, Description: "duration: the accept counter must rise within it"),
             new("complete-when", ArgumentType.Text, Required: false, Description: "telemetry condition, e.g. 'mode == NOMINAL'"),
             new("complete-within", ArgumentType.Text, Required: false, Description: "duration for complete-when"),
-            new("verify", ArgumentType.Boolean, Required: false, Description: "false: send without verification"),
         };
+        common.AddRange(verification);
+        var commandArguments = new List<ActionParameter>();
         foreach (var a in dictionary.Commands.SelectMany(c => c.Arguments))
         {
-            if (common.Any(p => p.Name == a.Name))
+            if (common.Any(p => p.Name == a.Name) || commandArguments.Any(p => p.Name == a.Name))
             {
                 continue;
             }
 
             var numeric = a.Type != FieldType.String && a.Enumeration is null;
-            common.Add(new ActionParameter(a.Name, numeric ? ArgumentType.Number : ArgumentType.Text, Required: false, Unit: numeric ? a.Unit : null, Description: a.Description ?? "command argument"));
+            commandArguments.Add(new ActionParameter(a.Name, numeric ? ArgumentType.Number : ArgumentType.Text, Required: false, Unit: numeric ? a.Unit : null, Description: a.Description ?? "command argument"));
         }
+
+        common.AddRange(commandArguments);
+        var raw = new List<ActionParameter>
+        {
+            new("like", ArgumentType.Text, Required: false, Choices: dictionary.Commands.Where(c => !c.Hazardous).Select(c => c.Name).ToList(), Description: "start from this command's bytes, app and counters"),
+            new("mid", ArgumentType.Text, Required: false, Description: "or: a command message ID (0x1882)"),
+            new("function-code", ArgumentType.Number, Required: false, Min: 0, Max: 127, Description: "function code to put in the packet (e.g. one the app does not know)"),
+            new("payload", ArgumentType.Text, Required: false, Description: "payload bytes in hex, replacing the command's"),
+            new("length", ArgumentType.Number, Required: false, Min: 8, Max: 65542, Description: "whole packet length in bytes (zero-padded or cut; the CCSDS length field follows)"),
+            new("checksum", ArgumentType.Text, Required: false, Choices: ["valid", "invalid"]),
+        };
+        raw.AddRange(verification);
+        raw.AddRange(commandArguments);
 
         var sendOutputs = new List<SignalInfo>
         {
             new("accept_time", Unit.Second, SignalAccess.Read, "seconds from send to acceptance"),
             new("complete_time", Unit.Second, SignalAccess.Read, "seconds from send to completion (NaN when no completion check)"),
+            new("accept_delta", Unit.Count, SignalAccess.Read, "change of the command counter in the housekeeping that showed the command's fate"),
+            new("reject_delta", Unit.Count, SignalAccess.Read, "change of the error counter in that housekeeping"),
         };
         var actions = new List<ActionInfo>
         {
-            new("send", common, sendOutputs, false, "send a command and verify it: sent → accepted → completed"),
+            new("send", common, sendOutputs, false, "send a command and verify it: sent → accepted → completed (or outcome: rejected)"),
             new("send-hazardous", common, sendOutputs, true, "send a command the dictionary marks hazardous (needs inhibits and confirmation)"),
+            new("send-raw", raw, sendOutputs, false, "send a packet the dictionary does not define (negative tests), expected to be rejected; recorded as raw"),
             new("expect",
             [
                 new("channel", ArgumentType.Text, Required: false, Choices: dictionary.Channels.Select(c => c.Name).ToList()),
                 new("low", ArgumentType.Number, Required: false),
                 new("high", ArgumentType.Number, Required: false),
                 new("value", ArgumentType.Text, Required: false, Description: "exact value or enumeration label"),
+                new("delta", ArgumentType.Number, Required: false, Description: "change since the step's latest command (or its start): 1 = rose by exactly 1, 0 = unchanged"),
                 new("changes", ArgumentType.Number, Required: false, Description: "the value must change this many times"),
                 new("sequence", ArgumentType.Text, Required: false, Description: "comma-separated values seen in this order"),
-                new("event", ArgumentType.Text, Required: false, Description: "an event message containing this text"),
+                new("event", ArgumentType.Text, Required: false, Description: "an event message containing this text (since the step started)"),
+                new("event-id", ArgumentType.Number, Required: false, Min: 0, Max: 65535, Description: "an event with this id (with 'app': that app's event)"),
+                new("app", ArgumentType.Text, Required: false, Description: "the app that sent the event (cFS event ids are unique per app only)"),
+                new("event-type", ArgumentType.Text, Required: false, Description: "event type: DEBUG, INFORMATION, ERROR, CRITICAL (or its number)"),
                 new("timeout", ArgumentType.Text, Required: false),
             ],
             [
-                new("value", Unit.None, SignalAccess.Read, "the channel's value when the expectation was met"),
+                new("value", Unit.None, SignalAccess.Read, "the channel's value (or the event's id) when the expectation was met"),
                 new("time", Unit.Second, SignalAccess.Read, "seconds until the expectation was met"),
                 new("changes", Unit.Count, SignalAccess.Read, "changes seen"),
+                new("delta", Unit.None, SignalAccess.Read, "the change judged by 'delta'"),
             ], false, "wait until telemetry meets an expectation"),
             new("wait-packet",
             [

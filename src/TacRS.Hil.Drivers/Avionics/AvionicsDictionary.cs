@@ -141,6 +141,12 @@ public sealed record CommandArgument(
     string? Default,
     string? Description);
 
+/// <summary>
+/// A command. <see cref="App"/> is the flight application that handles it (cFS: the app whose EVS events and
+/// counters answer it): only that app's error events reject it. <see cref="AcceptEvent"/> is the id of the event
+/// that app sends when it has executed the command; when given, acceptance is judged on telemetry received
+/// after that event (a reset's "counter == 0" may already hold before the command was processed).
+/// </summary>
 public sealed record CommandDefinition(
     string Name,
     ushort MessageId,
@@ -153,10 +159,21 @@ public sealed record CommandDefinition(
     string? AcceptWhen,
     string? CompleteWhen,
     string? Description,
-    SourceLocation Location);
+    SourceLocation Location,
+    string? App = null,
+    long? AcceptEvent = null);
 
-/// <summary>Which packet carries event messages, and which event types count as a command rejection (cFS EVS: 3 = ERROR, 4 = CRITICAL).</summary>
-public sealed record EventSpec(string Packet, string IdField, string? TypeField, string TextField, IReadOnlyList<long> ErrorTypes);
+/// <summary>
+/// Which packet carries event messages, its fields (the sending app's name when the packet has one, as cFS EVS
+/// long events do), and which event types count as a command rejection (cFS EVS: 3 = ERROR, 4 = CRITICAL).
+/// </summary>
+public sealed record EventSpec(string Packet, string IdField, string? TypeField, string TextField, IReadOnlyList<long> ErrorTypes, string? AppField = null);
+
+/// <summary>
+/// One flight-software version a dictionary describes (<c>versions:</c>): layouts differ between cFS releases, so
+/// a dictionary names the build it was checked against, and a rig selects one with <c>dictionary-version:</c>.
+/// </summary>
+public sealed record DictionaryVersion(string Name, string Description);
 
 /// <summary>A command and telemetry dictionary (Yamcs MDB / COSMOS cmd_tlm in miniature), loaded from YAML.</summary>
 public sealed class AvionicsDictionary
@@ -165,10 +182,12 @@ public sealed class AvionicsDictionary
     private readonly Dictionary<string, TelemetryField> _fields;
     private readonly Dictionary<ushort, TelemetryPacket> _packetsById;
 
-    public AvionicsDictionary(string name, string file, IReadOnlyList<CommandDefinition> commands, IReadOnlyList<TelemetryPacket> packets, EventSpec? events)
+    public AvionicsDictionary(string name, string file, IReadOnlyList<CommandDefinition> commands, IReadOnlyList<TelemetryPacket> packets, EventSpec? events, DictionaryVersion? version = null, IReadOnlyList<DictionaryVersion>? versions = null)
     {
         Name = name;
         File = file;
+        Version = version;
+        Versions = versions ?? [];
         Commands = commands;
         Packets = packets;
         Events = events;
@@ -193,6 +212,15 @@ public sealed class AvionicsDictionary
 
     public string File { get; }
 
+    /// <summary>The version these layouts are for (null when the dictionary declares no versions).</summary>
+    public DictionaryVersion? Version { get; }
+
+    /// <summary>Every version the dictionary file declares (empty when it declares none).</summary>
+    public IReadOnlyList<DictionaryVersion> Versions { get; }
+
+    /// <summary>"cfs-lab" or "cfs-lab (version equuleus-rc1)", for messages.</summary>
+    public string Describe() => Version is { } v ? $"{Name} (version {v.Name})" : Name;
+
     public IReadOnlyList<CommandDefinition> Commands { get; }
 
     public IReadOnlyList<TelemetryPacket> Packets { get; }
@@ -210,11 +238,14 @@ public sealed class AvionicsDictionary
 
     public TelemetryPacket? FindPacket(string name) => Packets.FirstOrDefault(p => p.Name == name);
 
-    /// <summary>Loads and checks a dictionary file; throws <see cref="ConfigException"/> listing every problem.</summary>
-    public static AvionicsDictionary Load(string path)
+    /// <summary>
+    /// Loads and checks a dictionary file at <paramref name="version"/> (null: the file's <c>default-version</c>);
+    /// throws <see cref="ConfigException"/> listing every problem.
+    /// </summary>
+    public static AvionicsDictionary Load(string path, string? version = null)
     {
         var problems = new ConfigProblems();
-        var d = DictionaryLoader.Load(path, problems);
+        var d = DictionaryLoader.Load(path, problems, version);
         problems.ThrowIfAny();
         return d!;
     }

@@ -13,11 +13,18 @@ namespace TacRS.Hil.Drivers.Avionics;
 /// </summary>
 public static class DictionaryLoader
 {
-    public static AvionicsDictionary? Load(string path, ConfigProblems problems) => Read(ConfigDocument.Load(path, problems));
+    /// <summary>
+    /// Loads <paramref name="path"/> at <paramref name="version"/> (null: the file's <c>default-version</c>);
+    /// <paramref name="versionAt"/> is where the caller's choice was written, for the message when the file
+    /// does not declare it.
+    /// </summary>
+    public static AvionicsDictionary? Load(string path, ConfigProblems problems, string? version = null, SourceLocation? versionAt = null) =>
+        Read(ConfigDocument.Load(path, problems), version, versionAt);
 
-    public static AvionicsDictionary? Parse(string text, string file, ConfigProblems problems) => Read(ConfigDocument.Parse(text, file, null, problems));
+    public static AvionicsDictionary? Parse(string text, string file, ConfigProblems problems, string? version = null) =>
+        Read(ConfigDocument.Parse(text, file, null, problems), version, null);
 
-    private static AvionicsDictionary? Read(ConfigDocument doc)
+    private static AvionicsDictionary? Read(ConfigDocument doc, string? requested, SourceLocation? requestedAt)
     {
         var problems = doc.Problems;
         var before = problems.Items.Count;
@@ -29,6 +36,104 @@ public static class DictionaryLoader
 
         var name = root.String("dictionary", required: true) ?? "?";
         root.String("description");
+        var versions = ReadVersions(root, name, out var defaultVersion);
+        DictionaryVersion? selected = null;
+        if (requested is not null)
+        {
+            selected = versions.FirstOrDefault(v => v.Name == requested);
+            if (selected is null)
+            {
+                problems.Add(requestedAt ?? root.Location, versions.Count == 0
+                    ? $"dictionary '{name}' declares no versions, so 'dictionary-version: {requested}' selects nothing (remove it)"
+                    : $"dictionary '{name}' has no version '{requested}' (it declares: {string.Join(", ", versions.Select(v => v.Name))})");
+            }
+        }
+        else
+        {
+            selected = defaultVersion;
+        }
+
+        // An unknown choice is reported above; the file is still checked, at its default.
+        selected ??= defaultVersion;
+        var result = ReadVersion(root, name, doc.File, selected, versions);
+
+        // Every declared layout is checked, not only the selected one: validate finds a mistake in a version nobody runs today.
+        foreach (var other in versions.Where(v => v != selected))
+        {
+            ReadVersion(root, name, doc.File, other, versions);
+        }
+
+        root.ReportUnknownKeys("a dictionary");
+        return problems.Items.Count > before ? null : result;
+    }
+
+    /// <summary><c>versions: { NAME: { description } }</c> and <c>default-version: NAME</c>.</summary>
+    private static List<DictionaryVersion> ReadVersions(ConfigMap root, string dictionary, out DictionaryVersion? defaultVersion)
+    {
+        var versions = new List<DictionaryVersion>();
+        foreach (var (key, _, value) in root.Map("versions")?.Entries() ?? [])
+        {
+            var v = value.AsMap($"version '{key}'");
+            var description = v?.String("description", required: true);
+            v?.ReportUnknownKeys($"version '{key}'");
+            if (description is not null)
+            {
+                versions.Add(new DictionaryVersion(key, description));
+            }
+        }
+
+        defaultVersion = null;
+        var defaultName = root.String("default-version");
+        if (defaultName is not null)
+        {
+            defaultVersion = versions.FirstOrDefault(v => v.Name == defaultName);
+            if (defaultVersion is null && root.Has("versions"))
+            {
+                root.Get("default-version")!.Error($"'default-version' {defaultName} is not one of the dictionary's versions ({string.Join(", ", versions.Select(v => v.Name))})");
+            }
+            else if (!root.Has("versions"))
+            {
+                root.Get("default-version")!.Error($"'default-version' needs 'versions:' that declares it");
+            }
+        }
+        else if (root.Has("versions"))
+        {
+            // Not silently one of them: the file says which build its default layouts were checked against.
+            root.Get("versions")!.Error($"dictionary '{dictionary}' declares versions, so it must name its 'default-version'");
+        }
+
+        return versions;
+    }
+
+    /// <summary>
+    /// True when the entry belongs to <paramref name="selected"/>: an entry without <c>versions:</c> belongs to all
+    /// of them, one with <c>versions: [a, b]</c> only to those.
+    /// </summary>
+    private static bool InVersion(ConfigMap map, DictionaryVersion? selected, IReadOnlyList<DictionaryVersion> declared, string what)
+    {
+        if (map.List("versions") is not { } list)
+        {
+            return true;
+        }
+
+        var names = list.Select(n => n.AsString($"a 'versions' entry of {what}")).Where(n => n is not null).ToList();
+        foreach (var (n, node) in names.Zip(list))
+        {
+            if (declared.All(v => v.Name != n))
+            {
+                node.Error(declared.Count == 0
+                    ? $"{what} names version '{n}', but the dictionary declares no 'versions:'"
+                    : $"{what} names version '{n}', which is not one of the dictionary's versions ({string.Join(", ", declared.Select(v => v.Name))})");
+            }
+        }
+
+        return selected is not null && names.Contains(selected.Name);
+    }
+
+    private static AvionicsDictionary? ReadVersion(ConfigMap root, string name, string file, DictionaryVersion? selected, IReadOnlyList<DictionaryVersion> versions)
+    {
+        var problems = root.Node.Document.Problems;
+        var before = problems.Items.Count;
         var defaultOrder = ParseOrder(root, "byte-order") ?? FieldByteOrder.Big;
         var defaults = root.Map("defaults");
         var acceptCounter = defaults?.String("accept-counter");
@@ -39,7 +144,7 @@ public static class DictionaryLoader
         var channelNames = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
         foreach (var node in root.List("telemetry") ?? [])
         {
-            if (ReadPacket(node, defaultOrder, channelNames, packets) is { } p)
+            if (ReadPacket(node, defaultOrder, channelNames, packets, selected, versions) is { } p)
             {
                 packets.Add(p);
             }
@@ -48,7 +153,7 @@ public static class DictionaryLoader
         var commands = new List<CommandDefinition>();
         foreach (var node in root.List("commands") ?? [])
         {
-            if (ReadCommand(node, defaultOrder, acceptCounter, rejectCounter, commands) is { } c)
+            if (ReadCommand(node, defaultOrder, acceptCounter, rejectCounter, commands, selected, versions) is { } c)
             {
                 commands.Add(c);
             }
@@ -61,6 +166,7 @@ public static class DictionaryLoader
             var id = ev.String("id", required: true);
             var type = ev.String("type");
             var text = ev.String("text", required: true);
+            var app = ev.String("app");
             var errors = (ev.List("error-types") ?? []).Select(n => n.AsInt("'error-types' entry")).Where(v => v is not null).Select(v => (long)v!.Value).ToList();
             ev.ReportUnknownKeys("'events'");
             var p = packets.FirstOrDefault(x => x.Name == packet);
@@ -69,7 +175,7 @@ public static class DictionaryLoader
                 ev.Get("packet")!.Error($"events packet '{packet}' is not a telemetry packet of this dictionary");
             }
 
-            foreach (var (key, field) in new[] { ("id", id), ("type", type), ("text", text) })
+            foreach (var (key, field) in new[] { ("id", id), ("type", type), ("text", text), ("app", app) })
             {
                 if (p is not null && field is not null && p.Fields.All(f => f.Name != field))
                 {
@@ -79,13 +185,13 @@ public static class DictionaryLoader
 
             if (packet is not null && id is not null && text is not null)
             {
-                events = new EventSpec(packet, id, type, text, errors.Count > 0 ? errors : [3, 4]);
+                events = new EventSpec(packet, id, type, text, errors.Count > 0 ? errors : [3, 4], app);
             }
         }
 
-        // Counters and conditions named by commands must be channels.
         foreach (var c in commands)
         {
+            // Counters and conditions named by commands must be channels.
             foreach (var counter in new[] { c.AcceptCounter, c.RejectCounter })
             {
                 if (counter is not null && !channelNames.ContainsKey(counter))
@@ -93,13 +199,22 @@ public static class DictionaryLoader
                     problems.Add(c.Location, $"command '{c.Name}' verifies with counter '{counter}', which is not a telemetry channel");
                 }
             }
+
+            if (c.App is not null && events?.AppField is null)
+            {
+                problems.Add(c.Location, $"command '{c.Name}' names app '{c.App}', but the dictionary's events carry no app name ('events: {{ app: FIELD }}')");
+            }
+
+            if (c.AcceptEvent is not null && events is null)
+            {
+                problems.Add(c.Location, $"command '{c.Name}' is accepted on an event ('accept-event'), but the dictionary has no 'events:'");
+            }
         }
 
-        root.ReportUnknownKeys("a dictionary");
-        return problems.Items.Count > before ? null : new AvionicsDictionary(name, doc.File, commands, packets, events);
+        return problems.Items.Count > before ? null : new AvionicsDictionary(name, file, commands, packets, events, selected, versions);
     }
 
-    private static TelemetryPacket? ReadPacket(ConfigNode node, FieldByteOrder defaultOrder, Dictionary<string, SourceLocation> channelNames, List<TelemetryPacket> packets)
+    private static TelemetryPacket? ReadPacket(ConfigNode node, FieldByteOrder defaultOrder, Dictionary<string, SourceLocation> channelNames, List<TelemetryPacket> packets, DictionaryVersion? version, IReadOnlyList<DictionaryVersion> versions)
     {
         var map = node.AsMap("a telemetry packet");
         if (map is null)
@@ -108,6 +223,11 @@ public static class DictionaryLoader
         }
 
         var name = map.String("name", required: true) ?? "?";
+        if (!InVersion(map, version, versions, $"telemetry packet '{name}'"))
+        {
+            return null;
+        }
+
         var mid = ReadMessageId(map, "mid", name, expectCommand: false);
         var lengthNode = map.Get("length");
         var length = map.Int("length");
@@ -126,7 +246,7 @@ public static class DictionaryLoader
         var fields = new List<TelemetryField>();
         foreach (var fnode in map.List("fields", required: true) ?? [])
         {
-            if (ReadField(fnode, name, order) is not { } f)
+            if (ReadField(fnode, name, order, version, versions) is not { } f)
             {
                 continue;
             }
@@ -169,7 +289,7 @@ public static class DictionaryLoader
         return mid is null ? null : new TelemetryPacket(name, mid.Value, actualLength, fields, description, map.Location);
     }
 
-    private static TelemetryField? ReadField(ConfigNode node, string packet, FieldByteOrder defaultOrder)
+    private static TelemetryField? ReadField(ConfigNode node, string packet, FieldByteOrder defaultOrder, DictionaryVersion? version, IReadOnlyList<DictionaryVersion> versions)
     {
         var map = node.AsMap("a telemetry field");
         if (map is null)
@@ -178,6 +298,11 @@ public static class DictionaryLoader
         }
 
         var name = map.String("name", required: true);
+        if (!InVersion(map, version, versions, $"field '{name}'"))
+        {
+            return null;
+        }
+
         var offset = map.Int("offset", required: true);
         var (type, size) = ReadType(map, name ?? "?");
         var order = ParseOrder(map, "byte-order") ?? defaultOrder;
@@ -201,7 +326,7 @@ public static class DictionaryLoader
         return new TelemetryField(name, packet, type.Value, order, offset.Value, size, calibration, unit, limits, enumeration, description, map.Location);
     }
 
-    private static CommandDefinition? ReadCommand(ConfigNode node, FieldByteOrder defaultOrder, string? acceptCounter, string? rejectCounter, List<CommandDefinition> existing)
+    private static CommandDefinition? ReadCommand(ConfigNode node, FieldByteOrder defaultOrder, string? acceptCounter, string? rejectCounter, List<CommandDefinition> existing, DictionaryVersion? version, IReadOnlyList<DictionaryVersion> versions)
     {
         var map = node.AsMap("a command");
         if (map is null)
@@ -210,6 +335,11 @@ public static class DictionaryLoader
         }
 
         var name = map.String("name", required: true) ?? "?";
+        if (!InVersion(map, version, versions, $"command '{name}'"))
+        {
+            return null;
+        }
+
         var mid = ReadMessageId(map, "mid", name, expectCommand: true);
         var fc = map.Int("function-code", required: true);
         var hazardous = map.Bool("hazardous") ?? false;
@@ -218,6 +348,8 @@ public static class DictionaryLoader
         var reject = map.String("reject-counter") ?? rejectCounter;
         var acceptWhen = map.String("accept-when");
         var completeWhen = map.String("complete-when");
+        var app = map.String("app");
+        var acceptEvent = map.Int("accept-event");
         if (fc is < 0 or > 127)
         {
             map.Get("function-code")!.Error($"'function-code' of command '{name}' must be 0 to 127 (7 bits), not {fc}");
@@ -287,7 +419,7 @@ public static class DictionaryLoader
         map.ReportUnknownKeys($"command '{name}'");
         return mid is null || fc is null
             ? null
-            : new CommandDefinition(name, mid.Value, (byte)fc.Value, args, length, hazardous, accept, reject, acceptWhen, completeWhen, description, map.Location);
+            : new CommandDefinition(name, mid.Value, (byte)fc.Value, args, length, hazardous, accept, reject, acceptWhen, completeWhen, description, map.Location, app, acceptEvent);
     }
 
     private static ushort? ReadMessageId(ConfigMap map, string key, string name, bool expectCommand)

@@ -26,7 +26,7 @@ public sealed class PacketArchiveWriter : IDisposable
     private readonly Lock _gate = new();
     private readonly TextWriter _writer;
 
-    public PacketArchiveWriter(Stream stream, string device, string dictionaryFile)
+    public PacketArchiveWriter(Stream stream, string device, string dictionaryFile, string? dictionaryVersion = null)
     {
         _writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)) { AutoFlush = false };
         var header = new JsonObject
@@ -36,6 +36,12 @@ public sealed class PacketArchiveWriter : IDisposable
             ["device"] = device,
             ["dictionary"] = dictionaryFile,
         };
+        if (dictionaryVersion is not null)
+        {
+            // Replay decodes with the same layouts the run used (a dictionary may describe several flight-software versions).
+            header["dictionary-version"] = dictionaryVersion;
+        }
+
         _writer.WriteLine(header.ToJsonString());
         _writer.Flush();
     }
@@ -65,7 +71,7 @@ public sealed class PacketArchiveWriter : IDisposable
 /// <summary>Reads an archive written by <see cref="PacketArchiveWriter"/>.</summary>
 public static class PacketArchiveReader
 {
-    public sealed record ArchiveHeader(string Device, string Dictionary);
+    public sealed record ArchiveHeader(string Device, string Dictionary, string? DictionaryVersion = null);
 
     public static (ArchiveHeader Header, IReadOnlyList<ArchivedPacket> Packets) Read(string path)
     {
@@ -82,7 +88,7 @@ public static class PacketArchiveReader
             throw new InvalidDataException($"{name}:1: not a TacRS avionics packet archive");
         }
 
-        var header = new ArchiveHeader(h["device"]?.GetValue<string>() ?? "?", h["dictionary"]?.GetValue<string>() ?? string.Empty);
+        var header = new ArchiveHeader(h["device"]?.GetValue<string>() ?? "?", h["dictionary"]?.GetValue<string>() ?? string.Empty, h["dictionary-version"]?.GetValue<string>());
         var packets = new List<ArchivedPacket>();
         var lineNo = 1;
         while (reader.ReadLine() is { } line)

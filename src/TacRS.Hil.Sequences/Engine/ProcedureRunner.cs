@@ -215,6 +215,7 @@ public sealed class ProcedureRunner
         var started = _time.GetTimestamp();
         _recorder.Write(new StepStarted(step.Id, step.Title, attempt, _phase) { At = _time.GetUtcNow() });
         _log.Information("Step {Step} started (attempt {Attempt})", step.Id, attempt);
+        _devices.Values.OfType<IStepScopedDevice>().ToList().ForEach(d => d.OnStepStarted(step.Id));
         _outputs.Clear();
         var tripToken = _alarms.Arm(step.Id);
         using var timeout = new CancellationTokenSource(step.Timeout, _time);

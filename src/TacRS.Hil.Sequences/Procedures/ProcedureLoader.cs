@@ -534,7 +534,7 @@ public sealed class ProcedureLoader
                     continue;
                 }
 
-                if (ReadArgument(value, key, p) is { } av)
+                if (ReadArgument(value, key, p, text) is { } av)
                 {
                     args[key] = av;
                 }
@@ -543,7 +543,8 @@ public sealed class ProcedureLoader
 
         if (info is not null)
         {
-            foreach (var p in info.Parameters.Where(p => p.Required && !args.ContainsKey(p.Name)))
+            // A given argument with a bad value has its own message ("unknown command 'X'"): it is not missing.
+            foreach (var p in info.Parameters.Where(p => p.Required && !args.ContainsKey(p.Name) && withMap?.Has(p.Name) != true))
             {
                 map.Node.Error($"action '{text}' needs argument '{p.Name}'");
             }
@@ -552,7 +553,7 @@ public sealed class ProcedureLoader
         return new CallAction(device, actionName, args, info?.Hazardous ?? false, map.Location);
     }
 
-    private static ArgumentValue? ReadArgument(ConfigNode value, string key, ActionParameter? p)
+    private static ArgumentValue? ReadArgument(ConfigNode value, string key, ActionParameter? p, string action)
     {
         var text = value.Text;
         if (text is null)
@@ -588,7 +589,7 @@ public sealed class ProcedureLoader
             default:
                 if (p.Choices is { Count: > 0 } choices && !choices.Contains(text))
                 {
-                    value.Error($"argument '{key}' must be one of {string.Join(", ", choices)}, not '{text}'");
+                    value.Error($"unknown {key} '{text}' for '{action}' (one of: {string.Join(", ", choices)})");
                     return null;
                 }
 

@@ -14,7 +14,10 @@ namespace TacRS.Hil.Simulation.FlightComputer;
 /// for bad checksum, bad length and unknown function codes), housekeeping at a fixed rate, and a payload
 /// function per profile. Deterministic from the seeded <see cref="Random"/> and the <see cref="TimeProvider"/>;
 /// no threads of its own: <see cref="RunAsync"/> / <see cref="RunUdpAsync"/> are plain async loops.
-/// Packet layouts are those of fixtures/dictionaries/payload-obc.yaml (big-endian payload).
+/// Packet layouts are those of fixtures/dictionaries/payload-obc.yaml (big-endian payload), or with
+/// <see cref="FlightSoftware.CfsLab"/> those of a cFS lab build (<see cref="CfsLabSoftware"/>). Memory is bounded
+/// whatever arrives: the last <see cref="FlightComputerOptions.EventHistory"/> events are kept, and telemetry
+/// beyond <see cref="FlightComputerOptions.TelemetryQueueLimit"/> waiting packets is dropped and counted.
 /// </summary>
 public sealed class FlightComputerEmulator
 {
@@ -30,7 +33,9 @@ public sealed class FlightComputerEmulator
     private readonly TimeProvider _time;
     private readonly Random _random;
     private readonly List<byte[]> _outbox = [];
-    private readonly List<FlightComputerEvent> _events = [];
+    private readonly FlightComputerEvent[] _events;
+    private readonly CfsLabSoftware? _cfs;
+    private long _eventCount;
     private TaskCompletionSource? _wake;
     private long _poweredAt;
     private TimeSpan _nextHousekeeping;
@@ -48,6 +53,15 @@ public sealed class FlightComputerEmulator
         _time = time;
         _random = random;
         _outputEnabled = !options.RequireOutputEnable;
+        _events = new FlightComputerEvent[Math.Max(1, options.EventHistory)];
+        if (options.Software == FlightSoftware.CfsLab)
+        {
+            _cfs = new CfsLabSoftware(options.CfsVersion, EmitCfs, ip =>
+            {
+                OutputDestination = ip;
+                _outputEnabled = true;
+            });
+        }
     }
 
     public FlightComputerOptions Options => _options;
@@ -93,16 +107,34 @@ public sealed class FlightComputerEmulator
         _ => 0.8,
     } + (RfTransmit ? 1.2 : 0.0);
 
+    /// <summary>The last events emitted (at most <see cref="FlightComputerOptions.EventHistory"/>), oldest first.</summary>
     public IReadOnlyList<FlightComputerEvent> Events
     {
         get
         {
             lock (_gate)
             {
-                return _events.ToList();
+                var first = Math.Max(0, _eventCount - _events.Length);
+                return Enumerable.Range(0, (int)(_eventCount - first)).Select(i => _events[(first + i) % _events.Length]).ToList();
             }
         }
     }
+
+    /// <summary>Every event emitted since the emulator was made.</summary>
+    public long EventCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _eventCount;
+            }
+        }
+    }
+
+    /// <summary>Telemetry packets dropped because too many were waiting to go out.</summary>
+    public long TelemetryDropped { get; private set; }
+
 
     /// <summary>Raised (synchronously, on the emulator's loop) for each event message.</summary>
     public event Action<FlightComputerEvent>? EventEmitted;
@@ -130,6 +162,7 @@ public sealed class FlightComputerEmulator
             _poweredAt = _time.GetTimestamp();
             Mode = FlightComputerMode.Boot;
             BootCount++;
+            _cfs?.PowerOn();
             CommandCount = 0;
             ErrorCount = 0;
             TransponderLoopback = false;
@@ -323,6 +356,12 @@ public sealed class FlightComputerEmulator
                 return; // nothing listens before the software is up
             }
 
+            if (_cfs is not null)
+            {
+                _cfs.Ingest(packet);
+                return;
+            }
+
             if (!CfsCommandHeader.TryRead(packet, out var header, out _))
             {
                 Reject(FlightEventIds.BadLength, string.Create(CultureInfo.InvariantCulture, $"Invalid Msg length: Len = {packet.Length}, shorter than a command header"));
@@ -494,10 +533,37 @@ public sealed class FlightComputerEmulator
         Emit(id, FlightEventType.Error, text);
     }
 
+    private void Remember(FlightComputerEvent e)
+    {
+        _events[_eventCount % _events.Length] = e;
+        _eventCount++;
+        EventEmitted?.Invoke(e);
+    }
+
+    /// <summary>Queues a telemetry packet, or drops it when the queue is full (a full pipe on the software bus).</summary>
+    private void Enqueue(byte[] packet)
+    {
+        if (_outbox.Count >= _options.TelemetryQueueLimit)
+        {
+            TelemetryDropped++;
+            _cfs?.PipeOverflow();
+            return;
+        }
+
+        _outbox.Add(packet);
+    }
+
+    /// <summary>A cFS app's event, as EVS sends it (long format, with the app's name).</summary>
+    private void EmitCfs(string app, ushort id, FlightEventType type, string text)
+    {
+        _cfs!.Counted();
+        Enqueue(CfsLabSoftware.BuildEvent(app, id, type, text, MissionTime, _eventSequence++));
+        Remember(new FlightComputerEvent(id, type, text, MissionTime, app));
+    }
+
     private void Emit(ushort id, FlightEventType type, string text)
     {
         var e = new FlightComputerEvent(id, type, text, MissionTime);
-        _events.Add(e);
         var p = new byte[EventLength];
         var (s, sub) = CfsTelemetryHeader.FromTime(e.MissionTime);
         CfsTelemetryHeader.WriteHeader(p, _options.EventMessageId, _eventSequence++, EventLength, s, sub);
@@ -505,8 +571,8 @@ public sealed class FlightComputerEmulator
         p[18] = (byte)type;
         var bytes = Encoding.ASCII.GetBytes(text);
         bytes.AsSpan(0, Math.Min(bytes.Length, EventTextLength)).CopyTo(p.AsSpan(20));
-        _outbox.Add(p);
-        EventEmitted?.Invoke(e);
+        Enqueue(p);
+        Remember(e);
     }
 
     private static string Name(FlightComputerMode m) => m switch
@@ -582,10 +648,17 @@ public sealed class FlightComputerEmulator
             if (Mode == FlightComputerMode.Boot && now >= _options.BootTime)
             {
                 Mode = FlightComputerMode.Safe;
-                Emit(FlightEventIds.BootComplete, FlightEventType.Information, "Flight software " + _options.SoftwareVersion + " started, mode SAFE");
-                if (SeparationReleased)
+                if (_cfs is not null)
                 {
-                    EnterPostSeparation();
+                    _cfs.Started();
+                }
+                else
+                {
+                    Emit(FlightEventIds.BootComplete, FlightEventType.Information, "Flight software " + _options.SoftwareVersion + " started, mode SAFE");
+                    if (SeparationReleased)
+                    {
+                        EnterPostSeparation();
+                    }
                 }
             }
 
@@ -600,7 +673,17 @@ public sealed class FlightComputerEmulator
                 var target = 20.0 + (LoadCurrent * 8.0);
                 _boardTemp += ((target - _boardTemp) * 0.05) + ((_random.NextDouble() - 0.5) * 0.05);
                 _payloadTemp += ((target - 4.0 - _payloadTemp) * 0.03) + ((_random.NextDouble() - 0.5) * 0.05);
-                _outbox.Add(BuildHousekeepingLocked());
+                if (_cfs is not null)
+                {
+                    foreach (var hk in _cfs.Housekeeping(now))
+                    {
+                        Enqueue(hk);
+                    }
+                }
+                else
+                {
+                    Enqueue(BuildHousekeepingLocked());
+                }
                 while (_nextHousekeeping <= now)
                 {
                     _nextHousekeeping += _options.HousekeepingPeriod;

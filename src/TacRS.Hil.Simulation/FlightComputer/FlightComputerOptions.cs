@@ -30,8 +30,18 @@ public enum FlightEventType : byte
     Critical = 4,
 }
 
-/// <summary>An event message the flight computer emitted (also sent as an OBC_EVENT packet).</summary>
-public sealed record FlightComputerEvent(ushort Id, FlightEventType Type, string Text, TimeSpan MissionTime);
+/// <summary>An event message the flight computer emitted (sent as an OBC_EVENT packet, or a cFS EVS long event from <see cref="App"/>).</summary>
+public sealed record FlightComputerEvent(ushort Id, FlightEventType Type, string Text, TimeSpan MissionTime, string? App = null);
+
+/// <summary>Which flight software the emulated computer runs.</summary>
+public enum FlightSoftware
+{
+    /// <summary>The payload flight computer of fixtures/dictionaries/payload-obc.yaml (modes, payload functions, big-endian).</summary>
+    PayloadObc,
+
+    /// <summary>A NASA cFS lab build (TO_LAB, CI_LAB, SAMPLE_APP, cFE core housekeeping) in the layouts of <see cref="FlightComputerOptions.CfsVersion"/>.</summary>
+    CfsLab,
+}
 
 /// <summary>Event IDs of the emulated flight software (fixtures/dictionaries/payload-obc.yaml OBC_EVENT).</summary>
 public static class FlightEventIds
@@ -96,4 +106,18 @@ public sealed record FlightComputerOptions
     public int MaxPacketLength { get; init; } = 1024;
 
     public string SoftwareVersion { get; init; } = "1.0.0";
+
+    public FlightSoftware Software { get; init; } = FlightSoftware.PayloadObc;
+
+    /// <summary>The cFS release whose housekeeping layouts a <see cref="FlightSoftware.CfsLab"/> computer sends.</summary>
+    public CfsLabVersion CfsVersion { get; init; } = CfsLabVersion.EquuleusRc1;
+
+    /// <summary>Events kept for <see cref="FlightComputerEmulator.Events"/>: a flood of rejected commands must not grow memory.</summary>
+    public int EventHistory { get; init; } = 256;
+
+    /// <summary>
+    /// Telemetry packets waiting to go out (TO_LAB's pipe depth, in effect): beyond it packets are dropped and
+    /// counted, as a full software-bus pipe drops them.
+    /// </summary>
+    public int TelemetryQueueLimit { get; init; } = 4096;
 }

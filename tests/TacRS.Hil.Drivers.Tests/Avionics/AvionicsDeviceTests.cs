@@ -178,6 +178,27 @@ public class AvionicsDeviceTests
     }
 
     [Test]
+    public void SendRaw_HazardousCommandInDisguise_Refused()
+    {
+        Start(PayloadProfile.XBandSatcom);
+        PowerUpAndWaitForHousekeeping();
+        var ex = Assert.Throws<DeviceCheckFailedException>(() => Invoke("send-raw", ("mid", "0x1890"), ("function-code", 5), ("payload", "01")));
+        Assert.That(ex!.Message, Is.EqualTo("obc: send-raw: MID 0x1890 function code 5 is the hazardous command RF_TRANSMIT: use obc.send-hazardous in a hazardous step"));
+        Assert.That(_obc.RfTransmit, Is.False);
+    }
+
+    [Test]
+    public void SendRaw_BadChecksum_RejectedAsExpected()
+    {
+        Start();
+        PowerUpAndWaitForHousekeeping();
+        var r = Invoke("send-raw", ("like", "NOOP"), ("checksum", "invalid"));
+        Assert.That(r.Detail, Does.StartWith("raw packet (like NOOP): MID 0x1890, function code 0, 8 bytes, checksum invalid rejected as expected"));
+        Assert.That(r.Outputs["reject_delta"], Is.EqualTo(1));
+        Assert.That(_obc.ErrorCount, Is.EqualTo(1));
+    }
+
+    [Test]
     public void BadChecksum_RejectedWithErrorCounterUp()
     {
         Start();

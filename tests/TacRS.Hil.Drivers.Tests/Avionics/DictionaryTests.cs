@@ -11,12 +11,15 @@ public class DictionaryTests
     public static IEnumerable<string> BadDictionaries() =>
         Directory.GetFiles(RepoPaths.Fixture("bad-dictionaries"), "*.yaml").Select(Path.GetFileName).Order(StringComparer.Ordinal)!;
 
-    [TestCase("payload-obc.yaml")]
-    [TestCase("cfs-lab.yaml")]
-    public void Load_ShippedDictionary_HasNoProblems(string file)
+    [TestCase("payload-obc.yaml", null)]
+    [TestCase("cfs-lab.yaml", null)]
+    [TestCase("cfs-lab.yaml", "equuleus-rc1")]
+    [TestCase("cfs-lab.yaml", "draco-v7.0.0")]
+    [TestCase("cfs-lab.yaml", "main")]
+    public void Load_ShippedDictionary_HasNoProblems(string file, string? version)
     {
         var problems = new ConfigProblems();
-        var d = DictionaryLoader.Load(RepoPaths.Fixture("dictionaries", file), problems);
+        var d = DictionaryLoader.Load(RepoPaths.Fixture("dictionaries", file), problems, version);
         Assert.That(problems.Items.Select(p => p.ToString()), Is.Empty);
         Assert.That(d, Is.Not.Null);
         Assert.That(d!.Commands, Is.Not.Empty);
@@ -110,19 +113,85 @@ public class DictionaryTests
         Assert.That(d.FindField("bus_voltage")!.Judge(28.0), Is.EqualTo(LimitState.Nominal));
     }
 
-    [Test]
-    public void Decode_LittleEndianCfsLab_ReadsIngestCounter()
+    [TestCase("equuleus-rc1", 28)]
+    [TestCase("draco-v7.0.0", 28)]
+    [TestCase("main", 20)]
+    public void Decode_LittleEndianCfsLab_ReadsIngestCounterWhereTheVersionHasIt(string version, int offset)
     {
-        var d = AvionicsDictionary.Load(RepoPaths.Fixture("dictionaries", "cfs-lab.yaml"));
+        var d = AvionicsDictionary.Load(RepoPaths.Fixture("dictionaries", "cfs-lab.yaml"), version);
         var decom = new Decommutator(d);
         var p = new byte[40];
         CfsTelemetryHeader.WriteHeader(p, 0x0884, 1, 40, 0, 0);
-        p[17] = 4;
-        p[28] = 0x01; p[29] = 0x02;             // 0x0201 little-endian
+        p[offset] = 0x01; p[offset + 1] = 0x02;             // 0x0201 little-endian
         var values = new double[decom.ChannelCount];
-        decom.Decode(p, values);
-        Assert.That(values[d.FindField("ci_lab_cmd_count")!.Channel], Is.EqualTo(4));
+        Assert.That(decom.Decode(p, values), Is.GreaterThanOrEqualTo(0));
         Assert.That(values[d.FindField("ci_lab_ingest_packets")!.Channel], Is.EqualTo(0x0201));
+    }
+
+    [Test]
+    public void CfsLab_DefaultVersion_IsTheBuildItWasCheckedAgainst()
+    {
+        var d = AvionicsDictionary.Load(RepoPaths.Fixture("dictionaries", "cfs-lab.yaml"));
+        Assert.That(d.Version!.Name, Is.EqualTo("equuleus-rc1"));
+        Assert.That(d.Version.Description, Does.Contain("cFE 7.0.0-rc4+dev370"));
+        Assert.That(d.Versions.Select(v => v.Name), Is.EqualTo(new[] { "equuleus-rc1", "draco-v7.0.0", "main" }));
+        Assert.That(d.Describe(), Is.EqualTo("cfs-lab (version equuleus-rc1)"));
+    }
+
+    // Measured on the wire against equuleus-rc1 (issue 16); CI_LAB v7.0.0 has its two counters the other way round.
+    [TestCase("equuleus-rc1", "to_lab_cmd_count", 16)]
+    [TestCase("equuleus-rc1", "to_lab_err_count", 17)]
+    [TestCase("equuleus-rc1", "sample_err_count", 16)]
+    [TestCase("equuleus-rc1", "sample_cmd_count", 17)]
+    [TestCase("equuleus-rc1", "ci_lab_cmd_count", 16)]
+    [TestCase("equuleus-rc1", "ci_lab_err_count", 17)]
+    [TestCase("draco-v7.0.0", "ci_lab_err_count", 16)]
+    [TestCase("draco-v7.0.0", "ci_lab_cmd_count", 17)]
+    [TestCase("draco-v7.0.0", "to_lab_cmd_count", 16)]
+    [TestCase("main", "ci_lab_cmd_count", 16)]
+    [TestCase("main", "sample_cmd_count", 17)]
+    public void CfsLab_CounterOffsets_AreThoseOfTheVersion(string version, string channel, int offset)
+    {
+        var d = AvionicsDictionary.Load(RepoPaths.Fixture("dictionaries", "cfs-lab.yaml"), version);
+        Assert.That(d.FindField(channel)!.Offset, Is.EqualTo(offset));
+    }
+
+    [TestCase(0x0800, "CFE_ES_HK", "es_processor_resets")]
+    [TestCase(0x0801, "CFE_EVS_HK", "evs_msg_send_count")]
+    [TestCase(0x0803, "CFE_SB_HK", "sb_pipe_overflow_errors")]
+    [TestCase(0x0804, "CFE_TBL_HK", "tbl_num_tables")]
+    [TestCase(0x0805, "CFE_TIME_HK", "time_clock_state")]
+    public void CfsLab_CoreHousekeeping_Defined(int mid, string packet, string field)
+    {
+        var d = AvionicsDictionary.Load(RepoPaths.Fixture("dictionaries", "cfs-lab.yaml"));
+        Assert.That(d.FindPacket((ushort)mid)!.Name, Is.EqualTo(packet));
+        Assert.That(d.FindField(field)!.Packet, Is.EqualTo(packet));
+    }
+
+    [Test]
+    public void CfsLab_EveryCommand_NamesItsApp()
+    {
+        var d = AvionicsDictionary.Load(RepoPaths.Fixture("dictionaries", "cfs-lab.yaml"));
+        Assert.That(d.Events!.AppField, Is.EqualTo("evs_app_name"));
+        Assert.That(d.Commands.Select(c => (c.Name, c.App)), Has.All.Matches<(string Name, string? App)>(c => c.App is not null && c.Name.StartsWith(c.App, StringComparison.Ordinal)));
+    }
+
+    [Test]
+    public void Load_UnknownVersion_ReportedAtTheChoiceWithTheDeclaredOnes()
+    {
+        var problems = new ConfigProblems();
+        var at = new SourceLocation("rig.yaml", 7, 25);
+        var d = DictionaryLoader.Load(RepoPaths.Fixture("dictionaries", "cfs-lab.yaml"), problems, "caelum", at);
+        Assert.That(d, Is.Null);
+        Assert.That(problems.Sorted().Select(p => p.ToString()), Is.EqualTo(new[] { "rig.yaml:7:25: dictionary 'cfs-lab' has no version 'caelum' (it declares: equuleus-rc1, draco-v7.0.0, main)" }));
+    }
+
+    [Test]
+    public void Load_VersionOfADictionaryWithoutVersions_Reported()
+    {
+        var problems = new ConfigProblems();
+        DictionaryLoader.Load(RepoPaths.Fixture("dictionaries", "payload-obc.yaml"), problems, "main", new SourceLocation("rig.yaml", 3, 4));
+        Assert.That(problems.Sorted().Select(p => p.Message), Is.EqualTo(new[] { "dictionary 'payload-obc' declares no versions, so 'dictionary-version: main' selects nothing (remove it)" }));
     }
 
     [Test]
