@@ -94,5 +94,35 @@ public sealed class FaultMatrixTests
         Assert.That(record.End!.DurationSeconds, Is.LessThanOrEqualTo(bound), $"{name}: ran {record.End.DurationSeconds} s of run clock, bound {bound} s");
     }
 
+    [Test]
+    public void ModbusSilence_OnTheGseAtGseOnForThreeSeconds_TimeoutWithTheSafeStateReachedInUnderFiveSecondsOfWallTime()
+    {
+        // The case: this once spun at ~90 % CPU forever, SIGTERM or not. Silent for 3 s, the GSE misses
+        // the step's writes (TIMEOUT) and answers again while safing retries its output-off.
+        var dir = Directory.CreateTempSubdirectory("tacrs-silence-").FullName;
+        try
+        {
+            var rig = Path.Combine(dir, "rig.yaml");
+            File.WriteAllText(rig, File.ReadAllText(Path.Combine(RepoPaths.HilConfigs, "sim-laptop.yaml"))
+                .Replace("procedures: procedures", "procedures: " + Path.Combine(RepoPaths.HilConfigs, "procedures"), StringComparison.Ordinal)
+                .Replace("../fixtures", RepoPaths.Fixtures, StringComparison.Ordinal)
+                .Replace("  seed: 42", "  seed: 42\n  faults:\n    - { device: gse, fault: modbus-silence, at-step: gse-on, for: 3s }", StringComparison.Ordinal));
+            var wall = TimeProvider.System.GetTimestamp();
+
+            var (code, stdout, stderr) = InProcessCli.Run("run", rig, "-p", "payload-power-on", "--out", Path.Combine(dir, "run"));
+
+            Assert.That(TimeProvider.System.GetElapsedTime(wall), Is.LessThan(TimeSpan.FromSeconds(5)));
+            Assert.That(code, Is.EqualTo(1), stdout + stderr);
+            var record = Reporting.Html.RunRecord.Load(Path.Combine(dir, "run", "record.jsonl"));
+            Assert.That(record.Steps.Single(s => s.Step == "gse-on").Outcome, Is.EqualTo("TIMEOUT"));
+            Assert.That(record.End!.SafeStateReached, Is.True, stdout);
+            Assert.That(record.Events.OfType<Core.Recording.SafingAction>().Single(a => a.Action == "call gse.output_off").Attempts, Is.GreaterThan(1), "output-off was tried again once the supply answered");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static string Field(Core.Config.ConfigNode fault, string key) => fault.AsMap("a fault")!.String(key)!;
 }

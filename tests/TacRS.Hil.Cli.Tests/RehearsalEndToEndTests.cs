@@ -67,6 +67,10 @@ public sealed class RehearsalEndToEndTests
             Assert.That(record.Measurements["images_taken"], Is.GreaterThanOrEqualTo(1), "TAKE_IMAGE ran on the served flight computer");
             Assert.That(record.Measurements["frame_size"], Is.GreaterThanOrEqualTo(1000));
             Assert.That(File.Exists(Path.Combine(Out("checkout"), "obc.packets.jsonl")), Is.True, "every packet archived in the run directory");
+            Assert.That(
+                File.ReadLines(Path.Combine(Out("checkout"), "log.clef")).Where(l => l.Contains("\"@l\":\"Error\"", StringComparison.Ordinal) || l.Contains("\"@l\":\"Fatal\"", StringComparison.Ordinal)),
+                Is.Empty,
+                "a clean run logs no error (the avionics receive loop once logged an ObjectDisposedException at every teardown)");
         });
         Assert.That(serve.Stderr, Does.Contain("on pigpio 127.0.0.1:"), "GPIO and I2C served over the pigpio protocol");
     }

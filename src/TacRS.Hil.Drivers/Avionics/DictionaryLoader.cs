@@ -233,9 +233,10 @@ public static class DictionaryLoader
         var length = map.Int("length");
         var description = map.String("description");
         var order = ParseOrder(map, "byte-order") ?? defaultOrder;
-        if (packets.Any(p => p.Name == name))
+        // A nameless packet has already been reported as missing its name: it is no duplicate of another nameless one.
+        if (map.Get("name") is { } nameNode && packets.Any(p => p.Name == name))
         {
-            map.Get("name")!.Error($"duplicate telemetry packet '{name}'");
+            nameNode.Error($"duplicate telemetry packet '{name}'");
         }
 
         if (mid is { } m && packets.FirstOrDefault(p => p.MessageId == m) is { } other)
@@ -355,9 +356,9 @@ public static class DictionaryLoader
             map.Get("function-code")!.Error($"'function-code' of command '{name}' must be 0 to 127 (7 bits), not {fc}");
         }
 
-        if (existing.Any(c => c.Name == name))
+        if (map.Get("name") is { } nameNode && existing.Any(c => c.Name == name))
         {
-            map.Get("name")!.Error($"duplicate command '{name}'");
+            nameNode.Error($"duplicate command '{name}'");
         }
 
         var args = new List<CommandArgument>();

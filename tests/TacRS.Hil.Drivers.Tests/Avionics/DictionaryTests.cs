@@ -38,6 +38,32 @@ public class DictionaryTests
     }
 
     [Test]
+    public void Load_TwoNamelessCommandsAndPackets_EachReportedMissingItsNameNoCrash()
+    {
+        // Found by tools/fuzz (yaml-dictionary): the second nameless entry was a "duplicate" of the first, and
+        // reporting it at its missing name node threw NullReferenceException (validate exited 134).
+        var path = Path.Combine(Path.GetTempPath(), $"nameless-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(path, "dictionary: d\ncommands:\n  - { mid: 0x1880, function-code: 0 }\n  - { mid: 0x1882, function-code: 1 }\ntelemetry:\n  - { mid: 0x0890, length: 8 }\n  - { mid: 0x0891, length: 8 }\n");
+        try
+        {
+            var problems = new ConfigProblems();
+            Assert.That(DictionaryLoader.Load(path, problems), Is.Null);
+            var found = problems.Sorted().Select(p => p.ToString()).ToList();
+            Assert.That(found.Where(p => p.EndsWith("missing required key 'name'", StringComparison.Ordinal)), Is.EqualTo(new[]
+            {
+                $"{path}:3:5: missing required key 'name'",
+                $"{path}:4:5: missing required key 'name'",
+                $"{path}:6:5: missing required key 'name'",
+                $"{path}:7:5: missing required key 'name'",
+            }), string.Join("\n", found));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void CfsLab_MessageIds_MatchCfsDefaults()
     {
         var d = AvionicsDictionary.Load(RepoPaths.Fixture("dictionaries", "cfs-lab.yaml"));
