@@ -23,4 +23,19 @@ internal static class RepoPaths
     public static string Tools => Path.Combine(Root, "tools");
 
     public static string Fixture(params string[] parts) => Path.Combine([Fixtures, .. parts]);
+
+    /// <summary>The text of a shipped rig with its relative paths (procedures, profiles, fixtures) made absolute, so an edited copy works anywhere.</summary>
+    public static string ShippedRig(string file = "sim-laptop.yaml") =>
+        File.ReadAllText(Path.Combine(HilConfigs, file))
+            .Replace("procedures: procedures", "procedures: " + Path.Combine(HilConfigs, "procedures"), StringComparison.Ordinal)
+            .Replace("../fixtures", Fixtures, StringComparison.Ordinal);
+
+    /// <summary>Writes an (optionally edited) copy of a shipped rig into <paramref name="dir"/> and returns its path.</summary>
+    public static string WriteRig(string dir, Func<string, string>? edit = null, string file = "sim-laptop.yaml", string? name = null)
+    {
+        var path = Path.Combine(dir, name ?? file);
+        var text = ShippedRig(file);
+        File.WriteAllText(path, edit is null ? text : edit(text));
+        return path;
+    }
 }

@@ -84,11 +84,7 @@ public sealed class ArtifactFailureTests
     {
         var history = Path.Combine(_dir, "history.db");
         using var holder = PrepareHistory(history, kind);
-        var rig = Path.Combine(_dir, "rig.yaml");
-        File.WriteAllText(rig, File.ReadAllText(Path.Combine(RepoPaths.HilConfigs, "sim-laptop.yaml"))
-            .Replace("procedures: procedures", "procedures: " + Path.Combine(RepoPaths.HilConfigs, "procedures"), StringComparison.Ordinal)
-            .Replace("../fixtures", RepoPaths.Fixtures, StringComparison.Ordinal)
-            + $"history: {history}\n");
+        var rig = RepoPaths.WriteRig(_dir, t => t + $"history: {history}\n", name: "rig.yaml");
 
         var (code, stdout, stderr) = InProcessCli.Run("run", rig, "-p", "payload-power-on", "--out", Path.Combine(_dir, "run"));
 

@@ -24,13 +24,7 @@ public class CfsLabCheckoutTests
     /// <summary>hil-configs/<paramref name="rig"/> with its paths made absolute and its history in the temp directory.</summary>
     private string CopyRig(string rig, Func<string, string>? edit = null)
     {
-        var text = File.ReadAllText(Path.Combine(RepoPaths.HilConfigs, rig))
-            .Replace("../fixtures/", RepoPaths.Root + "/fixtures/", StringComparison.Ordinal)
-            .Replace("procedures: procedures", "procedures: " + Path.Combine(RepoPaths.HilConfigs, "procedures"), StringComparison.Ordinal)
-            + $"history: {Path.Combine(_dir, "history.db")}\n";
-        var path = Path.Combine(_dir, rig);
-        File.WriteAllText(path, edit is null ? text : edit(text));
-        return path;
+        return RepoPaths.WriteRig(_dir, text => (edit ?? (t => t))(text + $"history: {Path.Combine(_dir, "history.db")}\n"), rig);
     }
 
     private static int FreeUdpPort()

@@ -102,11 +102,7 @@ public sealed class FaultMatrixTests
         var dir = Directory.CreateTempSubdirectory("tacrs-silence-").FullName;
         try
         {
-            var rig = Path.Combine(dir, "rig.yaml");
-            File.WriteAllText(rig, File.ReadAllText(Path.Combine(RepoPaths.HilConfigs, "sim-laptop.yaml"))
-                .Replace("procedures: procedures", "procedures: " + Path.Combine(RepoPaths.HilConfigs, "procedures"), StringComparison.Ordinal)
-                .Replace("../fixtures", RepoPaths.Fixtures, StringComparison.Ordinal)
-                .Replace("  seed: 42", "  seed: 42\n  faults:\n    - { device: gse, fault: modbus-silence, at-step: gse-on, for: 3s }", StringComparison.Ordinal));
+            var rig = RepoPaths.WriteRig(dir, t => t.Replace("  seed: 42", "  seed: 42\n  faults:\n    - { device: gse, fault: modbus-silence, at-step: gse-on, for: 3s }", StringComparison.Ordinal));
             var wall = TimeProvider.System.GetTimestamp();
 
             var (code, stdout, stderr) = InProcessCli.Run("run", rig, "-p", "payload-power-on", "--out", Path.Combine(dir, "run"));

@@ -44,13 +44,7 @@ public sealed class MatingIsolationTests
     /// <summary>The default rig, copied outside the repository with its paths absolute, plus simulation lines.</summary>
     private string Rig(string simulationLines)
     {
-        var hil = TacRS.Hil.Testing.RepoPaths.HilConfigs;
-        var text = File.ReadAllText(Path.Combine(hil, "sim-laptop.yaml"))
-            .Replace("procedures: procedures", "procedures: " + Path.Combine(hil, "procedures"), StringComparison.Ordinal)
-            .Replace("../fixtures", Path.GetFullPath(Path.Combine(hil, "../fixtures")), StringComparison.Ordinal)
-            .Replace("simulation:\n", "simulation:\n" + (simulationLines.Length > 0 ? simulationLines + "\n" : string.Empty), StringComparison.Ordinal);
-        var path = Path.Combine(_dir, "rig.yaml");
-        File.WriteAllText(path, text);
+        var path = TacRS.Hil.Testing.RepoPaths.WriteRig(_dir, t => t.Replace("simulation:\n", "simulation:\n" + (simulationLines.Length > 0 ? simulationLines + "\n" : string.Empty), StringComparison.Ordinal), name: "rig.yaml");
         return path;
     }
 

@@ -17,9 +17,7 @@ public sealed class NightlyHostTests
     public void SetUp()
     {
         _dir = Directory.CreateTempSubdirectory("tacrs-nightly-host-").FullName;
-        File.WriteAllText(Path.Combine(_dir, "sim-laptop.yaml"), File.ReadAllText(Path.Combine(RepoPaths.HilConfigs, "sim-laptop.yaml"))
-            .Replace("procedures: procedures", "procedures: " + Path.Combine(RepoPaths.HilConfigs, "procedures"), StringComparison.Ordinal)
-            .Replace("../fixtures", RepoPaths.Fixtures, StringComparison.Ordinal));
+        RepoPaths.WriteRig(_dir);
     }
 
     [TearDown]

@@ -45,12 +45,7 @@ public sealed class ParameterTests
     public void Run_RigParameterAndSet_SetWinsAndRigValueUsedOtherwise()
     {
         // A copy of the default rig outside the repository, its relative paths made absolute.
-        var hil = TacRS.Hil.Testing.RepoPaths.HilConfigs;
-        var rig = Path.Combine(_dir, "sim-param-test.yaml");
-        File.WriteAllText(rig, File.ReadAllText(Path.Combine(hil, "sim-laptop.yaml"))
-            .Replace("rig: sim-laptop\n", "rig: sim-param-test\nparameters:\n  power-on.soak: 20s\n", StringComparison.Ordinal)
-            .Replace("procedures: procedures", "procedures: " + Path.Combine(hil, "procedures"), StringComparison.Ordinal)
-            .Replace("../fixtures", Path.GetFullPath(Path.Combine(hil, "../fixtures")), StringComparison.Ordinal));
+        var rig = TacRS.Hil.Testing.RepoPaths.WriteRig(_dir, t => t.Replace("rig: sim-laptop\n", "rig: sim-param-test\nparameters:\n  power-on.soak: 20s\n", StringComparison.Ordinal), name: "sim-param-test.yaml");
         {
             var (c1, _, e1) = InProcessCli.Run("run", rig, "-p", "payload-power-on", "--out", Path.Combine(_dir, "rig"));
             var (c2, _, e2) = InProcessCli.Run("run", rig, "-p", "payload-power-on", "--set", "power-on.soak=5s", "--out", Path.Combine(_dir, "both"));

@@ -151,13 +151,7 @@ public sealed class RunEndToEndTests
     [Test]
     public void Run_FaultInPayloadCheckout_PhaseFailsSafesRecyclesAndFinishesLater()
     {
-        var rig = Path.Combine(_dir, "sim-laptop-faulted.yaml");
-        var text = File.ReadAllText(Path.Combine(RepoPaths.HilConfigs, "sim-laptop.yaml"))
-            .Replace("procedures: procedures", "procedures: " + Path.Combine(RepoPaths.HilConfigs, "procedures"), StringComparison.Ordinal)
-            .Replace("profiles: ../fixtures", "profiles: " + RepoPaths.Fixtures, StringComparison.Ordinal)
-            .Replace("../fixtures/", RepoPaths.Fixtures + "/", StringComparison.Ordinal)
-            .Replace("  seed: 42\n", "  seed: 42\n  faults:\n    - { device: rail, fault: out-of-range, quantity: current, value: 2.9, at-step: steady-state, for: 30min }\n", StringComparison.Ordinal);
-        File.WriteAllText(rig, text);
+        var rig = RepoPaths.WriteRig(_dir, t => t.Replace("  seed: 42\n", "  seed: 42\n  faults:\n    - { device: rail, fault: out-of-range, quantity: current, value: 2.9, at-step: steady-state, for: 30min }\n", StringComparison.Ordinal), name: "sim-laptop-faulted.yaml");
 
         var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", rig, "--out", Out("faulted"));
         var (_, clean, _) = CliProcess.Run(TimeSpan.FromMinutes(2), "run", "hil-configs/sim-laptop.yaml", "--out", Out("clean"));
