@@ -36,13 +36,17 @@ internal sealed class RunArtifacts : IDisposable
     private readonly bool _colour;
     private bool _completed;
 
-    private RunArtifacts(string directory, JsonlRecorder jsonl, TimeProvider clock, bool virtualClock, string runId, TextWriter? console, bool colour)
+    private RunArtifacts(string directory, JsonlRecorder jsonl, TimeProvider clock, bool virtualClock, string runId, TextWriter? console, bool colour, IReadOnlyList<IRunRecorder> observers)
     {
         Directory = directory;
         _jsonl = jsonl;
         _console = console;
         _colour = colour;
-        IRunRecorder tee = console is null ? new TeeRecorder(jsonl, _memory) : new TeeRecorder(jsonl, _memory, new ConsoleReporter(console, colour));
+
+        // The record file first (it numbers the events), then memory, the console, and any observer of the run
+        // (a live station page, a shared results database): each sees every event, numbered, as it happens.
+        IRunRecorder[] sinks = [jsonl, _memory, .. console is null ? Array.Empty<IRunRecorder>() : [new ConsoleReporter(console, colour)], .. observers];
+        IRunRecorder tee = new TeeRecorder(sinks);
         Recorder = virtualClock ? new WallStamp(tee) : tee;
         _log = new LoggerConfiguration()
             .MinimumLevel.Debug()
@@ -63,7 +67,7 @@ internal sealed class RunArtifacts : IDisposable
     /// Creates the run directory and its record file. A directory that already holds a run, or one that cannot
     /// be written, is refused before anything runs (<see cref="UsageException"/>, exit 2).
     /// </summary>
-    public static RunArtifacts Create(string directory, string runId, TimeProvider clock, bool virtualClock, TextWriter? console, bool colour)
+    public static RunArtifacts Create(string directory, string runId, TimeProvider clock, bool virtualClock, TextWriter? console, bool colour, IReadOnlyList<IRunRecorder>? observers = null)
     {
         var record = Path.Combine(directory, JsonlRecorder.FileName);
         if (File.Exists(record))
@@ -83,7 +87,7 @@ internal sealed class RunArtifacts : IDisposable
             throw new UsageException($"{record}: cannot create the run's record: {e.Message}; nothing was run");
         }
 
-        return new RunArtifacts(directory, jsonl, clock, virtualClock, runId, console, colour);
+        return new RunArtifacts(directory, jsonl, clock, virtualClock, runId, console, colour, observers ?? []);
     }
 
     /// <summary>Writes JUnit, the report and the history rows from the events in memory, then prints the RESULT line.</summary>

@@ -36,7 +36,7 @@ internal static class RunHost
         {
             var virtualTime = plan.Simulated && !request.RealTime;
             TimeProvider clock = virtualTime ? new VirtualTimeProvider(plan.Simulation.Start) : TimeProvider.System;
-            using var artifacts = RunArtifacts.Create(request.OutDir ?? Path.Combine("runs", runId), runId, clock, virtualTime, request.Console, request.Colour);
+            using var artifacts = RunArtifacts.Create(request.OutDir ?? Path.Combine("runs", runId), runId, clock, virtualTime, request.Console, request.Colour, request.Observers);
             var run = new HostedBody(plan, request, runId, clock, artifacts, rehearsal);
             var verdict = clock is VirtualTimeProvider virtualClock ? RunOnVirtualTime(run, virtualClock, abort) : run.ExecuteAsync(abort).GetAwaiter().GetResult();
             return artifacts.Complete(verdict, request.HistoryPath ?? plan.Rig.HistoryPath ?? Reporting.History.ResultsStore.DefaultPath);

@@ -24,7 +24,8 @@ internal sealed record RunRequest(
     string? HistoryPath = null,
     IReadOnlyDictionary<string, string>? Settings = null,
     TimeSpan? WaitForRig = null,
-    Sequences.Operator.IOperator? Operator = null);
+    Sequences.Operator.IOperator? Operator = null,
+    IReadOnlyList<Core.Recording.IRunRecorder>? Observers = null);
 
 /// <summary>
 /// A run resolved once, before anything is recorded or touched: the rig with every device's blueprint,
