@@ -143,6 +143,9 @@ public sealed class PigpioServer : IAsyncDisposable
     /// <summary><c>127.0.0.1:port</c>: what a rig's <c>pigpio:</c> entry points at.</summary>
     public string Endpoint => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}");
 
+    /// <summary>Sockets served at once (command and notification sockets both count); one more is closed as it arrives.</summary>
+    public int MaxConnections { get; set; } = ServeLimits.DefaultMaxConnections;
+
     /// <summary>Sessions currently connected (command and notification sockets both count).</summary>
     public int SessionCount
     {
@@ -231,6 +234,14 @@ public sealed class PigpioServer : IAsyncDisposable
             while (!cancellationToken.IsCancellationRequested)
             {
                 var socket = await listener.AcceptSocketAsync(cancellationToken);
+                if (SessionCount >= MaxConnections)
+                {
+                    _log.Debug("pigpio client {Peer} refused: {Max} sockets already served", socket.RemoteEndPoint, MaxConnections);
+                    socket.LingerState = new LingerOption(true, 0);
+                    socket.Dispose();
+                    continue;
+                }
+
                 socket.NoDelay = true;
                 var session = new Session(Interlocked.Increment(ref _nextSession), socket, this);
                 lock (_sessions)

@@ -100,7 +100,7 @@ public sealed class HamlibReplyWriter
 public abstract class HamlibServer
 {
     /// <summary>Connections one <see cref="ListenAsync"/> serves at once; more are closed as they arrive.</summary>
-    public const int DefaultMaxConnections = 64;
+    public const int DefaultMaxConnections = Serve.ServeLimits.DefaultMaxConnections;
 
     protected static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
