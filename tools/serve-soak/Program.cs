@@ -103,7 +103,34 @@ internal static partial class Soak
 
     public static async Task<RunResult> RunAsync(string root, int cycles, int frames, int udpFrames)
     {
+        Process? started = null;
         var dir = Directory.CreateTempSubdirectory("serve-soak-").FullName;
+        try
+        {
+            return await RunOnceAsync(root, dir, cycles, frames, udpFrames, p => started = p);
+        }
+        finally
+        {
+            // Whatever went wrong here, the serve it started does not outlive the soak, nor its files.
+            try
+            {
+                if (started is { HasExited: false })
+                {
+                    started.Kill(entireProcessTree: true);
+                    started.WaitForExit(10_000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Stopped and disposed already: the normal way out.
+            }
+
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<RunResult> RunOnceAsync(string root, string dir, int cycles, int frames, int udpFrames, Action<Process> started)
+    {
         var telemetryPort = FreePort(SocketType.Dgram);
         var rigText = File.ReadAllText(Path.Combine(root, "hil-configs", "sim-laptop-udp.yaml"))
             .Replace("../", Path.Combine(root, "hil-configs") + "/../", StringComparison.Ordinal)
@@ -122,6 +149,7 @@ internal static partial class Soak
         }
 
         using var serve = Process.Start(psi)!;
+        started(serve);
         var stderr = new StringBuilder();
         serve.ErrorDataReceived += (_, e) =>
         {
@@ -133,7 +161,7 @@ internal static partial class Soak
         serve.OutputDataReceived += (_, _) => { };
         serve.BeginErrorReadLine();
         serve.BeginOutputReadLine();
-        var started = Stopwatch.StartNew();
+        var since = Stopwatch.StartNew();
         string Err()
         {
             lock (stderr)
@@ -144,7 +172,7 @@ internal static partial class Soak
 
         while (!Err().Contains("running in real time", StringComparison.Ordinal))
         {
-            if (serve.HasExited || started.Elapsed > TimeSpan.FromSeconds(90))
+            if (serve.HasExited || since.Elapsed > TimeSpan.FromSeconds(90))
             {
                 throw new InvalidOperationException("sim serve did not start: " + Err());
             }
@@ -245,7 +273,6 @@ internal static partial class Soak
             failures.Add("sim serve did not stop within 30 s of SIGTERM");
         }
 
-        Directory.Delete(dir, recursive: true);
         return new RunResult(before, after, peak, seconds, results, failures) { RssAfterRoundMb = rounds };
     }
 
