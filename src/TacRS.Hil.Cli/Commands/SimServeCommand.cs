@@ -33,9 +33,13 @@ public static class SimServeCommand
         var seedOpt = new Option<long?>("--seed") { Description = "seed for emulator noise and faults (default: the rig's)" };
         var dirOpt = new Option<string?>("--dir") { Description = "directory for the pty links (default: a new temporary directory)" };
         var outOpt = new Option<string?>("--out") { Description = "also write the rehearsal rig to this file" };
+        var maxOpt = new Option<string?>("--max-connections")
+        {
+            Description = $"connections each endpoint serves at once; more are closed as they arrive (default {ServeLimits.DefaultMaxConnections}, 1-{ServeLimits.MaxConnectionsLimit})",
+        };
         var serve = new Command("serve", "Serve a rig's emulators in real time on ptys and loopback TCP/UDP, and print the rig that points a hardware-mode run at them")
         {
-            rigArg, seedOpt, dirOpt, outOpt,
+            rigArg, seedOpt, dirOpt, outOpt, maxOpt,
         };
         serve.SetAction((parse, ct) =>
         {
@@ -65,11 +69,41 @@ public static class SimServeCommand
                 return ExitCodes.ConfigError;
             }
 
-            var dir = parse.GetValue(dirOpt) ?? Directory.CreateTempSubdirectory("tacrs-sim-").FullName;
+            var maxConnections = ServeLimits.DefaultMaxConnections;
+            if (parse.GetValue(maxOpt) is { } max
+                && (!int.TryParse(max, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out maxConnections)
+                    || maxConnections is < 1 or > ServeLimits.MaxConnectionsLimit))
+            {
+                await System.Console.Error.WriteLineAsync($"sim serve: --max-connections '{max}' is not a whole number from 1 to {ServeLimits.MaxConnectionsLimit}");
+                return ExitCodes.ConfigError;
+            }
+
+            // A temporary directory of our own is removed on every way out; a --dir is left, emptied of our links.
+            var temporary = parse.GetValue(dirOpt) is null ? Directory.CreateTempSubdirectory("tacrs-sim-").FullName : null;
+            try
+            {
+                if (temporary is not null)
+                {
+                    await System.Console.Error.WriteLineAsync($"sim serve: pty links in {temporary} (removed on exit)");
+                }
+
+                return await ServeRigAsync(parse, rig, settings, temporary ?? parse.GetValue(dirOpt)!, maxConnections, log, time, ct);
+            }
+            finally
+            {
+                if (temporary is not null && Directory.Exists(temporary))
+                {
+                    Directory.Delete(temporary, recursive: true);
+                }
+            }
+        }
+
+        async Task<int> ServeRigAsync(ParseResult parse, RigDefinition rig, SimulationSettings? settings, string dir, int maxConnections, ILogger log, TimeProvider time, CancellationToken ct)
+        {
             var recorder = new MemoryRecorder();
             await using var bench = new SimulatedBench(rig, parse.GetValue(seedOpt) ?? rig.Seed, time, recorder, log, settings);
             registerEmulators(bench);
-            await using var server = new BenchServer(rig, bench, dir, log);
+            await using var server = new BenchServer(rig, bench, dir, log, new BenchServerOptions { MaxConnections = maxConnections });
             try
             {
                 await server.StartAsync(ct);

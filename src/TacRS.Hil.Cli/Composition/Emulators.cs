@@ -36,6 +36,8 @@ internal static class Emulators
             emulator.Store.Set("payload_mass", kg);
         }
 
+        // sim: { gateway: true } — a Modbus/TCP gateway: a unit it does not serve answers exception 0x0B.
+        emulator.Slave.Gateway = ctx.Sim?.Bool("gateway") ?? false;
         ctx.Sim?.ReportUnknownKeys($"'sim' of device '{ctx.Device.Name}'");
         var hook = ctx.Faults.Modbus;
         emulator.Slave.Faults.PerRequest = (unit, function) =>

@@ -26,8 +26,8 @@ public sealed class HamlibRangeException(string device, string reason) : DeviceC
 /// an unknown command and waits for more input when an argument is missing, so every request has
 /// a read timeout (on the run's <see cref="TimeProvider"/>), and after a timeout the connection is
 /// dropped: the daemon may still be parsing our half-line and the next command would be read as
-/// its argument. A connection the daemon closed (it does so on an unknown long command, or when
-/// restarted) is reopened through the factory and the request sent once more.
+/// its argument. A connection the daemon closed (restarted, or rigctld's <c>halt</c>) is reopened
+/// through the factory and the request sent once more.
 /// </summary>
 public sealed class HamlibConnection : IAsyncDisposable
 {

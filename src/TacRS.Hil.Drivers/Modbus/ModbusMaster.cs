@@ -101,6 +101,12 @@ public interface IModbusMaster : IAsyncDisposable
     ValueTask WriteMultipleRegistersAsync(byte unit, ushort start, ReadOnlyMemory<ushort> data, CancellationToken cancellationToken);
 
     ValueTask<ushort[]> ReadWriteMultipleRegistersAsync(byte unit, ushort readStart, ushort readCount, ushort writeStart, ReadOnlyMemory<ushort> data, CancellationToken cancellationToken);
+
+    /// <summary>FC22: register = (register AND <paramref name="andMask"/>) OR (<paramref name="orMask"/> AND NOT <paramref name="andMask"/>), in one transaction.</summary>
+    ValueTask MaskWriteRegisterAsync(byte unit, ushort address, ushort andMask, ushort orMask, CancellationToken cancellationToken);
+
+    /// <summary>FC8 sub-function 0 (NModbus's <c>ReturnQueryData</c>): true when the slave echoed <paramref name="data"/> unchanged.</summary>
+    ValueTask<bool> ReturnQueryDataAsync(byte unit, ushort data, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -307,6 +313,63 @@ public sealed class ModbusMaster : IModbusMaster
                 Counters.MalformedFrames++;
                 throw new ModbusMalformedFrameException(_path, unit, function, $"echo is address {r.Address} value {r.Value}, sent address {address} value {value}", 1);
             }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    // ---- FC22 and FC8 ----
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask MaskWriteRegisterAsync(byte unit, ushort address, ushort andMask, ushort orMask, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _gate.EnterAsync(cancellationToken);
+        try
+        {
+            const ModbusFunction fc = ModbusFunction.MaskWriteRegister;
+            var n = ModbusPdu.WriteMaskWriteRequest(TxPdu, address, andMask, orMask);
+            if (IsBroadcast(unit))
+            {
+                await BroadcastAsync(fc, n, cancellationToken);
+                return;
+            }
+
+            await TransactAsync(unit, fc, n, n, cancellationToken);
+            if (!RxPdu[..n].SequenceEqual(TxPdu[..n]))
+            {
+                Counters.MalformedFrames++;
+                throw new ModbusMalformedFrameException(_path, unit, fc, "the response does not echo the request", 1);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public ValueTask<bool> ReturnQueryDataAsync(byte unit, ushort data, CancellationToken cancellationToken)
+    {
+        var bytes = new byte[2];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(bytes, data);
+        return ReturnQueryDataAsync(unit, bytes, cancellationToken);
+    }
+
+    /// <summary>FC8 sub-function 0 with any data (up to 250 bytes): true when the slave echoed it unchanged.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> ReturnQueryDataAsync(byte unit, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        // An echo nobody may send back cannot be a broadcast.
+        RefuseBroadcastRead(unit, ModbusFunction.Diagnostics);
+        await _gate.EnterAsync(cancellationToken);
+        try
+        {
+            const ModbusFunction fc = ModbusFunction.Diagnostics;
+            var n = ModbusPdu.WriteDiagnosticsRequest(TxPdu, ModbusLimits.ReturnQueryData, data.Span);
+            var r = await TransactAsync(unit, fc, n, n, cancellationToken);
+            return r.Address == ModbusLimits.ReturnQueryData && r.Data(RxPdu).SequenceEqual(data.Span);
         }
         finally
         {

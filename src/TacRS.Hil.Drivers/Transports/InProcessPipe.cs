@@ -38,10 +38,15 @@ public static class InProcessPipe
         }
     }
 
+    /// <summary>
+    /// A ring of bytes that starts small and doubles up to its capacity: a connection that carries a few
+    /// frames costs a few KB, not the 1 MB bound (sim serve opens one per client connection).
+    /// </summary>
     private sealed class ByteQueue(int capacity)
     {
+        private const int InitialSize = 4096;
         private readonly Lock _gate = new();
-        private readonly byte[] _buffer = new byte[capacity];
+        private byte[] _buffer = new byte[Math.Min(capacity, InitialSize)];
         private int _head;
         private int _count;
         private bool _closed;
@@ -57,9 +62,21 @@ public static class InProcessPipe
                     throw new TransportException(path, "the other end of the in-process link is closed");
                 }
 
+                if (_count + data.Length > capacity)
+                {
+                    throw new TransportException(path, $"in-process link overflow: {data.Length} bytes into {capacity - _count} free");
+                }
+
                 if (_count + data.Length > _buffer.Length)
                 {
-                    throw new TransportException(path, $"in-process link overflow: {data.Length} bytes into {_buffer.Length - _count} free");
+                    var grown = new byte[Math.Min(capacity, Math.Max(_buffer.Length * 2, _count + data.Length))];
+                    for (var i = 0; i < _count; i++)
+                    {
+                        grown[i] = _buffer[(_head + i) % _buffer.Length];
+                    }
+
+                    _buffer = grown;
+                    _head = 0;
                 }
 
                 foreach (var b in data)

@@ -12,9 +12,9 @@ namespace TacRS.Hil.Protocols.Hamlib;
 public readonly record struct HamlibCommand(string Name, string Arguments)
 {
     /// <summary>
-    /// Longest line accepted. Hamlib 4.5 rigctld drops the TCP connection on an unknown long
-    /// command and reads a missing argument from the next line, so the codec refuses anything it
-    /// cannot vouch for rather than letting a daemon wait.
+    /// Longest line accepted. Hamlib 4.5 daemons read a missing argument from the next line and read
+    /// what follows an unknown long name as further commands, so the codec refuses anything it
+    /// cannot vouch for rather than letting a daemon wait or run something else.
     /// </summary>
     public const int MaxLength = 256;
 

@@ -60,18 +60,24 @@ public static class HamlibErrors
         ("RIG_EACCESS", "access denied"),
     ];
 
-    /// <summary>Maps the number after <c>RPRT</c> (0 or negative) to the error.</summary>
-    public static HamlibError FromReport(int rprt) => (HamlibError)Math.Abs(rprt);
+    /// <summary>
+    /// Maps the number after <c>RPRT</c> (0 or negative) to the error. A code outside int's negatable range
+    /// (<c>RPRT -2147483648</c> from a broken peer) maps to <see cref="int.MaxValue"/>, an unknown error.
+    /// </summary>
+    public static HamlibError FromReport(int rprt) => (HamlibError)Magnitude(rprt);
 
     public static string Symbol(int rprt) =>
-        Math.Abs(rprt) < Table.Length ? Table[Math.Abs(rprt)].Symbol : "RIG_E?";
+        Magnitude(rprt) < Table.Length ? Table[Magnitude(rprt)].Symbol : "RIG_E?";
 
     /// <summary>A readable line for an operator: <c>RPRT -1 (RIG_EINVAL: invalid parameter)</c>.</summary>
     public static string Describe(int rprt)
     {
-        var code = Math.Abs(rprt);
+        var code = Magnitude(rprt);
         return code < Table.Length
             ? $"RPRT {rprt.ToString(System.Globalization.CultureInfo.InvariantCulture)} ({Table[code].Symbol}: {Table[code].Text})"
             : $"RPRT {rprt.ToString(System.Globalization.CultureInfo.InvariantCulture)} (unknown Hamlib error code)";
     }
+
+    /// <summary>|rprt| without Math.Abs's OverflowException for int.MinValue.</summary>
+    private static int Magnitude(int rprt) => rprt == int.MinValue ? int.MaxValue : Math.Abs(rprt);
 }

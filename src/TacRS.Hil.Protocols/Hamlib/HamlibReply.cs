@@ -6,15 +6,6 @@ namespace TacRS.Hil.Protocols.Hamlib;
 /// <summary>One <c>Key: value</c> line of an extended reply (<c>Azimuth: 10.00</c>).</summary>
 public readonly record struct HamlibValue(string Key, string Value);
 
-public enum HamlibReplyMode
-{
-    /// <summary><c>+</c> prefix: <c>name: args</c>, <c>Key: value</c> lines, <c>RPRT n</c>.</summary>
-    Extended,
-
-    /// <summary>The default protocol: bare values for a successful get, otherwise <c>RPRT n</c>.</summary>
-    Plain,
-}
-
 /// <summary>
 /// An answer from rotctld/rigctld in extended response mode (rotctld(1) "PROTOCOL"): the command's
 /// long name with a colon (echoing set arguments), <c>Key: value</c> lines, then <c>RPRT n</c>
@@ -117,57 +108,5 @@ public sealed record HamlibReply(string Command, string Echo, IReadOnlyList<Haml
                 throw new HamlibProtocolException($"reply to '{command}' longer than {MaxLength} bytes", lineStart);
             }
         }
-    }
-
-    /// <summary>Writes the reply as the daemons do (used by the station emulator).</summary>
-    public int Write(Span<byte> destination, HamlibReplyMode mode)
-    {
-        var text = Format(mode);
-        if (Encoding.ASCII.GetByteCount(text) > destination.Length)
-        {
-            throw new ArgumentException($"reply to '{Command}' needs {text.Length} bytes", nameof(destination));
-        }
-
-        return Encoding.ASCII.GetBytes(text, destination);
-    }
-
-    public string Format(HamlibReplyMode mode)
-    {
-        var sb = new StringBuilder();
-        if (mode == HamlibReplyMode.Extended)
-        {
-            sb.Append(Command).Append(':');
-            if (Echo.Length > 0)
-            {
-                sb.Append(' ').Append(Echo);
-            }
-
-            sb.Append('\n');
-            foreach (var v in Values)
-            {
-                if (v.Key.Length > 0)
-                {
-                    sb.Append(v.Key).Append(": ");
-                }
-
-                sb.Append(v.Value).Append('\n');
-            }
-
-            sb.Append("RPRT ").Append(Code.ToString(CultureInfo.InvariantCulture)).Append('\n');
-            return sb.ToString();
-        }
-
-        // Plain mode: a successful get answers only its values, one per line; sets and errors answer RPRT.
-        if (Code == 0 && Values.Count > 0)
-        {
-            foreach (var v in Values)
-            {
-                sb.Append(v.Value).Append('\n');
-            }
-
-            return sb.ToString();
-        }
-
-        return "RPRT " + Code.ToString(CultureInfo.InvariantCulture) + "\n";
     }
 }

@@ -2,70 +2,220 @@ using System.Text;
 
 namespace TacRS.Hil.Protocols.Hamlib;
 
-/// <summary>
-/// A command line as a daemon receives it (used by the station emulator): optional <c>+</c>
-/// (extended response), then a long name after a backslash (<c>\set_pos</c>) or a one-character
-/// short name (<c>P</c>), then whitespace-separated arguments.
-/// </summary>
-public readonly record struct HamlibRequest(bool Extended, bool LongName, string Name, IReadOnlyList<string> Arguments)
+/// <summary>What <see cref="HamlibRequest.TryRead"/> found at the front of a daemon's input.</summary>
+public enum HamlibReadStatus
 {
-    /// <summary>Reads one line; false until a newline arrives; throws past <see cref="HamlibCommand.MaxLength"/> or on non-text bytes.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> buffer, out HamlibRequest request, out int consumed)
+    /// <summary>The bytes so far may be the start of a command: read more.</summary>
+    Incomplete,
+
+    /// <summary>A whole command with its arguments: execute it.</summary>
+    Command,
+
+    /// <summary>Bytes that run nothing and get no reply (whitespace, a comment, an unknown command name).</summary>
+    Skipped,
+
+    /// <summary><c>q</c> or <c>Q</c>: the client hangs up.</summary>
+    Quit,
+}
+
+/// <summary>
+/// A command as rotctld/rigctld reads it from a client (used by the station emulator). The daemons read
+/// a stream of words, not lines (Hamlib 4.5.4 rotctl_parse.c/rigctl_parse.c): an optional <c>+</c>
+/// (extended responses) or punctuation character (extended responses separated by that character,
+/// <c>;</c> or <c>|</c>), then a long name after a backslash (<c>\set_pos</c>, the word up to white
+/// space) or a one-character name (<c>P</c>), then as many argument words as the command takes, read
+/// across line ends. An unknown name runs nothing and gets no reply, and what follows it is read as
+/// further commands; a missing argument is waited for.
+/// </summary>
+/// <param name="Extended">A <c>+</c> or punctuation prefix asked for extended responses.</param>
+/// <param name="Separator">The punctuation prefix (<c>;</c>, <c>|</c>), which separates the reply's lines instead of newlines; null without one.</param>
+public readonly record struct HamlibRequest(HamlibCommandSpec Command, bool Extended, char? Separator, IReadOnlyList<string> Arguments)
+{
+    /// <summary>Longest command accepted (Hamlib's own words are at most 127 bytes): longer input is not Hamlib, and must not grow a buffer forever.</summary>
+    public const int MaxLength = 1024;
+
+    /// <summary>The arguments as the extended header echoes them (<c>set_pos: 10 20</c>).</summary>
+    public string Echo => string.Join(' ', Arguments);
+
+    /// <summary>
+    /// Reads the next command from the front of <paramref name="buffer"/> as <paramref name="table"/>'s
+    /// daemon would. <paramref name="consumed"/> is how many bytes to drop (0 for Incomplete). Throws
+    /// <see cref="HamlibProtocolException"/> when more than <see cref="MaxLength"/> bytes do not make a command.
+    /// </summary>
+    public static HamlibReadStatus TryRead(ReadOnlySpan<byte> buffer, HamlibCommandTable table, out HamlibRequest request, out int consumed)
+    {
+        var status = Read(buffer, table, out request, out consumed);
+        if (status == HamlibReadStatus.Incomplete && buffer.Length > MaxLength)
+        {
+            throw new HamlibProtocolException($"no complete {table.Daemon} command within {MaxLength} bytes", 0);
+        }
+
+        return status;
+    }
+
+    private static HamlibReadStatus Read(ReadOnlySpan<byte> b, HamlibCommandTable table, out HamlibRequest request, out int consumed)
     {
         request = default;
         consumed = 0;
-        var nl = buffer.IndexOf((byte)'\n');
-        if (nl < 0)
+        var i = 0;
+        if (!Next(b, ref i, out var c))
         {
-            if (buffer.Length > HamlibCommand.MaxLength)
-            {
-                throw new HamlibProtocolException($"command line longer than {HamlibCommand.MaxLength} bytes", 0);
-            }
-
-            return false;
+            return HamlibReadStatus.Incomplete;
         }
 
-        var raw = buffer[..nl];
-        for (var i = 0; i < raw.Length; i++)
-        {
-            if (raw[i] > 0x7e || (raw[i] < 0x20 && raw[i] is not ((byte)'\t' or (byte)'\r')))
-            {
-                throw new HamlibProtocolException($"byte 0x{raw[i]:x2} is not Hamlib text", i);
-            }
-        }
-
-        consumed = nl + 1;
-        var line = Encoding.ASCII.GetString(raw).Trim();
         var extended = false;
-        // Hamlib also accepts other response-mode prefixes (';', '|', ','); '+' is the one we speak.
-        if (line.StartsWith('+'))
+        char? separator = null;
+        if (c == '+')
         {
             extended = true;
-            line = line[1..].TrimStart();
+            if (!Next(b, ref i, out c))
+            {
+                return HamlibReadStatus.Incomplete;
+            }
         }
 
-        var parts = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0)
+        if (IsPunctuation(c) && c is not ((byte)'\\' or (byte)'_' or (byte)'#' or (byte)'(' or (byte)')'))
         {
-            request = new HamlibRequest(extended, false, string.Empty, []);
-            return true;
+            extended = true;
+            separator = (char)c;
+            if (!Next(b, ref i, out c))
+            {
+                return HamlibReadStatus.Incomplete;
+            }
         }
 
-        var head = parts[0];
-        if (head.StartsWith('\\'))
+        HamlibCommandSpec? spec;
+        if (c == '\\')
         {
-            request = new HamlibRequest(extended, true, head[1..], parts[1..]);
+            // "%c" then "%s": the first character as it is, then a word (leading white space skipped),
+            // which is only complete once white space follows it.
+            if (!Next(b, ref i, out var first) || !Word(b, ref i, out var rest))
+            {
+                return HamlibReadStatus.Incomplete;
+            }
+
+            spec = table.Find((char)first + rest);
         }
-        else if (head.Length == 1)
+        else if (c == '#')
         {
-            request = new HamlibRequest(extended, false, head, parts[1..]);
+            var end = b[i..].IndexOfAny((byte)'\n', (byte)'\r');
+            if (end < 0)
+            {
+                return HamlibReadStatus.Incomplete;
+            }
+
+            consumed = i + end + 1;
+            return HamlibReadStatus.Skipped;
+        }
+        else if (c is (byte)'q' or (byte)'Q')
+        {
+            consumed = i;
+            return HamlibReadStatus.Quit;
         }
         else
         {
-            // Short commands may be glued to their first argument ("P10 20" is not valid Hamlib, but "P 10 20" is).
-            request = new HamlibRequest(extended, false, head[..1], [head[1..], .. parts[1..]]);
+            spec = table.Find((char)c);
         }
 
+        if (spec is null)
+        {
+            consumed = i;
+            return HamlibReadStatus.Skipped;
+        }
+
+        var args = new List<string>(spec.Arguments);
+        if (spec.RestOfLine)
+        {
+            // fgets: the rest of the line; an empty rest means the argument is the next line.
+            if (!Line(b, ref i, out var line) || (line.Length == 0 && !Line(b, ref i, out line)))
+            {
+                return HamlibReadStatus.Incomplete;
+            }
+
+            args.Add(line.StartsWith(' ') && spec.Name != "send_morse" ? line[1..] : line);
+        }
+        else
+        {
+            for (var k = 0; k < spec.Arguments; k++)
+            {
+                if (k > 0 && args[0].StartsWith('?'))
+                {
+                    break; // "get_level ?" asks for the list; the other arguments are not read
+                }
+
+                if (table.EatsCharBeforeArgument && k < 2 && !Next(b, ref i, out _))
+                {
+                    return HamlibReadStatus.Incomplete;
+                }
+
+                if (!Word(b, ref i, out var word))
+                {
+                    return HamlibReadStatus.Incomplete;
+                }
+
+                args.Add(word);
+            }
+        }
+
+        consumed = i;
+        request = new HamlibRequest(spec, extended, separator, args);
+        return HamlibReadStatus.Command;
+    }
+
+    private static bool Next(ReadOnlySpan<byte> b, ref int i, out byte c)
+    {
+        if (i >= b.Length)
+        {
+            c = 0;
+            return false;
+        }
+
+        c = b[i++];
         return true;
     }
+
+    /// <summary>scanf("%s"): skips white space, then reads up to (not including) the next white space.</summary>
+    private static bool Word(ReadOnlySpan<byte> b, ref int i, out string word)
+    {
+        word = string.Empty;
+        var start = i;
+        while (start < b.Length && IsSpace(b[start]))
+        {
+            start++;
+        }
+
+        var end = start;
+        while (end < b.Length && !IsSpace(b[end]))
+        {
+            end++;
+        }
+
+        if (end >= b.Length)
+        {
+            return false;
+        }
+
+        word = Encoding.Latin1.GetString(b[start..end]);
+        i = end;
+        return true;
+    }
+
+    /// <summary>fgets: up to and including the newline, which is dropped.</summary>
+    private static bool Line(ReadOnlySpan<byte> b, ref int i, out string line)
+    {
+        line = string.Empty;
+        var nl = b[i..].IndexOf((byte)'\n');
+        if (nl < 0)
+        {
+            return false;
+        }
+
+        line = Encoding.Latin1.GetString(b.Slice(i, nl));
+        i += nl + 1;
+        return true;
+    }
+
+    private static bool IsSpace(byte c) => c is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\v' or (byte)'\f' or (byte)'\r';
+
+    private static bool IsPunctuation(byte c) => c is (>= 0x21 and <= 0x2F) or (>= 0x3A and <= 0x40) or (>= 0x5B and <= 0x60) or (>= 0x7B and <= 0x7E);
 }

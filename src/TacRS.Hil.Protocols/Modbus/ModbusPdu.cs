@@ -5,7 +5,8 @@ namespace TacRS.Hil.Protocols.Modbus;
 /// <summary>
 /// A decoded request PDU. Field use by function: FC1–4 <see cref="Address"/>+<see cref="Quantity"/>;
 /// FC5/6 <see cref="Address"/>+<see cref="Value"/>; FC15/16 <see cref="Address"/>+<see cref="Quantity"/>+data;
-/// FC23 read <see cref="Address"/>+<see cref="Quantity"/>, write <see cref="WriteAddress"/>+<see cref="WriteQuantity"/>+data.
+/// FC23 read <see cref="Address"/>+<see cref="Quantity"/>, write <see cref="WriteAddress"/>+<see cref="WriteQuantity"/>+data;
+/// FC22 <see cref="Address"/>+<see cref="AndMask"/>+<see cref="OrMask"/>; FC8 <see cref="SubFunction"/>+data.
 /// Data is not copied: <see cref="DataOffset"/>/<see cref="DataLength"/> index the PDU it was read from.
 /// </summary>
 public readonly record struct ModbusRequest(
@@ -18,6 +19,14 @@ public readonly record struct ModbusRequest(
     int DataOffset,
     int DataLength)
 {
+    /// <summary>FC22's OR mask (its AND mask is <see cref="Value"/>).</summary>
+    public ushort OrMask { get; init; }
+
+    public ushort AndMask => Value;
+
+    /// <summary>FC8's sub-function (the word where other functions have their address).</summary>
+    public ushort SubFunction => Address;
+
     public ReadOnlySpan<byte> Data(ReadOnlySpan<byte> pdu) => pdu.Slice(DataOffset, DataLength);
 
     /// <summary>
@@ -31,7 +40,7 @@ public readonly record struct ModbusRequest(
             ModbusFunction.ReadCoils or ModbusFunction.ReadDiscreteInputs => Quantity is >= 1 and <= ModbusLimits.MaxReadBits,
             ModbusFunction.ReadHoldingRegisters or ModbusFunction.ReadInputRegisters => Quantity is >= 1 and <= ModbusLimits.MaxReadRegisters,
             ModbusFunction.WriteSingleCoil => Value is ModbusLimits.CoilOn or ModbusLimits.CoilOff,
-            ModbusFunction.WriteSingleRegister => true,
+            ModbusFunction.WriteSingleRegister or ModbusFunction.MaskWriteRegister or ModbusFunction.Diagnostics => true,
             ModbusFunction.WriteMultipleCoils => Quantity is >= 1 and <= ModbusLimits.MaxWriteBits && DataLength == (Quantity + 7) / 8,
             ModbusFunction.WriteMultipleRegisters => Quantity is >= 1 and <= ModbusLimits.MaxWriteRegisters && DataLength == Quantity * 2,
             ModbusFunction.ReadWriteMultipleRegisters => Quantity is >= 1 and <= ModbusLimits.MaxReadWriteReadRegisters
@@ -45,7 +54,9 @@ public readonly record struct ModbusRequest(
 /// <summary>
 /// A decoded response PDU: an exception (<see cref="Exception"/> set), read data (FC1–4, 23:
 /// <see cref="DataOffset"/>/<see cref="DataLength"/> into the PDU), or a write echo
-/// (FC5/6: <see cref="Address"/>+<see cref="Value"/>; FC15/16: <see cref="Address"/>+quantity in <see cref="Value"/>).
+/// (FC5/6: <see cref="Address"/>+<see cref="Value"/>; FC15/16: <see cref="Address"/>+quantity in <see cref="Value"/>;
+/// FC22: <see cref="Address"/>+AND mask in <see cref="Value"/>, OR mask as the data; FC8: sub-function in
+/// <see cref="Address"/>, the echoed data as the data).
 /// </summary>
 public readonly record struct ModbusResponse(
     ModbusFunction Function,
@@ -66,7 +77,9 @@ public static class ModbusPdu
     /// <summary>
     /// Length of the PDU at the front of <paramref name="pdu"/> as far as its function code tells:
     /// &gt; 0 the whole length, 0 not enough bytes yet, -1 not a PDU of a known function.
-    /// This is how RTU, which has no length field, predicts where a frame ends.
+    /// This is how RTU, which has no length field, predicts where a frame ends. FC8 also answers -1: its
+    /// data has no count (sub-function 0 echoes any), so its end is found by the CRC on RTU and given by
+    /// the MBAP length on TCP; <see cref="TryReadRequest"/>/<see cref="TryReadResponse"/> take the whole span as its PDU.
     /// </summary>
     public static int FrameLength(ModbusSide side, ReadOnlySpan<byte> pdu)
     {
@@ -91,6 +104,8 @@ public static class ModbusPdu
                 return 5;
             case ModbusFunction.WriteMultipleCoils or ModbusFunction.WriteMultipleRegisters:
                 return side == ModbusSide.Response ? 5 : pdu.Length < 6 ? 0 : 6 + pdu[5];
+            case ModbusFunction.MaskWriteRegister:
+                return 7;
             case ModbusFunction.ReadWriteMultipleRegisters:
                 return pdu.Length < 10 ? 0 : 10 + pdu[9];
             default:
@@ -103,6 +118,7 @@ public static class ModbusPdu
     {
         ModbusFunction.ReadCoils or ModbusFunction.ReadDiscreteInputs => 2 + ((quantity + 7) / 8),
         ModbusFunction.ReadHoldingRegisters or ModbusFunction.ReadInputRegisters or ModbusFunction.ReadWriteMultipleRegisters => 2 + (quantity * 2),
+        ModbusFunction.MaskWriteRegister => 7,
         _ => 5,
     };
 
@@ -110,7 +126,7 @@ public static class ModbusPdu
     {
         request = default;
         consumed = 0;
-        var n = FrameLength(ModbusSide.Request, pdu);
+        var n = WholeLength(ModbusSide.Request, pdu);
         if (n <= 0 || pdu.Length < n)
         {
             return false;
@@ -118,13 +134,15 @@ public static class ModbusPdu
 
         var fc = (ModbusFunction)pdu[0];
         var a = BinaryPrimitives.ReadUInt16BigEndian(pdu[1..]);
-        var q = BinaryPrimitives.ReadUInt16BigEndian(pdu[3..]);
+        var q = n >= 5 ? BinaryPrimitives.ReadUInt16BigEndian(pdu[3..]) : (ushort)0; // FC8 may carry no data word
         request = fc switch
         {
             ModbusFunction.WriteSingleCoil or ModbusFunction.WriteSingleRegister => new ModbusRequest(fc, a, 1, q, 0, 0, 5, 0),
             ModbusFunction.WriteMultipleCoils or ModbusFunction.WriteMultipleRegisters => new ModbusRequest(fc, a, q, 0, 0, 0, 6, pdu[5]),
             ModbusFunction.ReadWriteMultipleRegisters => new ModbusRequest(
                 fc, a, q, 0, BinaryPrimitives.ReadUInt16BigEndian(pdu[5..]), BinaryPrimitives.ReadUInt16BigEndian(pdu[7..]), 10, pdu[9]),
+            ModbusFunction.MaskWriteRegister => new ModbusRequest(fc, a, 1, q, 0, 0, 7, 0) { OrMask = BinaryPrimitives.ReadUInt16BigEndian(pdu[5..]) },
+            ModbusFunction.Diagnostics => new ModbusRequest(fc, a, 0, 0, 0, 0, 3, n - 3),
             _ => new ModbusRequest(fc, a, q, 0, 0, 0, 5, 0),
         };
         consumed = n;
@@ -135,7 +153,7 @@ public static class ModbusPdu
     {
         response = default;
         consumed = 0;
-        var n = FrameLength(ModbusSide.Response, pdu);
+        var n = WholeLength(ModbusSide.Response, pdu);
         if (n <= 0 || pdu.Length < n)
         {
             return false;
@@ -154,6 +172,9 @@ public static class ModbusPdu
                 ModbusFunction.WriteSingleCoil or ModbusFunction.WriteSingleRegister or ModbusFunction.WriteMultipleCoils
                     or ModbusFunction.WriteMultipleRegisters => new ModbusResponse(
                         fc, null, BinaryPrimitives.ReadUInt16BigEndian(pdu[1..]), BinaryPrimitives.ReadUInt16BigEndian(pdu[3..]), 5, 0),
+                ModbusFunction.MaskWriteRegister => new ModbusResponse(
+                    fc, null, BinaryPrimitives.ReadUInt16BigEndian(pdu[1..]), BinaryPrimitives.ReadUInt16BigEndian(pdu[3..]), 5, 2),
+                ModbusFunction.Diagnostics => new ModbusResponse(fc, null, BinaryPrimitives.ReadUInt16BigEndian(pdu[1..]), 0, 3, n - 3),
                 _ => new ModbusResponse(fc, null, 0, 0, 2, pdu[1]),
             };
         }
@@ -227,6 +248,30 @@ public static class ModbusPdu
         return 10 + (values.Length * 2);
     }
 
+    /// <summary>FC22: the register becomes (current AND <paramref name="andMask"/>) OR (<paramref name="orMask"/> AND NOT <paramref name="andMask"/>).</summary>
+    public static int WriteMaskWriteRequest(Span<byte> destination, ushort address, ushort andMask, ushort orMask)
+    {
+        destination[0] = (byte)ModbusFunction.MaskWriteRegister;
+        BinaryPrimitives.WriteUInt16BigEndian(destination[1..], address);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[3..], andMask);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[5..], orMask);
+        return 7;
+    }
+
+    /// <summary>FC8 with a sub-function and its data (sub-function 0, return query data: the slave echoes it).</summary>
+    public static int WriteDiagnosticsRequest(Span<byte> destination, ushort subFunction, ReadOnlySpan<byte> data)
+    {
+        if (data.Length + 3 > ModbusLimits.MaxPduLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(data), data.Length, $"diagnostics data must fit a PDU ({ModbusLimits.MaxPduLength - 3} bytes at most)");
+        }
+
+        destination[0] = (byte)ModbusFunction.Diagnostics;
+        BinaryPrimitives.WriteUInt16BigEndian(destination[1..], subFunction);
+        data.CopyTo(destination[3..]);
+        return 3 + data.Length;
+    }
+
     // ---- responses (server side) ----
 
     public static int WriteBitsResponse(Span<byte> destination, ModbusFunction function, ReadOnlySpan<bool> bits)
@@ -254,6 +299,13 @@ public static class ModbusPdu
         destination[0] = (byte)((byte)function | 0x80);
         destination[1] = (byte)code;
         return 2;
+    }
+
+    /// <summary>An echo of the whole request PDU (FC8 return query data, FC22 mask write).</summary>
+    public static int WriteEcho(Span<byte> destination, ReadOnlySpan<byte> requestPdu)
+    {
+        requestPdu.CopyTo(destination);
+        return requestPdu.Length;
     }
 
     // ---- data helpers ----
@@ -297,6 +349,13 @@ public static class ModbusPdu
             destination[i] = BinaryPrimitives.ReadUInt16BigEndian(data[(i * 2)..]);
         }
     }
+
+    /// <summary>
+    /// <see cref="FrameLength"/>, except that an FC8 PDU is the whole span (at least function and
+    /// sub-function): its callers have framed it already (MBAP length, RTU CRC).
+    /// </summary>
+    private static int WholeLength(ModbusSide side, ReadOnlySpan<byte> pdu) =>
+        pdu.Length >= 3 && pdu[0] == (byte)ModbusFunction.Diagnostics ? pdu.Length : FrameLength(side, pdu);
 
     private static int WriteWord(Span<byte> destination, ModbusFunction function, ushort address, ushort value)
     {

@@ -9,8 +9,14 @@ public enum ModbusFunction : byte
     ReadInputRegisters = 4,
     WriteSingleCoil = 5,
     WriteSingleRegister = 6,
+
+    /// <summary>FC8 diagnostics; sub-function 0 (return query data) echoes the request (§6.8).</summary>
+    Diagnostics = 8,
     WriteMultipleCoils = 15,
     WriteMultipleRegisters = 16,
+
+    /// <summary>FC22: register = (register AND and-mask) OR (or-mask AND NOT and-mask) (§6.16).</summary>
+    MaskWriteRegister = 22,
     ReadWriteMultipleRegisters = 23,
 }
 
@@ -75,8 +81,10 @@ public static class ModbusNames
         ModbusFunction.ReadInputRegisters => "FC4 read input registers",
         ModbusFunction.WriteSingleCoil => "FC5 write single coil",
         ModbusFunction.WriteSingleRegister => "FC6 write single register",
+        ModbusFunction.Diagnostics => "FC8 diagnostics",
         ModbusFunction.WriteMultipleCoils => "FC15 write multiple coils",
         ModbusFunction.WriteMultipleRegisters => "FC16 write multiple registers",
+        ModbusFunction.MaskWriteRegister => "FC22 mask write register",
         ModbusFunction.ReadWriteMultipleRegisters => "FC23 read/write multiple registers",
         _ => $"FC{(byte)function}",
     };
@@ -84,7 +92,8 @@ public static class ModbusNames
     public static bool IsKnown(ModbusFunction function) => function is
         ModbusFunction.ReadCoils or ModbusFunction.ReadDiscreteInputs or ModbusFunction.ReadHoldingRegisters
         or ModbusFunction.ReadInputRegisters or ModbusFunction.WriteSingleCoil or ModbusFunction.WriteSingleRegister
-        or ModbusFunction.WriteMultipleCoils or ModbusFunction.WriteMultipleRegisters or ModbusFunction.ReadWriteMultipleRegisters;
+        or ModbusFunction.Diagnostics or ModbusFunction.WriteMultipleCoils or ModbusFunction.WriteMultipleRegisters
+        or ModbusFunction.MaskWriteRegister or ModbusFunction.ReadWriteMultipleRegisters;
 }
 
 /// <summary>Quantity limits from the specification (each function's "Quantity of …" field).</summary>
@@ -108,6 +117,9 @@ public static class ModbusLimits
     public const int MaxReadWriteReadRegisters = 125;
 
     public const int MaxReadWriteWriteRegisters = 121;
+
+    /// <summary>FC8 sub-function 0: return query data (the response echoes the request).</summary>
+    public const ushort ReturnQueryData = 0x0000;
 
     /// <summary>FC5 coil values: ON is 0xFF00, OFF is 0x0000; anything else is exception 3 (§6.5).</summary>
     public const ushort CoilOn = 0xFF00;

@@ -160,13 +160,16 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         Faults.Start();
         var emulator = CreateEmulator(device);
         var (deviceSide, emulatorSide) = InProcessPipe.Create(device.Name);
+        // A connection's session, once over, is released (sim serve opens one per client) and its end of the
+        // link closed, so the driver or client sees the link drop instead of waiting on a dead emulator.
+        _running.RemoveAll(t => t.IsCompleted);
         switch (emulator)
         {
             case IEndpointStreamEmulator endpoints:
-                _running.Add(Serve(device, () => endpoints.RunAsync(emulatorSide, spec, _stop.Token)));
+                _running.Add(Serve(device, () => endpoints.RunAsync(emulatorSide, spec, _stop.Token), emulatorSide));
                 break;
             case IStreamEmulator stream:
-                _running.Add(Serve(device, () => stream.RunAsync(emulatorSide, _stop.Token)));
+                _running.Add(Serve(device, () => stream.RunAsync(emulatorSide, _stop.Token), emulatorSide));
                 break;
             default:
                 throw new DeviceLostException(device.Name, $"sim://{device.Name}", $"the emulator for kind '{device.Kind}' does not serve a byte stream");
@@ -227,7 +230,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         return kind.Create(context);
     }
 
-    private async Task Serve(DeviceDefinition device, Func<Task> run)
+    private async Task Serve(DeviceDefinition device, Func<Task> run, IByteTransport? link = null)
     {
         try
         {
@@ -242,6 +245,13 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
             // An emulator crash looks to the driver like a silent device; say why in the record.
             Log.Error(e, "Emulator for {Device} stopped", device.Name);
             _services.Note("simulation", device.Name, "error", $"emulator stopped: {e.Message}");
+        }
+        finally
+        {
+            if (link is not null)
+            {
+                await link.DisposeAsync();
+            }
         }
     }
 

@@ -56,6 +56,13 @@ public sealed class ModbusSlave
 
     public ModbusSlaveFaults Faults { get; } = new();
 
+    /// <summary>
+    /// Serve as a Modbus/TCP gateway: a TCP request to a unit this slave does not serve is answered with
+    /// exception 0x0B (gateway target device failed to respond, Modbus/TCP §4.4.2) instead of silence. On RTU
+    /// such a request is always left unanswered (another slave on the line may own the address).
+    /// </summary>
+    public bool Gateway { get; set; }
+
     public long RequestsServed { get; private set; }
 
     public long FramesRejected { get; private set; }
@@ -70,7 +77,9 @@ public sealed class ModbusSlave
 
     /// <summary>
     /// Serves requests arriving on <paramref name="transport"/> until the peer closes it or the token
-    /// is cancelled. Garbage and bad CRCs are dropped (the master times out), as on a real line.
+    /// is cancelled. RTU: garbage and bad CRCs are dropped (the master times out), as on a real line.
+    /// TCP: an MBAP header the stream cannot be framed by (protocol id not 0, length outside 2…254) ends
+    /// the session and closes <paramref name="transport"/>: the client is dropped, other connections go on.
     /// </summary>
     public async Task ServeAsync(IByteTransport transport, ModbusFraming framing, CancellationToken cancellationToken)
     {
@@ -100,7 +109,9 @@ public sealed class ModbusSlave
                     var (consumed, txLength) = framing == ModbusFraming.Rtu ? NextRtu(rx.AsSpan(0, count), tx) : NextTcp(rx.AsSpan(0, count), tx);
                     if (consumed < 0)
                     {
+                        FramesRejected++;
                         _log.Warning("Modbus slave on {Path}: bad MBAP header, closing the connection", transport.Path);
+                        await transport.DisposeAsync();
                         return;
                     }
 
@@ -208,7 +219,14 @@ public sealed class ModbusSlave
                 }
             }
 
-            return 0; // not ours: on a shared line another slave answers
+            if (framing == ModbusFraming.Tcp && Gateway && pdu.Length > 0)
+            {
+                // A gateway whose target never answers.
+                var m = ModbusPdu.WriteExceptionResponse(tx.AsSpan(ModbusTcp.PduOffset), (ModbusFunction)(pdu[0] & 0x7F), ModbusExceptionCode.GatewayTargetFailedToRespond);
+                return ModbusTcp.Seal(tx, transactionId, unit, m);
+            }
+
+            return 0; // not ours: on a shared line another slave answers; on TCP pymodbus is silent too
         }
 
         RequestsServed++;
@@ -314,6 +332,22 @@ public sealed class ModbusSlave
                 error = store.WriteHolding(req.Address, regs);
                 return error is null ? ModbusPdu.WriteEchoResponse(response, fc, req.Address, req.Quantity) : ModbusPdu.WriteExceptionResponse(response, fc, error.Value);
             }
+
+            case ModbusFunction.MaskWriteRegister:
+            {
+                // §6.16: result = (current AND and_mask) OR (or_mask AND NOT and_mask); the response echoes the request.
+                Span<ushort> current = stackalloc ushort[1];
+                error = store.ReadRegisters(RegisterTable.HoldingRegister, req.Address, current)
+                    ?? store.WriteHolding(req.Address, [(ushort)((current[0] & req.AndMask) | (req.OrMask & ~req.AndMask))]);
+                return error is null ? ModbusPdu.WriteEcho(response, pdu) : ModbusPdu.WriteExceptionResponse(response, fc, error.Value);
+            }
+
+            case ModbusFunction.Diagnostics:
+                // Sub-function 0, return query data: the request comes back unchanged (§6.8.1). Serial-line
+                // counters and listen-only mode are not emulated: exception 1, as a device without them answers.
+                return req.SubFunction == ModbusLimits.ReturnQueryData
+                    ? ModbusPdu.WriteEcho(response, pdu)
+                    : ModbusPdu.WriteExceptionResponse(response, fc, ModbusExceptionCode.IllegalFunction);
 
             default:
             {

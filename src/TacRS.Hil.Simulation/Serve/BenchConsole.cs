@@ -79,8 +79,8 @@ public sealed class BenchConsole(SimulatedBench bench, ILogger log)
         }
     }
 
-    /// <summary>Accepts console connections until cancelled; each is served line by line.</summary>
-    public async Task ServeAsync(TcpListener listener, CancellationToken cancellationToken)
+    /// <summary>Accepts console connections until cancelled, at most <paramref name="maxConnections"/> at once; each is served line by line.</summary>
+    public async Task ServeAsync(TcpListener listener, CancellationToken cancellationToken, int maxConnections = ServeLimits.DefaultMaxConnections)
     {
         var sessions = new List<Task>();
         try
@@ -88,9 +88,17 @@ public sealed class BenchConsole(SimulatedBench bench, ILogger log)
             while (!cancellationToken.IsCancellationRequested)
             {
                 var client = await listener.AcceptTcpClientAsync(cancellationToken);
+                sessions.RemoveAll(s => s.IsCompleted);
+                if (sessions.Count >= maxConnections)
+                {
+                    log.Debug("Bench console connection from {Peer} refused: {Max} already served", client.Client.RemoteEndPoint, maxConnections);
+                    client.Client.LingerState = new LingerOption(true, 0);
+                    client.Dispose();
+                    continue;
+                }
+
                 log.Information("Bench console connection from {Peer}", client.Client.RemoteEndPoint);
                 sessions.Add(SessionAsync(client, cancellationToken));
-                sessions.RemoveAll(s => s.IsCompleted);
             }
         }
         catch (OperationCanceledException)

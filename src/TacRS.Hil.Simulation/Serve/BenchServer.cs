@@ -65,14 +65,27 @@ public sealed class BenchServer : IAsyncDisposable
     private readonly List<Socket> _udpSockets = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly List<PigpioServer> _pigpio = [];
+    private readonly List<string> _links = [];
+    private readonly BenchServerOptions _options;
+    private bool _createdDirectory;
+    private int _active;
+    private long _refused;
 
-    public BenchServer(RigDefinition rig, SimulatedBench bench, string directory, ILogger? log = null)
+    public BenchServer(RigDefinition rig, SimulatedBench bench, string directory, ILogger? log = null, BenchServerOptions? options = null)
     {
         _rig = rig;
         _bench = bench;
         _directory = directory;
         _log = log ?? Serilog.Core.Logger.None;
+        _options = options ?? new BenchServerOptions();
+        _options.Validate();
     }
+
+    /// <summary>Client connections being served now on the TCP device endpoints (each released when its client closes); a pty's relay is not one.</summary>
+    public int ActiveConnections => Volatile.Read(ref _active);
+
+    /// <summary>Connections closed on arrival because their listener already served <see cref="BenchServerOptions.MaxConnections"/>.</summary>
+    public long ConnectionsRefused => Interlocked.Read(ref _refused);
 
     public IReadOnlyList<ServedEndpoint> Endpoints => _endpoints;
 
@@ -86,7 +99,12 @@ public sealed class BenchServer : IAsyncDisposable
     /// <summary>Opens every endpoint; returns once they all accept connections.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(_directory);
+        if (!Directory.Exists(_directory))
+        {
+            Directory.CreateDirectory(_directory);
+            _createdDirectory = true;
+        }
+
         foreach (var device in _rig.Devices.Where(d => _bench.Emulates(d.Kind)))
         {
             var transport = device.Config.Get("transport") is { IsMap: true } t ? t.AsMap("transport") : null;
@@ -133,6 +151,7 @@ public sealed class BenchServer : IAsyncDisposable
             foreach (var chip in chips)
             {
                 var pigpio = PigpioServer.ForBench(_bench, _rig, _log, PigpioCommands.DefaultPort + chip, chip, serveI2c: chip == chips[0]);
+                pigpio.MaxConnections = _options.MaxConnections;
                 _pigpio.Add(pigpio);
                 pigpio.Start(_stop.Token);
                 foreach (var name in pigpio.Devices)
@@ -146,7 +165,7 @@ public sealed class BenchServer : IAsyncDisposable
         // The hands of the rehearsal bench: the run's operator and steps (or an engineer) act on the models here.
         var console = Listen(0, "the bench console");
         ConsoleAddress = $"127.0.0.1:{((IPEndPoint)console.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture)}";
-        _loops.Add(new BenchConsole(_bench, _log).ServeAsync(console, _stop.Token));
+        _loops.Add(new BenchConsole(_bench, _log).ServeAsync(console, _stop.Token, _options.MaxConnections));
     }
 
     /// <summary>Keys of a device entry whose value is a transport mapping (serial/tcp/udp), e.g. rotator and radio.</summary>
@@ -171,10 +190,11 @@ public sealed class BenchServer : IAsyncDisposable
 
         var listener = Listen(serial ? 0 : wantedPort, device.Name);
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        _loops.Add(AcceptLoop(device, spec, listener, _stop.Token));
+        _loops.Add(AcceptLoop(device, spec, listener, counted: !serial, _stop.Token));
         if (serial)
         {
             var link = Path.Combine(_directory, key is null ? device.Name : $"{device.Name}.{key}");
+            _links.Add(link);
             _loops.Add(SocatLoop(device.Name, link, port, _stop.Token));
             await WaitForPathAsync(link, cancellationToken);
             _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, link, true) { Key = key });
@@ -301,7 +321,39 @@ public sealed class BenchServer : IAsyncDisposable
             }
         }
 
+        RemoveLinks();
         _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Deletes the pty links (a killed socat leaves its symlink behind, pointing at nothing) and the directory
+    /// when this server created it and nothing else is in it.
+    /// </summary>
+    private void RemoveLinks()
+    {
+        foreach (var link in _links)
+        {
+            try
+            {
+                File.Delete(link);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.Warning("Could not remove the pty link {Link}: {Error}", link, e.Message);
+            }
+        }
+
+        try
+        {
+            if (_createdDirectory && Directory.Exists(_directory) && !Directory.EnumerateFileSystemEntries(_directory).Any())
+            {
+                Directory.Delete(_directory);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("Could not remove {Directory}: {Error}", _directory, e.Message);
+        }
     }
 
     private YamlMappingNode Devices()
@@ -624,7 +676,7 @@ public sealed class BenchServer : IAsyncDisposable
         return listener;
     }
 
-    private async Task AcceptLoop(DeviceDefinition device, TransportSpec? spec, TcpListener listener, CancellationToken cancellationToken)
+    private async Task AcceptLoop(DeviceDefinition device, TransportSpec? spec, TcpListener listener, bool counted, CancellationToken cancellationToken)
     {
         var sessions = new List<Task>();
         try
@@ -632,9 +684,19 @@ public sealed class BenchServer : IAsyncDisposable
             while (!cancellationToken.IsCancellationRequested)
             {
                 var client = await listener.AcceptTcpClientAsync(cancellationToken);
-                _log.Information("Connection to {Device} from {Peer}", device.Name, client.Client.RemoteEndPoint);
-                sessions.Add(Session(device, spec, client, cancellationToken));
                 sessions.RemoveAll(s => s.IsCompleted);
+                if (sessions.Count >= _options.MaxConnections)
+                {
+                    // Bounded: a flood of connections costs the others nothing.
+                    Interlocked.Increment(ref _refused);
+                    _log.Debug("Connection to {Device} from {Peer} refused: {Max} already served", device.Name, client.Client.RemoteEndPoint, _options.MaxConnections);
+                    client.Client.LingerState = new LingerOption(true, 0);
+                    client.Dispose();
+                    continue;
+                }
+
+                _log.Information("Connection to {Device} from {Peer}", device.Name, client.Client.RemoteEndPoint);
+                sessions.Add(Session(device, spec, client, counted, cancellationToken));
             }
         }
         catch (OperationCanceledException)
@@ -648,7 +710,21 @@ public sealed class BenchServer : IAsyncDisposable
         }
     }
 
-    private async Task Session(DeviceDefinition device, TransportSpec? spec, TcpClient client, CancellationToken cancellationToken)
+    private async Task Session(DeviceDefinition device, TransportSpec? spec, TcpClient client, bool counted, CancellationToken cancellationToken)
+    {
+        var add = counted ? 1 : 0;
+        Interlocked.Add(ref _active, add);
+        try
+        {
+            await SessionBody(device, spec, client, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Add(ref _active, -add);
+        }
+    }
+
+    private async Task SessionBody(DeviceDefinition device, TransportSpec? spec, TcpClient client, CancellationToken cancellationToken)
     {
         using (client)
         {
@@ -701,6 +777,10 @@ public sealed class BenchServer : IAsyncDisposable
             }
 
             await link.WriteAsync(buffer.AsMemory(0, n), cancellationToken);
+
+            // Let the emulator work through this chunk before the next: a client that floods the socket is read
+            // no faster than it is served, so the in-process link never holds more than a chunk or two.
+            await Task.Yield();
         }
     }
 
@@ -720,8 +800,10 @@ public sealed class BenchServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Keeps a socat pty ↔ loopback relay alive for a serial device: socat exits when the client closes
-    /// the pty, so it is started again for the next client (same link path).
+    /// One socat pty ↔ loopback relay for a serial device, for the whole serve: the pty (and its link) stays
+    /// put while clients open and close it, as a real serial port does. <c>ignoreeof</c> keeps socat running
+    /// when the last client closes the pty; whatever the emulator sends while no client has it open is
+    /// lost, as bytes into a closed UART are. socat is started again only if it dies.
     /// </summary>
     private async Task SocatLoop(string device, string link, int port, CancellationToken cancellationToken)
     {
@@ -734,8 +816,8 @@ public sealed class BenchServer : IAsyncDisposable
                 RedirectStandardOutput = true,
             };
 
-            // raw,echo=0: a byte-transparent line; wait-slave: connect to us only once a client opens the pty.
-            psi.ArgumentList.Add($"pty,raw,echo=0,link={link},wait-slave");
+            // raw,echo=0: a byte-transparent line; ignoreeof: a client closing the pty is not the end.
+            psi.ArgumentList.Add($"pty,raw,echo=0,link={link},ignoreeof");
             psi.ArgumentList.Add($"tcp:127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
             Process process;
             try
@@ -748,6 +830,7 @@ public sealed class BenchServer : IAsyncDisposable
             }
 
             _socats.Add(process);
+            var errors = process.StandardError.ReadToEndAsync(cancellationToken);
             try
             {
                 await process.WaitForExitAsync(cancellationToken);
@@ -757,9 +840,19 @@ public sealed class BenchServer : IAsyncDisposable
                 return;
             }
 
-            _log.Debug("socat for {Device} exited with {Code}; restarting", device, process.ExitCode);
+            var why = string.Empty;
+            try
+            {
+                why = (await errors).Trim();
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            _log.Warning("socat for {Device} exited with {Code} ({Error}); starting it again", device, process.ExitCode, why);
             _socats.Remove(process);
             process.Dispose();
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System, cancellationToken);
         }
     }
 

@@ -29,8 +29,8 @@ public sealed class PigpioServer : IAsyncDisposable
     /// <summary>pigpio.c PI_NOTIFY_SLOTS.</summary>
     public const int NotifySlots = 32;
 
-    /// <summary>I2C handles served at once (pigpio has 64 or 512 slots depending on version).</summary>
-    public const int I2cSlots = 64;
+    /// <summary>I2C handles served at once: pigpio.h PI_I2C_SLOTS of V79 (older daemons had 64).</summary>
+    public const int I2cSlots = 512;
 
     /// <summary>What HWVER answers: a Raspberry Pi 4 Model B rev 1.1 revision code (GPIO 0-53, bank 1 on the header).</summary>
     public const uint HardwareRevision = 0xA03111;
@@ -143,6 +143,9 @@ public sealed class PigpioServer : IAsyncDisposable
     /// <summary><c>127.0.0.1:port</c>: what a rig's <c>pigpio:</c> entry points at.</summary>
     public string Endpoint => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port}");
 
+    /// <summary>Sockets served at once (command and notification sockets both count); one more is closed as it arrives.</summary>
+    public int MaxConnections { get; set; } = ServeLimits.DefaultMaxConnections;
+
     /// <summary>Sessions currently connected (command and notification sockets both count).</summary>
     public int SessionCount
     {
@@ -231,6 +234,14 @@ public sealed class PigpioServer : IAsyncDisposable
             while (!cancellationToken.IsCancellationRequested)
             {
                 var socket = await listener.AcceptSocketAsync(cancellationToken);
+                if (SessionCount >= MaxConnections)
+                {
+                    _log.Debug("pigpio client {Peer} refused: {Max} sockets already served", socket.RemoteEndPoint, MaxConnections);
+                    socket.LingerState = new LingerOption(true, 0);
+                    socket.Dispose();
+                    continue;
+                }
+
                 socket.NoDelay = true;
                 var session = new Session(Interlocked.Increment(ref _nextSession), socket, this);
                 lock (_sessions)
@@ -290,7 +301,11 @@ public sealed class PigpioServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Frees what the session held: its notification handle and the I2C handles it opened (pigpiod keeps the latter; we do not, so a reconnecting client cannot exhaust the slots).</summary>
+    /// <summary>
+    /// Frees what the session held: its notification handle. I2C handles outlive the connection, as in
+    /// pigpiod (one <c>pigs i2co</c> then another <c>pigs i2crw</c>): only <c>i2cc</c> frees one, and a client that
+    /// never closes its handles runs out of the 512 slots, as on a Pi.
+    /// </summary>
     private void Closed(Session session)
     {
         lock (_notifyGate)
@@ -300,17 +315,6 @@ public sealed class PigpioServer : IAsyncDisposable
                 if (_notifies[i]?.Stream == session)
                 {
                     _notifies[i] = null;
-                }
-            }
-        }
-
-        lock (_hardware)
-        {
-            for (var i = 0; i < _i2cHandles.Length; i++)
-            {
-                if (_i2cHandles[i]?.Owner == session)
-                {
-                    _i2cHandles[i] = null;
                 }
             }
         }
@@ -729,7 +733,7 @@ public sealed class PigpioServer : IAsyncDisposable
         {
             if (_i2cHandles[h] is null)
             {
-                _i2cHandles[h] = new I2cHandle((int)bus, (int)address, session);
+                _i2cHandles[h] = new I2cHandle((int)bus, (int)address);
                 return h;
             }
         }
@@ -1019,7 +1023,7 @@ public sealed class PigpioServer : IAsyncDisposable
         public PinValue? Reported { get; set; }
     }
 
-    private sealed record I2cHandle(int Bus, int Address, Session Owner);
+    private sealed record I2cHandle(int Bus, int Address);
 
     private sealed class Notify(int handle, Session stream)
     {

@@ -58,6 +58,9 @@ public sealed class RotatorModel
         }
     }
 
+    /// <summary>Hamlib's SPEED level (1–100 %): remembered for <c>get_level</c>; the model always slews at its rate.</summary>
+    public int SpeedLevel { get; set; } = 100;
+
     /// <summary>Commands received (for tests and the record).</summary>
     public int Commands { get; private set; }
 

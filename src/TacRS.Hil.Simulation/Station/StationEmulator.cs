@@ -26,7 +26,7 @@ public sealed class StationEmulator(TimeProvider time, RotatorModelOptions? rota
 
     public HamlibRotatorServer RotatorServer => new(Rotator);
 
-    public HamlibRadioServer RadioServer => new(Radio);
+    public HamlibRadioServer RadioServer => new(Radio, time);
 
     /// <summary>The RF link gate, once <see cref="AttachLink"/> has given it a satellite.</summary>
     public RfLink? Link { get; private set; }

@@ -250,12 +250,12 @@ public class StationDeviceTests
             async () =>
             {
                 await device.ConnectAsync(CancellationToken.None);
-                // Hamlib drops the connection on an unknown long command: the driver reconnects once,
+                // rigctld closes the connection on halt (it exits): the driver reconnects once,
                 // is dropped again, and reports the device lost rather than looping.
                 DeviceLostException? ex = null;
                 try
                 {
-                    await device.Rotator!.Connection.ExchangeAsync(Protocols.Hamlib.HamlibCommand.Of("no_such_command", string.Empty), CancellationToken.None);
+                    await device.Radio!.Connection.ExchangeAsync(Protocols.Hamlib.HamlibCommand.Of("halt", string.Empty), CancellationToken.None);
                 }
                 catch (DeviceLostException e)
                 {
@@ -270,8 +270,8 @@ public class StationDeviceTests
             Assert.That(lost, Is.Not.Null);
             Assert.That(lost!.Message, Does.Contain("connection dropped again"));
             Assert.That(az, Is.EqualTo(0));
-            // rotator + radio at connect, the reconnect, and the fresh connection for the read.
-            Assert.That(buses.Opened, Is.EqualTo(4));
+            // rotator + radio at connect, and the radio's reconnect; the rotator's connection serves the read.
+            Assert.That(buses.Opened, Is.EqualTo(3));
         });
     }
 }

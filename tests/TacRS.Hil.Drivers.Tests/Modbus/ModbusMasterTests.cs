@@ -458,6 +458,26 @@ public sealed class ModbusMasterRtuTests() : ModbusMasterTestsBase(ModbusFraming
         Assert.That(m.Counters.Requests, Is.Zero);
     }
 
+    [Test]
+    public async Task MaskWriteRegister_Fc22_SpecExample_AndThenOrMask()
+    {
+        var (m, _, store) = Connect();
+        store.SetRegister(RegisterTable.HoldingRegister, 4, 0x12);
+        await Bounded(m.MaskWriteRegisterAsync(Unit, 4, 0x00F2, 0x0025, CancellationToken.None));
+        Assert.That(store.GetRegister(RegisterTable.HoldingRegister, 4), Is.EqualTo(0x17));
+        var e = Assert.ThrowsAsync<ModbusSlaveException>(async () => await Bounded(m.MaskWriteRegisterAsync(Unit, 500, 0, 1, CancellationToken.None)));
+        Assert.That(e!.Code, Is.EqualTo(ModbusExceptionCode.IllegalDataAddress), "a read-only register");
+    }
+
+    [Test]
+    public async Task ReturnQueryData_Fc8_EchoedTrue_AnyLength()
+    {
+        var (m, _, _) = Connect();
+        Assert.That(await Bounded(m.ReturnQueryDataAsync(Unit, (ushort)0xA537, CancellationToken.None)), Is.True);
+        Assert.That(await Bounded(m.ReturnQueryDataAsync(Unit, new byte[] { 1, 2, 3, 4, 5, 6 }, CancellationToken.None)), Is.True);
+        Assert.That(m.Counters.Responses, Is.EqualTo(2));
+    }
+
     /// <summary>Counts the bytes written through it (what a slave sends, or what a master puts on the line).</summary>
     private sealed class CountingTransport(IByteTransport inner) : IByteTransport
     {
@@ -539,6 +559,16 @@ public sealed class ModbusMasterTcpTests() : ModbusMasterTestsBase(ModbusFraming
         await peer.WriteAsync(buf.AsMemory(0, n), CancellationToken.None);
         Assert.That(await pending.WaitAsync(TimeSpan.FromSeconds(10), TimeProvider.System), Is.EqualTo(new ushort[] { 222 }));
         Assert.That(m.Counters.StaleResponses, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void UnitNotServed_GatewaySlave_AnswersGatewayTargetFailedToRespond()
+    {
+        var (m, slave, _) = Connect(timeout: TimeSpan.FromMilliseconds(200));
+        Assert.ThrowsAsync<ModbusTimeoutException>(async () => await Bounded(m.ReadHoldingRegistersAsync(99, 0, 1, CancellationToken.None)), "not a gateway: silence, as pymodbus");
+        slave.Gateway = true;
+        var e = Assert.ThrowsAsync<ModbusSlaveException>(async () => await Bounded(m.ReadHoldingRegistersAsync(99, 0, 1, CancellationToken.None)));
+        Assert.That(e!.Code, Is.EqualTo(ModbusExceptionCode.GatewayTargetFailedToRespond));
     }
 
     [Test]

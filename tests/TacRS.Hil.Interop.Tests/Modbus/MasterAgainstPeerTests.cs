@@ -21,6 +21,12 @@ public abstract class MasterAgainstPeerTestsBase
 
     protected abstract ModbusFraming Framing { get; }
 
+    /// <summary>
+    /// What the peer does with FC8 sub-function 0: pymodbus echoes it; libmodbus 3.1.6 has no FC8 and answers
+    /// exception 1 on TCP, and on RTU, where it cannot tell the frame's length, nothing.
+    /// </summary>
+    protected abstract string ReturnQueryData { get; }
+
     protected ModbusMaster Master => _master!;
 
     [SetUp]
@@ -118,6 +124,32 @@ public abstract class MasterAgainstPeerTestsBase
     }
 
     [Test]
+    public async Task Fc22_MaskWrite_PeerAppliesAndThenOr()
+    {
+        // holding[44] = 44 (0x2C): (0x2C AND 0x00F2) OR (0x0025 AND NOT 0x00F2) = 0x20 | 0x05 = 0x25.
+        await Bounded(Master.MaskWriteRegisterAsync(1, 44, 0x00F2, 0x0025, CancellationToken.None));
+        Assert.That(await Bounded(Master.ReadHoldingRegistersAsync(1, 44, 1, CancellationToken.None)), Is.EqualTo(new ushort[] { 0x25 }));
+    }
+
+    [Test]
+    public async Task Fc8_ReturnQueryData_EchoedOrIllegalFunction()
+    {
+        switch (ReturnQueryData)
+        {
+            case "echo":
+                Assert.That(await Bounded(Master.ReturnQueryDataAsync(1, (ushort)0xA537, CancellationToken.None)), Is.True);
+                break;
+            case "illegal-function":
+                var e = Assert.ThrowsAsync<ModbusSlaveException>(async () => await Bounded(Master.ReturnQueryDataAsync(1, (ushort)0xA537, CancellationToken.None)));
+                Assert.That(e!.Code, Is.EqualTo(ModbusExceptionCode.IllegalFunction));
+                break;
+            default:
+                Assert.ThrowsAsync<ModbusTimeoutException>(async () => await Bounded(Master.ReturnQueryDataAsync(1, (ushort)0xA537, CancellationToken.None)));
+                break;
+        }
+    }
+
+    [Test]
     public async Task ManyTransactions_NoErrorsCounted()
     {
         var dest = new ushort[10];
@@ -155,6 +187,8 @@ public abstract class MasterAgainstPeerTestsBase
 [NonParallelizable]
 public sealed class MasterAgainstPymodbusTcpTests : MasterAgainstPeerTestsBase
 {
+    protected override string ReturnQueryData => "echo";
+
     protected override int InputBase => 0x2000;
 
     protected override Func<int, bool> DiscretePattern => i => i % 2 == 0;
@@ -189,6 +223,8 @@ public sealed class MasterAgainstPymodbusTcpTests : MasterAgainstPeerTestsBase
 [NonParallelizable]
 public sealed class MasterAgainstPymodbusRtuTests : MasterAgainstPeerTestsBase
 {
+    protected override string ReturnQueryData => "echo";
+
     protected override int InputBase => 0x2000;
 
     protected override Func<int, bool> DiscretePattern => i => i % 2 == 0;
@@ -216,6 +252,8 @@ public sealed class MasterAgainstPymodbusRtuTests : MasterAgainstPeerTestsBase
 [NonParallelizable]
 public sealed class MasterAgainstLibmodbusTcpTests : MasterAgainstPeerTestsBase
 {
+    protected override string ReturnQueryData => "illegal-function";
+
     protected override int InputBase => 0x1000;
 
     protected override Func<int, bool> DiscretePattern => i => i % 3 == 0;
@@ -238,6 +276,8 @@ public sealed class MasterAgainstLibmodbusTcpTests : MasterAgainstPeerTestsBase
 [NonParallelizable]
 public sealed class MasterAgainstLibmodbusRtuTests : MasterAgainstPeerTestsBase
 {
+    protected override string ReturnQueryData => "silent";
+
     protected override int InputBase => 0x1000;
 
     protected override Func<int, bool> DiscretePattern => i => i % 3 == 0;

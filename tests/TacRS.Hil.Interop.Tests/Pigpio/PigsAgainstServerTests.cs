@@ -74,6 +74,23 @@ public class PigsAgainstServerTests
         Assert.That(_bench.Rail.Calibration, Is.EqualTo(0x1000));
     }
 
+    [Test]
+    public async Task Pigs_I2cHandle_OutlivesItsConnection_LikePigpiod()
+    {
+        // Each pigs run is one socket session: the handle one run opened serves the next, as pigpiod's does.
+        var opened = await RunAsync("i2co 1 0x40 0");
+        var read = await RunAsync("i2crw 0 0");
+        var closed = await RunAsync("i2cc 0");
+        var again = await RunAsync("i2crw 0 0");
+        Assert.Multiple(() =>
+        {
+            Assert.That(opened, Is.EqualTo((0, "0")));
+            Assert.That(read, Is.EqualTo((0, "40761")), "config register 0x399F read through the handle of an earlier connection");
+            Assert.That(closed.Code, Is.Zero);
+            Assert.That(again.Output, Does.Contain("ERROR: unknown handle"), "i2cc frees it");
+        });
+    }
+
     [TestCase("r 60", "GPIO not 0-53")]
     [TestCase("pwm 18 128", "unknown command")]
     [TestCase("i2co 1 0x55 0 i2crs 0", "I2C read failed")]

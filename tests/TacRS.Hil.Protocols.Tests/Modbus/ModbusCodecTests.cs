@@ -200,4 +200,45 @@ public class ModbusCodecTests
     {
         Assert.That(ModbusPdu.ExpectedResponseLength(fc, quantity), Is.EqualTo(expected));
     }
+
+    [Test]
+    public void Fc22_SpecExample_EncodesAndReadsBothWays()
+    {
+        // Modbus Application Protocol V1.1b3 §6.16: address 4, AND 0x00F2, OR 0x0025.
+        var buf = new byte[16];
+        var n = ModbusPdu.WriteMaskWriteRequest(buf, 4, 0x00F2, 0x0025);
+        Assert.That(ToHex(buf.AsSpan(0, n)), Is.EqualTo("16000400F20025"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(ModbusPdu.FrameLength(ModbusSide.Request, buf.AsSpan(0, n)), Is.EqualTo(7));
+            Assert.That(ModbusPdu.TryReadRequest(buf.AsSpan(0, n), out var req, out var used), Is.True);
+            Assert.That((req.Function, req.Address, req.AndMask, req.OrMask, used), Is.EqualTo((ModbusFunction.MaskWriteRegister, (ushort)4, (ushort)0xF2, (ushort)0x25, 7)));
+            Assert.That(req.Validate(), Is.Null);
+            Assert.That(ModbusPdu.TryReadResponse(buf.AsSpan(0, n), out var resp, out _), Is.True);
+            Assert.That((resp.Address, resp.Value, ToHex(resp.Data(buf.AsSpan(0, n)))), Is.EqualTo(((ushort)4, (ushort)0xF2, "0025")));
+            Assert.That(ModbusPdu.ExpectedResponseLength(ModbusFunction.MaskWriteRegister, 1), Is.EqualTo(7));
+        });
+    }
+
+    [Test]
+    public void Fc8_ReturnQueryData_AnyLength_ThePduIsTheWholeSpan()
+    {
+        var buf = new byte[64];
+        var n = ModbusPdu.WriteDiagnosticsRequest(buf, ModbusLimits.ReturnQueryData, Hex("A5 37 01 02 03"));
+        Assert.That(ToHex(buf.AsSpan(0, n)), Is.EqualTo("080000A537010203"));
+        Assert.Multiple(() =>
+        {
+            // No count in the PDU: RTU finds its end by CRC, TCP by the MBAP length.
+            Assert.That(ModbusPdu.FrameLength(ModbusSide.Request, buf.AsSpan(0, n)), Is.EqualTo(-1));
+            Assert.That(ModbusPdu.TryReadRequest(buf.AsSpan(0, n), out var req, out var used), Is.True);
+            Assert.That((req.SubFunction, ToHex(req.Data(buf.AsSpan(0, n))), used), Is.EqualTo(((ushort)0, "A537010203", 8)));
+            Assert.That(ModbusPdu.TryReadResponse(buf.AsSpan(0, n), out var resp, out _), Is.True);
+            Assert.That(ToHex(resp.Data(buf.AsSpan(0, n))), Is.EqualTo("A537010203"));
+            Assert.That(ModbusPdu.TryReadResponse(Hex("88 01"), out var ex, out _) && ex.Exception == ModbusExceptionCode.IllegalFunction, Is.True);
+            Assert.That(ModbusNames.Describe(ModbusFunction.Diagnostics), Is.EqualTo("FC8 diagnostics"));
+            Assert.That(ModbusPdu.TryReadRequest(Hex("08 00 00"), out var bare, out _) && bare.DataLength == 0, Is.True, "no data at all (found by the stream fuzz)");
+            Assert.That(ModbusPdu.TryReadRequest(Hex("08 00"), out _, out _), Is.False);
+        });
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModbusPdu.WriteDiagnosticsRequest(new byte[300], 0, new byte[251]));
+    }
 }

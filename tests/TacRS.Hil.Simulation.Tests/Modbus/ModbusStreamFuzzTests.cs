@@ -39,7 +39,7 @@ public class ModbusStreamFuzzTests
                 var wellFormed = r.Next(2) == 0; // half are FC1-6 requests of the right length (quantities still random)
                 var pdu = new byte[wellFormed ? 5 : r.Next(1, 12)];
                 r.NextBytes(pdu);
-                pdu[0] = (byte)(wellFormed ? r.Next(1, 7) : new[] { 1, 2, 3, 4, 5, 6, 15, 16, 23, r.Next(256) }[r.Next(10)]);
+                pdu[0] = (byte)(wellFormed ? r.Next(1, 7) : new[] { 1, 2, 3, 4, 5, 6, 8, 15, 16, 22, 23, r.Next(256) }[r.Next(12)]);
                 var adu = new byte[pdu.Length + 7];
                 pdu.CopyTo(adu, framing == ModbusFraming.Rtu ? 1 : 7);
                 var n = framing == ModbusFraming.Rtu ? ModbusRtu.Seal(adu, (byte)r.Next(3), pdu.Length) : ModbusTcp.Seal(adu, (ushort)i, 1, pdu.Length);

@@ -105,14 +105,14 @@ public class BenchServerTests
 
     private int _busyPort;
 
-    private async Task<(BenchServer Server, SimulatedBench Bench, RigDefinition Rig)> Start()
+    private async Task<(BenchServer Server, SimulatedBench Bench, RigDefinition Rig)> Start(BenchServerOptions? options = null)
     {
         var path = Path.Combine(_dir, "rig.yaml");
         await File.WriteAllTextAsync(path, Rig.Replace("BUSY", _busyPort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         var rig = RigLoader.Load(path, Registry(), r => SimulationSettings.Read(r));
         var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, new MemoryRecorder());
         bench.Register(Echo());
-        var server = new BenchServer(rig, bench, Path.Combine(_dir, "ptys"));
+        var server = new BenchServer(rig, bench, Path.Combine(_dir, "ptys"), options: options);
         using var cts = new CancellationTokenSource(Bounded, TimeProvider.System);
         await server.StartAsync(cts.Token);
         return (server, bench, rig);
@@ -261,5 +261,214 @@ public class BenchServerTests
             Assert.That(loaded.Mode, Is.EqualTo(RigMode.Hardware));
             Assert.That(loaded.Devices.Select(d => d.Name), Is.EqualTo(new[] { "link_tcp", "link_serial", "payload_io", "aux_io" }));
         }
+    }
+
+    private static int PortOf(ServedEndpoint ep) => int.Parse(ep.Address.Split(':')[1], System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Connects, sends one byte, and returns the echo (the byte plus one), or -1 when the server closed the connection instead.</summary>
+    private static async Task<int> EchoOnce(TcpClient client, byte value, CancellationToken ct)
+    {
+        if (!client.Connected)
+        {
+            return -1;
+        }
+
+        try
+        {
+            var s = client.GetStream();
+            await s.WriteAsync(new[] { value }, ct);
+            var got = new byte[1];
+            return await s.ReadAsync(got, ct) == 1 ? got[0] : -1;
+        }
+        catch (Exception e) when (e is IOException or SocketException)
+        {
+            return -1; // reset
+        }
+    }
+
+    private static async Task WaitFor(Func<bool> condition, string what)
+    {
+        var start = TimeProvider.System.GetTimestamp();
+        while (!condition())
+        {
+            if (TimeProvider.System.GetElapsedTime(start) > Bounded)
+            {
+                Assert.Fail($"{what} within {Bounded.TotalSeconds} s");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System);
+        }
+    }
+
+    [Test]
+    public async Task Listener_MoreClientsThanItsBound_TheExtraAreClosed_TheOthersServed_SlotsFreedOnClose()
+    {
+        var (server, bench, _) = await Start(new BenchServerOptions { MaxConnections = 4 });
+        await using (bench)
+        await using (server)
+        {
+            var port = PortOf(server.Endpoints.Single(e => e.Device == "link_tcp"));
+            using var cts = new CancellationTokenSource(Bounded, TimeProvider.System);
+            var clients = new List<TcpClient>();
+            for (var i = 0; i < 6; i++)
+            {
+                var c = new TcpClient();
+                clients.Add(c);
+                try
+                {
+                    await c.ConnectAsync("127.0.0.1", port, cts.Token);
+                }
+                catch (SocketException) when (i >= 4)
+                {
+                    // Refused so fast that the connect itself saw the reset.
+                    continue;
+                }
+
+                if (i < 4)
+                {
+                    Assert.That(await EchoOnce(c, (byte)i, cts.Token), Is.EqualTo(i + 1), $"client {i} is served");
+                }
+            }
+
+            Assert.Multiple(async () =>
+            {
+                Assert.That(await EchoOnce(clients[4], 9, cts.Token), Is.EqualTo(-1), "the fifth is closed at once");
+                Assert.That(await EchoOnce(clients[5], 9, cts.Token), Is.EqualTo(-1));
+                Assert.That(await EchoOnce(clients[0], 40, cts.Token), Is.EqualTo(41), "the first four are still served");
+                Assert.That(server.ConnectionsRefused, Is.EqualTo(2));
+                Assert.That(server.ActiveConnections, Is.EqualTo(4));
+            });
+
+            foreach (var c in clients)
+            {
+                c.Dispose();
+            }
+
+            await WaitFor(() => server.ActiveConnections == 0, "every closed client's session released");
+            using var again = new TcpClient();
+            await again.ConnectAsync("127.0.0.1", port, cts.Token);
+            Assert.That(await EchoOnce(again, 7, cts.Token), Is.EqualTo(8), "the freed slots serve new clients");
+        }
+    }
+
+    [Test]
+    public async Task Tcp_ConnectCloseCycles_EachSessionReleased_AndCostsKilobytesNotMegabytes()
+    {
+        var (server, bench, _) = await Start();
+        await using (bench)
+        await using (server)
+        {
+            var port = PortOf(server.Endpoints.Single(e => e.Device == "link_tcp"));
+            using var cts = new CancellationTokenSource(Bounded * 6, TimeProvider.System);
+            async Task Cycle(int i)
+            {
+                using var c = new TcpClient { NoDelay = true };
+                await c.ConnectAsync("127.0.0.1", port, cts.Token);
+                Assert.That(await EchoOnce(c, (byte)i, cts.Token), Is.EqualTo((byte)i + 1));
+            }
+
+            for (var i = 0; i < 20; i++)
+            {
+                await Cycle(i); // warm-up: JIT, socket engine
+            }
+
+            const int cycles = 300;
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            for (var i = 0; i < cycles; i++)
+            {
+                await Cycle(i % 200);
+            }
+
+            await WaitFor(() => server.ActiveConnections == 0, "every session released after its client closed");
+            var perCycle = (GC.GetTotalAllocatedBytes(precise: true) - before) / cycles;
+            // Each connection used to allocate a 1 MB in-process buffer each way (2 MB; 10,000 cycles grew sim serve by GBs).
+            Assert.That(perCycle, Is.LessThan(128 * 1024), $"{perCycle} bytes allocated per connection");
+        }
+    }
+
+    [Test]
+    public async Task Tcp_FloodingClientThatNeverReads_IsDropped_WhileAnotherIsServedThroughout()
+    {
+        var (server, bench, _) = await Start();
+        await using (bench)
+        await using (server)
+        {
+            var port = PortOf(server.Endpoints.Single(e => e.Device == "link_tcp"));
+            using var cts = new CancellationTokenSource(Bounded * 3, TimeProvider.System);
+            using var good = new TcpClient { NoDelay = true };
+            await good.ConnectAsync("127.0.0.1", port, cts.Token);
+            using var flood = new TcpClient { ReceiveBufferSize = 4096 };
+            await flood.ConnectAsync("127.0.0.1", port, cts.Token);
+            var chunk = new byte[64 * 1024];
+            var sent = 0L;
+            var dropped = false;
+            for (var i = 0; i < 400 && !dropped; i++)
+            {
+                try
+                {
+                    await flood.GetStream().WriteAsync(chunk, cts.Token);
+                    sent += chunk.Length;
+                }
+                catch (Exception e) when (e is IOException or SocketException)
+                {
+                    dropped = true;
+                }
+
+                if (i % 20 == 0)
+                {
+                    Assert.That(await EchoOnce(good, (byte)i, cts.Token), Is.EqualTo((byte)(i + 1)), "the well-behaved client is served throughout");
+                }
+            }
+
+            Assert.Multiple(async () =>
+            {
+                Assert.That(dropped, Is.True, $"a client that sends {sent} bytes and reads none of the answers is dropped");
+                Assert.That(await EchoOnce(good, 1, cts.Token), Is.EqualTo(2));
+            });
+        }
+    }
+
+    [Test]
+    public async Task Serial_ClientsOpenAndCloseThePtyBackToBack_ItStaysPutAndEveryOneIsServed()
+    {
+        var (server, bench, _) = await Start();
+        await using (bench)
+        await using (server)
+        {
+            var ep = server.Endpoints.Single(e => e.Device == "link_serial");
+            var target = new FileInfo(ep.Address).LinkTarget;
+            for (var i = 0; i < 20; i++)
+            {
+                // No pause between clients: the pty must not vanish while socat restarts (it used to, for 6-10 ms).
+                using var port = new SerialPort(ep.Address, 115200) { ReadTimeout = 5000, WriteTimeout = 5000 };
+                port.Open();
+                port.Write([(byte)i], 0, 1);
+                Assert.That(port.ReadByte(), Is.EqualTo(i + 1), $"client {i}");
+                port.Close();
+                Assert.That(new FileInfo(ep.Address).LinkTarget, Is.EqualTo(target), "the same pty for the whole serve");
+            }
+        }
+    }
+
+    [Test]
+    public async Task Dispose_RemovesThePtyLinksAndTheDirectoryItMade_KeepsADirectoryItWasGiven()
+    {
+        var (server, bench, _) = await Start();
+        var link = server.Endpoints.Single(e => e.Device == "link_serial").Address;
+        Assert.That(File.Exists(link), Is.True);
+        await server.DisposeAsync();
+        await bench.DisposeAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.Exists(link) || new FileInfo(link).LinkTarget is not null, Is.False, "no stale pty link");
+            Assert.That(Directory.Exists(Path.GetDirectoryName(link)), Is.False, "the directory the server created is gone");
+        });
+
+        // A --dir that already existed (the engineer's) is kept, without our links.
+        Directory.CreateDirectory(Path.Combine(_dir, "ptys"));
+        (server, bench, _) = await Start();
+        await server.DisposeAsync();
+        await bench.DisposeAsync();
+        Assert.That(Directory.Exists(Path.Combine(_dir, "ptys")) && !Directory.EnumerateFileSystemEntries(Path.Combine(_dir, "ptys")).Any(), Is.True);
     }
 }

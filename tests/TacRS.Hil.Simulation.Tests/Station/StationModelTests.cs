@@ -199,21 +199,52 @@ public class HamlibServerTests
     }
 
     [Test]
-    public async Task Rotator_UnknownShortCommand_Silent_UnknownLong_HangsUp()
+    public async Task Rotator_UnknownCommands_NoReplyAndTheConnectionStaysOpen()
+    {
+        // rotctld 4.5.4: an unknown name gets no reply and the connection stays open; 'Z' is no rotctl command.
+        var server = new HamlibRotatorServer(new RotatorModel(new FakeTimeProvider()));
+        var text = await Converse(server, "Z\n+\\get_pos\n\\bogus\n+\\get_pos\n");
+        Assert.That(text, Is.EqualTo("get_pos:\nAzimuth: 0.00\nElevation: 0.00\nRPRT 0\nget_pos:\nAzimuth: 0.00\nElevation: 0.00\nRPRT 0\n"));
+    }
+
+    [Test]
+    public async Task Rotator_ResetStatusSpeedLevel_AnswerLikeRotctld()
     {
         var server = new HamlibRotatorServer(new RotatorModel(new FakeTimeProvider()));
-        var text = await Converse(server, "x\n+\\get_pos\n\\bogus\n+\\get_pos\n");
-        // One answer: the unknown 'x' got none, '\bogus' closed the connection before the second get_pos.
-        Assert.That(text, Is.EqualTo("get_pos:\nAzimuth: 0.00\nElevation: 0.00\nRPRT 0\n"));
+        var text = await Converse(server, "R 1\n+\\get_status\n\\set_level SPEED 10\n;\\get_level SPEED\n|\\stop\n");
+        Assert.That(text, Is.EqualTo("RPRT 0\nget_status:\nStatus flags: \nRPRT 0\nRPRT 0\nget_level: SPEED;10\nRPRT 0\nstop:|RPRT 0\n"));
     }
 
     [Test]
     public async Task Radio_GetLevelStrength_ExtendedPlainAndUnknownLevel()
     {
         var radio = new RadioModel { SignalStrength = () => -17.4 };
-        var text = await Converse(new HamlibRadioServer(radio), "+\\get_level STRENGTH\nl STRENGTH\n+l SQL\n");
-        Assert.That(text, Is.EqualTo("get_level: STRENGTH\n-17\nRPRT 0\n-17\nget_level: SQL\nRPRT -1\n"));
+        var text = await Converse(new HamlibRadioServer(radio), "+\\get_level STRENGTH\nl STRENGTH\n+l SPEED\n+\\get_level RFPOWER\n");
+        Assert.That(text, Is.EqualTo("get_level: STRENGTH\n-17\nRPRT 0\n-17\nget_level: SPEED\nRPRT -1\nget_level: RFPOWER\n0.000000\nRPRT 0\nRPRT 0\n"));
         Assert.That(new RadioModel().StrengthDb, Is.EqualTo(RfLink.NoiseFloorDb), "no satellite attached: the noise floor");
+    }
+
+    [Test]
+    public async Task Radio_SetVfoSetLevel_AnswerRprt0_AndQuitAnswers()
+    {
+        var radio = new RadioModel();
+        var text = await Converse(new HamlibRadioServer(radio), "V VFOB\n\\set_level RFPOWER 0.5\n;\\get_vfo\n");
+        Assert.Multiple(() =>
+        {
+            Assert.That(text, Is.EqualTo("RPRT 0\nRPRT 0\nget_vfo:;VFO: VFOB;RPRT 0\nRPRT 0\n"), "the last RPRT 0 answers q, as rigctld does");
+            Assert.That(radio.TryGetLevel("RFPOWER", out var power, out _) && power == 0.5, Is.True);
+        });
+    }
+
+    [Test]
+    public async Task Server_LineLongerThanAnyCommand_DropsTheClient()
+    {
+        var (client, emulator) = Drivers.Transports.InProcessPipe.Create("t");
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10), TimeProvider.System);
+        var session = new HamlibRotatorServer(new RotatorModel(new FakeTimeProvider())).RunAsync(emulator, cts.Token);
+        await client.WriteAsync(Encoding.ASCII.GetBytes("\\" + new string('x', HamlibRequest.MaxLength + 10)), cts.Token);
+        await session;
+        Assert.That(await client.ReadAsync(new byte[16], cts.Token), Is.Zero, "the emulator hung up");
     }
 
     [Test]
