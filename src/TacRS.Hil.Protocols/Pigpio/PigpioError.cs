@@ -311,5 +311,5 @@ public static class PigpioErrors
 
     /// <summary>The <c>PI_*</c> name of a result code, e.g. <c>PI_BAD_GPIO</c> for −3; unknown codes as <c>PI_ERROR(-999)</c>.</summary>
     public static string Name(int code) =>
-        code <= 0 && -code < Names.Length ? Names[-code] : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PI_ERROR({code})");
+        code <= 0 && code > -Names.Length ? Names[-code] : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PI_ERROR({code})");
 }

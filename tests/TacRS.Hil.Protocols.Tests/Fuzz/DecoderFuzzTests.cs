@@ -15,12 +15,12 @@ public sealed class DecoderFuzzTests
     private const ulong Seed = 20261125;
 
     public static IEnumerable<TestCaseData> Targets() =>
-        DecoderTargets.All(interpretErrors: false).Select(t => new TestCaseData(t.Name).SetName($"Fuzz_{t.Name}_CorpusAndSweep_NoCrashNoHang"));
+        DecoderTargets.All(interpretErrors: true).Select(t => new TestCaseData(t.Name).SetName($"Fuzz_{t.Name}_CorpusAndSweep_NoCrashNoHang"));
 
     [TestCaseSource(nameof(Targets))]
     public void Fuzz_Target_CorpusAndSweep(string name)
     {
-        var target = DecoderTargets.All(interpretErrors: false).Single(t => t.Name == name);
+        var target = DecoderTargets.All(interpretErrors: true).Single(t => t.Name == name);
         var corpus = Fuzzing.LoadCorpus(RepoPaths.Fixture("fuzz", name));
         Assert.That(corpus, Has.Count.GreaterThanOrEqualTo(3), $"fixtures/fuzz/{name} needs seeds");
 

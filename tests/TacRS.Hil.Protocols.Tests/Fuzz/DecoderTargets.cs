@@ -199,8 +199,6 @@ internal static class DecoderTargets
             Check(consumed > 0 && consumed <= rest.Length, $"reply consumed {consumed} of {rest.Length}");
             Check(reply.Code <= 0, $"RPRT {reply.Code} accepted");
             _ = reply.IsOk;
-            _ = reply.Format(HamlibReplyMode.Extended);
-            _ = reply.Format(HamlibReplyMode.Plain);
             foreach (var v in reply.Values)
             {
                 _ = reply[v.Key];
@@ -226,15 +224,34 @@ internal static class DecoderTargets
 
     private static void HamlibRequestStream(byte[] input)
     {
-        ReadOnlySpan<byte> rest = input;
-        while (HamlibRequest.TryRead(rest, out var request, out var consumed))
+        // Both daemons' readers (their command tables differ): every status consumes what it read, and a
+        // command comes whole with as many arguments as its table entry takes.
+        foreach (var table in new[] { HamlibCommandTable.Rotctld, HamlibCommandTable.Rigctld })
         {
-            Check(consumed > 0 && consumed <= rest.Length, $"request consumed {consumed} of {rest.Length}");
-            Check(request.Name is not null && request.Arguments.All(a => a.Length > 0), "request parts");
-            rest = rest[consumed..];
-        }
+            ReadOnlySpan<byte> rest = input;
+            while (true)
+            {
+                var status = HamlibRequest.TryRead(rest, table, out var request, out var consumed);
+                if (status == HamlibReadStatus.Incomplete)
+                {
+                    Check(rest.Length <= HamlibRequest.MaxLength, $"{table.Daemon}: a line longer than the maximum waits for more");
+                    break;
+                }
 
-        Check(rest.Length <= HamlibCommand.MaxLength, "a line longer than the maximum waits for more");
+                Check(consumed > 0 && consumed <= rest.Length, $"{table.Daemon}: {status} consumed {consumed} of {rest.Length}");
+                if (status == HamlibReadStatus.Command)
+                {
+                    Check(request.Command.Name.Length > 0, $"{table.Daemon}: a command without a name");
+                }
+
+                if (status == HamlibReadStatus.Quit)
+                {
+                    break;
+                }
+
+                rest = rest[consumed..];
+            }
+        }
     }
 
     private static void PigpioRequestStream(byte[] input)
