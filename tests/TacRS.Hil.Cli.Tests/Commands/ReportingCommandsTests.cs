@@ -33,17 +33,19 @@ public class ReportingCommandsTests
     }
 
     [Test]
-    public async Task Report_RunDirectory_WritesReportHtml()
+    public async Task Report_RunDirectory_RebuildsReportAndJUnitFromTheRecordAlone()
     {
         var dir = RunDirectory("payload-power-on-fail");
+        File.Delete(Path.Combine(dir, "junit.xml"));
 
         var (code, output, error) = await Invoke(ReportCommand.Build(), "report", dir);
 
         Assert.Multiple(() =>
         {
             Assert.That(code, Is.Zero, error);
-            Assert.That(output.Trim(), Is.EqualTo($"payload-power-on: FAIL — report written to {Path.Combine(dir, "report.html")}"));
+            Assert.That(output.Trim(), Is.EqualTo($"payload-power-on: FAIL — report written to {Path.Combine(dir, "report.html")}, JUnit to {Path.Combine(dir, "junit.xml")}"));
             Assert.That(File.Exists(Path.Combine(dir, "report.html")), Is.True);
+            Assert.That(System.Xml.Linq.XDocument.Load(Path.Combine(dir, "junit.xml")).Descendants("failure").Select(f => f.Parent!.Attribute("name")!.Value), Does.Contain("thermal-soak"));
         });
     }
 
