@@ -26,9 +26,9 @@ public sealed class MatingIsolationTests
         Assert.Multiple(() =>
         {
             Assert.That(code, Is.EqualTo(1), stdout + stderr);
-            Assert.That(stdout, Does.Contain("isolation = 0.3 MOhm, limits >= 1 MOhm: FAIL"));
+            Assert.That(stdout, Does.Match(@"isolation = 0\.(29|30|31)\d* MOhm, limits >= 10 MOhm: FAIL"), "the vehicle profile's 10 MOhm minimum");
             Assert.That(stdout, Does.Contain("SAFE STATE REACHED"));
-            Assert.That(Measurement("isolation"), Is.EqualTo(0.3).Within(1e-6));
+            Assert.That(Measurement("isolation"), Is.EqualTo(0.3).Within(0.02));
         });
     }
 
@@ -38,7 +38,7 @@ public sealed class MatingIsolationTests
         var (code, stdout, stderr) = InProcessCli.Run("run", Rig(string.Empty), "-p", "payload-vehicle-mating", "--out", Path.Combine(_dir, "run"));
 
         Assert.That(code, Is.EqualTo(0), stdout + stderr);
-        Assert.That(Measurement("isolation"), Is.EqualTo(120).Within(1e-3));
+        Assert.That(Measurement("isolation"), Is.InRange(90.0, 450.0), "the harness's own isolation, per bench from the seed");
     }
 
     /// <summary>The default rig, copied outside the repository with its paths absolute, plus simulation lines.</summary>
