@@ -312,16 +312,22 @@ public sealed class PowerPath : IPayloadLoad
     public PayloadActivity Activity => Read(_ => _activity);
 
     /// <inheritdoc />
-    public void Report(PayloadActivity activity) => Apply(() =>
+    public void Report(PayloadActivity activity)
     {
-        if (_activity == activity)
+        lock (_gate)
         {
-            return false;
+            if (_activity == activity)
+            {
+                return; // the flight computer reports at every turn of its loop; only a change is an event
+            }
         }
 
-        _activity = activity;
-        return true;
-    });
+        Apply(() =>
+        {
+            _activity = activity;
+            return true;
+        });
+    }
 
     public PowerSource Source => Read(s => Feed(s) switch
     {
@@ -488,11 +494,6 @@ public sealed class PowerPath : IPayloadLoad
         var feed = Feed(s);
         var live = Live;
 
-        var target = SupplyTarget;
-        var tauS = Options.SupplyTimeConstant.TotalSeconds;
-        var es = Math.Exp(-dt / tauS);
-        var vs = target + ((s.Vs - target) * es);
-
         var soc = s.Soc;
         if (Options.Battery is { } b)
         {
@@ -500,13 +501,28 @@ public sealed class PowerPath : IPayloadLoad
             soc = Math.Clamp(soc + (amps * dt / 3600.0 / b.Capacity), 0, 1);
         }
 
-        double vr;
+        // Settled, nothing electrical moves until the next input change (a battery-fed rail follows its charge).
+        var (vs, vr) = _settled && feed != RailFeed.Battery ? (s.Vs, s.Vr) : Electrical(s, dt, feed, soc);
+
+        var power = bus * current;
+        var heatTarget = Options.AmbientTemperature + (power * Options.HeatFraction * Options.ThermalResistance);
+        var t = heatTarget + ((s.T - heatTarget) * Math.Exp(-dt / Options.ThermalTimeConstant.TotalSeconds));
+        return new State(Math.Max(0, vs), Math.Max(0, vr), soc, t, s.OnSeconds + (live ? dt : 0));
+    }
+
+    /// <summary>The supply's output and the rail <paramref name="dt"/> after <paramref name="s"/> (exact for a constant supply target).</summary>
+    private (double Vs, double Vr) Electrical(in State s, double dt, RailFeed feed, double soc)
+    {
+        var target = SupplyTarget;
+        var tauS = Options.SupplyTimeConstant.TotalSeconds;
+        var es = Math.Exp(-dt / tauS);
+        var vs = target + ((s.Vs - target) * es);
         switch (feed)
         {
             case RailFeed.Supply:
             {
                 // The rail follows the supply's first-order output through the soft-start: a cascade of two
-                // first-order stages, exact for a constant supply target.
+                // first-order stages.
                 var rising = s.Vs > s.Vr + 1e-9 || (s.Vs >= s.Vr - 1e-9 && target >= s.Vr);
                 var tauR = (rising ? Options.RiseTime : Options.FallTime).TotalSeconds;
                 if (Math.Abs(tauR - tauS) < 1e-9)
@@ -514,31 +530,20 @@ public sealed class PowerPath : IPayloadLoad
                     tauR *= 1.0001;
                 }
 
-                var a = s.Vs - target;
-                var c = a * tauS / (tauS - tauR);
-                var er = Math.Exp(-dt / tauR);
-                vr = target + ((s.Vr - target - c) * er) + (c * es);
-                break;
+                var c = (s.Vs - target) * tauS / (tauS - tauR);
+                return (vs, target + ((s.Vr - target - c) * Math.Exp(-dt / tauR)) + (c * es));
             }
 
             case RailFeed.Battery:
             {
                 var from = Options.Battery!.VoltageAt(s.Soc);
-                var to = Options.Battery.VoltageAt(soc);
                 var tau = (from >= s.Vr ? Options.RiseTime : Options.FallTime).TotalSeconds;
-                vr = to + ((s.Vr - from) * Math.Exp(-dt / tau));
-                break;
+                return (vs, Options.Battery.VoltageAt(soc) + ((s.Vr - from) * Math.Exp(-dt / tau)));
             }
 
             default:
-                vr = s.Vr * Math.Exp(-dt / Options.FallTime.TotalSeconds);
-                break;
+                return (vs, s.Vr * Math.Exp(-dt / Options.FallTime.TotalSeconds));
         }
-
-        var power = bus * current;
-        var heatTarget = Options.AmbientTemperature + (power * Options.HeatFraction * Options.ThermalResistance);
-        var t = heatTarget + ((s.T - heatTarget) * Math.Exp(-dt / Options.ThermalTimeConstant.TotalSeconds));
-        return new State(Math.Max(0, vs), Math.Max(0, vr), soc, t, s.OnSeconds + (live ? dt : 0));
     }
 
     private State Project(long now) => Step(_s, _time.GetElapsedTime(_at, now).TotalSeconds);

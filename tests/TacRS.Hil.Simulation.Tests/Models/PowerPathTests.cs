@@ -255,6 +255,7 @@ public sealed class PowerPathTests
             ticks++;
         }
 
+        TestContext.Out.WriteLine($"power-up settled after {ticks} ticks, {time.Elapsed.TotalMilliseconds} ms");
         Assert.That(path.Settled, Is.True);
         Assert.That(ticks, Is.InRange(5, 200), "a power-up takes tens of steps, then the clock may jump as far as it likes");
         Assert.That(time.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3)));
