@@ -45,18 +45,9 @@ public sealed class HarnessSettleTests
     }
 
     /// <summary>The default rig with J1 de-mated at the start, and prompts that mate and de-mate it.</summary>
-    private string Rig()
-    {
-        var hil = RepoPaths.HilConfigs;
-        var text = File.ReadAllText(Path.Combine(hil, "sim-laptop.yaml"))
-            .Replace("procedures: procedures", "procedures: " + Path.Combine(hil, "procedures"), StringComparison.Ordinal)
-            .Replace("../fixtures", Path.GetFullPath(Path.Combine(hil, "../fixtures")), StringComparison.Ordinal)
-            .Replace("  unattended-answers:\n", "  unattended-answers:\n    mate-j1: confirm\n    demate-j1: confirm\n", StringComparison.Ordinal)
-            .Replace("    operator-actions:\n", "    contacts: { umbilical_present: open }\n    operator-actions:\n      mate-j1: mate umbilical_present\n      demate-j1: demate umbilical_present\n", StringComparison.Ordinal);
-        var path = Path.Combine(_dir, "rig.yaml");
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Rig() => DefaultRigCopy.Write(_dir, t => t
+        .Replace("  unattended-answers:\n", "  unattended-answers:\n    mate-j1: confirm\n    demate-j1: confirm\n", StringComparison.Ordinal)
+        .Replace("    operator-actions:\n", "    contacts: { umbilical_present: open }\n    operator-actions:\n      mate-j1: mate umbilical_present\n      demate-j1: demate umbilical_present\n", StringComparison.Ordinal));
 
     /// <summary>Mate, measure at once, de-mate, measure at once: no waits anywhere.</summary>
     private string Procedure()

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace TacRS.Hil.Cli.Tests;
 
 /// <summary>The mating procedure's isolation check through the umbilical relay box's insulation tester.</summary>
@@ -41,31 +39,7 @@ public sealed class MatingIsolationTests
         Assert.That(Measurement("isolation"), Is.InRange(90.0, 450.0), "the harness's own isolation, per bench from the seed");
     }
 
-    /// <summary>The default rig, copied outside the repository with its paths absolute, plus simulation lines.</summary>
-    private string Rig(string simulationLines)
-    {
-        var hil = TacRS.Hil.Testing.RepoPaths.HilConfigs;
-        var text = File.ReadAllText(Path.Combine(hil, "sim-laptop.yaml"))
-            .Replace("procedures: procedures", "procedures: " + Path.Combine(hil, "procedures"), StringComparison.Ordinal)
-            .Replace("../fixtures", Path.GetFullPath(Path.Combine(hil, "../fixtures")), StringComparison.Ordinal)
-            .Replace("simulation:\n", "simulation:\n" + (simulationLines.Length > 0 ? simulationLines + "\n" : string.Empty), StringComparison.Ordinal);
-        var path = Path.Combine(_dir, "rig.yaml");
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Rig(string simulationLines) => DefaultRigCopy.WithSimulation(_dir, simulationLines);
 
-    private double Measurement(string name)
-    {
-        foreach (var line in File.ReadLines(Path.Combine(_dir, "run", "record.jsonl")))
-        {
-            var e = JsonDocument.Parse(line).RootElement;
-            if (e.GetProperty("event").GetString() == "measurement" && e.GetProperty("name").GetString() == name)
-            {
-                return e.GetProperty("value").GetDouble();
-            }
-        }
-
-        Assert.Fail($"no measurement '{name}' in the record");
-        return double.NaN;
-    }
+    private double Measurement(string name) => DefaultRigCopy.Measurement(Path.Combine(_dir, "run"), name);
 }

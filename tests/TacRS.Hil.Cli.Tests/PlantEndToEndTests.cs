@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace TacRS.Hil.Cli.Tests;
 
 /// <summary>
@@ -209,30 +207,11 @@ public sealed class PlantEndToEndTests
 
     private (int Code, string Stdout, string Stderr) Run(string procedure, string faults = "")
     {
-        var hil = TacRS.Hil.Testing.RepoPaths.HilConfigs;
-        var rig = File.ReadAllText(Path.Combine(hil, "sim-laptop.yaml"))
-            .Replace("procedures: procedures", "procedures: " + Path.Combine(hil, "procedures"), StringComparison.Ordinal)
-            .Replace("../fixtures", Path.GetFullPath(Path.Combine(hil, "../fixtures")), StringComparison.Ordinal)
-            .Replace("simulation:\n", "simulation:\n" + (faults.Length > 0 ? "  faults:\n" + faults + "\n" : string.Empty), StringComparison.Ordinal);
-        var rigPath = Path.Combine(_dir, "rig.yaml");
-        File.WriteAllText(rigPath, rig);
+        var rig = DefaultRigCopy.WithSimulation(_dir, faults.Length > 0 ? "  faults:\n" + faults : string.Empty);
         var procPath = Path.Combine(_dir, "procedure.yaml");
         File.WriteAllText(procPath, procedure);
-        return InProcessCli.Run("run", rigPath, "-p", procPath, "--out", Path.Combine(_dir, "run"));
+        return InProcessCli.Run("run", rig, "-p", procPath, "--out", Path.Combine(_dir, "run"));
     }
 
-    private double Measurement(string name)
-    {
-        foreach (var line in File.ReadLines(Path.Combine(_dir, "run", "record.jsonl")))
-        {
-            var e = JsonDocument.Parse(line).RootElement;
-            if (e.GetProperty("event").GetString() == "measurement" && e.GetProperty("name").GetString() == name)
-            {
-                return e.GetProperty("value").GetDouble();
-            }
-        }
-
-        Assert.Fail($"no measurement '{name}' in the record");
-        return double.NaN;
-    }
+    private double Measurement(string name) => DefaultRigCopy.Measurement(Path.Combine(_dir, "run"), name);
 }

@@ -7,7 +7,11 @@ namespace TacRS.Hil.Simulation.Models;
 /// the two redundant separation-switch loops (closed while the payload sits on its adapter), the
 /// arm plug (closed when inserted), umbilical-present sense (closed while the umbilical is mated),
 /// and any other connector the rig names. An operator (or the simulated operator answering a
-/// prompt) mates and de-mates them through <see cref="Perform"/>.
+/// prompt) mates and de-mates them through <see cref="Perform"/>. Each contact is a quantity every sensor
+/// of it reads alike — a GPIO sense line, the relay box's mate-sense input and loop meter (a closed loop's
+/// wiring resistance, drawn per bench from the seed), the flight computer's separation sense — and so are
+/// its faults: a broken loop (<see cref="Break"/>) reads open everywhere, a half-mated connector
+/// (<see cref="HalfMate"/>) has its mate sense open while its pins (<see cref="Engaged"/>) still touch.
 /// <code>
 /// simulation:
 ///   harness:

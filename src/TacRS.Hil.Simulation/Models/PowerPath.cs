@@ -118,18 +118,6 @@ public sealed class PowerPath : IPayloadLoad
         });
     }
 
-    /// <summary>True when a GSE supply emulator commands the path's supply (else it is a fixed bench supply).</summary>
-    public bool SupplyCommanded
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _commanded;
-            }
-        }
-    }
-
     /// <summary>The supply's programmed settings (volts, amps, OVP volts; 0 = no OVP) and its output switch.</summary>
     public void CommandSupply(double setpoint, double currentLimit, double ovp, bool outputOn) => Apply(() =>
     {
@@ -211,14 +199,6 @@ public sealed class PowerPath : IPayloadLoad
         return true;
     });
 
-    public bool HasRelay(string name)
-    {
-        lock (_gate)
-        {
-            return _relays.ContainsKey(name);
-        }
-    }
-
     /// <summary>Drives a relay's coil; its contact follows after <see cref="RelayOperateTime"/> (unless stuck).</summary>
     public void CommandRelay(string name, bool energised) => Apply(() =>
     {
@@ -243,14 +223,6 @@ public sealed class PowerPath : IPayloadLoad
         r.Contact = contact ?? r.Commanded;
         return true;
     });
-
-    public bool RelayCommanded(string name)
-    {
-        lock (_gate)
-        {
-            return _relays[name].Commanded;
-        }
-    }
 
     /// <summary>The relay's contact now (what its auxiliary contact reads back).</summary>
     public bool RelayClosed(string name)
@@ -350,9 +322,6 @@ public sealed class PowerPath : IPayloadLoad
 
     /// <summary>Battery state of charge, 0..1 (0 when the payload has no battery).</summary>
     public double StateOfCharge => Read(s => s.Soc);
-
-    /// <summary>Battery terminal voltage (open circuit, linear in state of charge).</summary>
-    public double BatteryVoltage => Options.Battery is { } b ? b.VoltageAt(StateOfCharge) : 0;
 
     /// <summary>Payload baseplate temperature (degC), noise-free.</summary>
     public double Temperature => Read(s => s.T);
@@ -765,40 +734,41 @@ public sealed class PowerPath : IPayloadLoad
         return TimeSpan.FromSeconds(Math.Min((hours * 3600.0) + 1e-3, TimeSpan.FromDays(40).TotalSeconds));
     }
 
-    /// <summary>Raises the events collected under the lock, outside it (a handler may act on the path again).</summary>
+    /// <summary>
+    /// Raises the events collected under the lock, outside it (a handler may act on the path again: its events are
+    /// raised after the current batch, in order, by whoever is raising).
+    /// </summary>
     private void Raise()
     {
-        if (_raising)
+        while (true)
         {
-            return;
-        }
-
-        _raising = true;
-        try
-        {
-            while (true)
+            Action[] batch;
+            lock (_gate)
             {
-                Action[] batch;
-                lock (_gate)
+                if (_raising || _pending.Count == 0)
                 {
-                    if (_pending.Count == 0)
-                    {
-                        return;
-                    }
-
-                    batch = [.. _pending];
-                    _pending.Clear();
+                    return;
                 }
 
+                _raising = true;
+                batch = [.. _pending];
+                _pending.Clear();
+            }
+
+            try
+            {
                 foreach (var a in batch)
                 {
                     a();
                 }
             }
-        }
-        finally
-        {
-            _raising = false;
+            finally
+            {
+                lock (_gate)
+                {
+                    _raising = false;
+                }
+            }
         }
     }
 
