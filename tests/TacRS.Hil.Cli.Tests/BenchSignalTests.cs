@@ -204,7 +204,9 @@ public sealed class BenchSignalTests
         var port = ((System.Net.IPEndPoint)daemon.LocalEndpoint).Port;
         using var stop = new CancellationTokenSource();
         var refusing = RefuseEverythingAsync(daemon, stop.Token);
-        var rig = File.ReadAllText(_rig).Replace("tcp: 127.0.0.1:4533", $"tcp: 127.0.0.1:{port}", StringComparison.Ordinal);
+        // Whatever port sim serve found free for the rotator (4533 when nobody else serves one), point it at the refuser.
+        var rig = System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(_rig), @"(rotator:\s*\n\s*tcp: )127\.0\.0\.1:\d+", m => m.Groups[1].Value + $"127.0.0.1:{port}");
+        Assert.That(rig, Does.Contain($"tcp: 127.0.0.1:{port}"));
         var rigPath = Path.Combine(_dir, "bench-bad-rotator.yaml");
         File.WriteAllText(rigPath, rig);
         var run = Path.Combine(_dir, "bad-rotator");

@@ -38,9 +38,10 @@ for (var round = 0; round < 3; round++)
     var clock = new VirtualTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     var scheduler = new SimulationScheduler(clock);
     var recorder = new CountingRecorder();
+    using var abort = new TacRS.Hil.Core.Runs.RunAbort();
     var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
     var sw = Stopwatch.StartNew();
-    var result = scheduler.Run(() => new ProcedureRunner(proc, new Dictionary<string, IDevice> { ["dev"] = device }, recorder, clock, Serilog.Core.Logger.None, new UnattendedOperator(OperatorPolicy.Default, "bench"), new EngineAlarms(recorder, clock)).RunAsync(CancellationToken.None));
+    var result = scheduler.Run(() => new ProcedureRunner(proc, new Dictionary<string, IDevice> { ["dev"] = device }, recorder, clock, Serilog.Core.Logger.None, new UnattendedOperator(OperatorPolicy.Default, "bench"), new EngineAlarms(recorder, clock)).RunAsync(abort));
     sw.Stop();
     var alloc = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
     Console.WriteLine(FormattableString.Invariant($"engine: {steps} steps {result.Outcome} in {sw.Elapsed.TotalMilliseconds:0.0} ms → {sw.Elapsed.TotalMilliseconds * 1000 / steps:0.0} µs/step, {alloc / steps:0} B/step allocated, {recorder.Count} record events (round {round + 1})"));

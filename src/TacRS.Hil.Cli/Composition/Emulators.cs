@@ -1,7 +1,6 @@
 using Serilog;
 using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Drivers.Devices;
-using TacRS.Hil.Drivers.Modbus;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Simulation.Bench;
 using TacRS.Hil.Simulation.FlightComputer;
@@ -12,78 +11,13 @@ using TacRS.Hil.Drivers.GroundStation;
 namespace TacRS.Hil.Cli.Composition;
 
 /// <summary>
-/// Couples the stream emulators to the bench's physical models: the GSE supply's output powers the
-/// payload model; the flight computer is powered by the payload rail, reports the model's bus
-/// voltage and current, and sees the separation switches of the harness.
+/// Couples the stream emulators to the bench's plant: the GSE supply and relay box are views onto its
+/// power path (<see cref="GseEmulatorKind"/>); the flight computer is powered by the payload rail, reports
+/// the path's bus voltage and current and its own activity to it, and sees the separation switches of the harness.
 /// </summary>
 internal static class Emulators
 {
-    /// <summary>How often the flight computer's power input follows the payload rail (its boot takes seconds).</summary>
-    private static readonly TimeSpan PowerSense = TimeSpan.FromMilliseconds(250);
-
-    private static readonly TimeSpan FastSense = TimeSpan.FromMilliseconds(10);
-
-    /// <summary>The flight computer's undervoltage lockout (above the dictionary's 24 V red limit).</summary>
-    private const double BrownOut = 24.5;
-
-    public static IEmulatorKind Modbus(DeviceKindRegistry kinds) => EmulatorKind.Stream("modbus", ctx =>
-    {
-        var bp = (ModbusBlueprint)kinds.Blueprint(ctx.Device, ctx.Rig)!;
-        var emulator = GseEmulators.For(bp.Map, ctx.Time, ctx.Random, bp.Unit);
-        if (ctx.Sim?.Double("payload-mass-kg") is { } kg && bp.Map.Points.Any(p => p.Name == "payload_mass"))
-        {
-            // The load cell reads what the payload weighs (the value the rig's simulation gives it).
-            emulator.Store.Set("payload_mass", kg);
-        }
-
-        // sim: { gateway: true } — a Modbus/TCP gateway: a unit it does not serve answers exception 0x0B.
-        emulator.Slave.Gateway = ctx.Sim?.Bool("gateway") ?? false;
-        ctx.Sim?.ReportUnknownKeys($"'sim' of device '{ctx.Device.Name}'");
-        var hook = ctx.Faults.Modbus;
-        emulator.Slave.Faults.PerRequest = (unit, function) =>
-        {
-            var action = hook.OnRequest(unit, function);
-            return action.Kind switch
-            {
-                Simulation.Faults.ModbusFaultKind.Silence => (true, null),
-                Simulation.Faults.ModbusFaultKind.Exception => (false, action.ExceptionCode),
-                _ => (false, null),
-            };
-        };
-        if (emulator is PowerSupplyEmulator psu)
-        {
-            foreach (var trip in ctx.Faults.Named("psu-trip"))
-            {
-                // Bind, not +=: a fault already active when the emulator is built (at: 0s) still applies.
-                trip.Bind(_ => psu.Trip(), _ => { });
-            }
-
-            psu.Load = new FunctionLoad(volts =>
-            {
-                ctx.Plant.Payload.SupplyVoltage = volts;
-                return ctx.Plant.Payload.LoadCurrent;
-            });
-        }
-
-        if (emulator is UmbilicalRelayBoxEmulator box)
-        {
-            // J1's mate-sense loop and the insulation tester follow the harness the operator mates.
-            box.SetConnectorMated(ctx.Plant.Harness.IsClosed("umbilical_present"));
-            ctx.Plant.Harness.Changed += (contact, closed) =>
-            {
-                if (contact == "umbilical_present")
-                {
-                    box.SetConnectorMated(closed);
-                }
-            };
-            foreach (var breakdown in ctx.Faults.Named("isolation-breakdown"))
-            {
-                breakdown.Bind(_ => box.InsulationBreakdown = true, _ => box.InsulationBreakdown = false);
-            }
-        }
-
-        return (link, ct) => emulator.ServeAsync(link, bp.Framing, ct);
-    });
+    public static IEmulatorKind Modbus(DeviceKindRegistry kinds) => new GseEmulatorKind(kinds);
 
     public static IEmulatorKind FlightComputer(DeviceKindRegistry kinds) => new FlightComputerKind(kinds);
 
@@ -139,14 +73,16 @@ internal static class Emulators
             var options = FlightSoftwareSettings.Read(ctx.Sim, bp.Dictionary) with
             {
                 Profile = profile,
-                BusVoltage = alwaysPowered ? null : () => ctx.Plant.Payload.RailVoltage,
-                UndervoltageLockout = alwaysPowered ? null : BrownOut,
-                BusCurrent = alwaysPowered ? null : () => ctx.Plant.Payload.LoadCurrent,
                 RequireOutputEnable = bp.Transport is UdpSpec,
                 HousekeepingPeriod = ctx.Sim?.Duration("housekeeping-period") ?? TimeSpan.FromSeconds(1),
             };
             ctx.Sim?.ReportUnknownKeys($"'sim' of device '{ctx.Device.Name}'");
-            var fc = new FlightComputerEmulator(options, ctx.Time, ctx.Random);
+            var fc = new FlightComputerEmulator(alwaysPowered ? options : options.OnRail(ctx.Plant), ctx.Time, ctx.Random);
+            if (!alwaysPowered)
+            {
+                fc.FollowRail(ctx.Plant);
+            }
+
             ctx.Plant.Harness.Changed += (contact, closed) =>
             {
                 if (!closed && contact is "sep_a" or "sep_b")
@@ -158,62 +94,30 @@ internal static class Emulators
                     fc.RestackSeparation();
                 }
             };
-            return new Served(fc, ctx, alwaysPowered);
+            return new Served(fc, alwaysPowered);
         }
     }
 
-    private sealed class Served(FlightComputerEmulator fc, EmulatorContext ctx, bool alwaysPowered) : IStreamEmulator, IDatagramEmulator
+    private sealed class Served(FlightComputerEmulator fc, bool alwaysPowered) : IStreamEmulator, IDatagramEmulator
     {
-        public async Task RunAsync(IByteTransport link, CancellationToken cancellationToken)
+        public Task RunAsync(IByteTransport link, CancellationToken cancellationToken)
         {
-            using var power = FollowRail(cancellationToken);
-            await fc.RunAsync(link, cancellationToken);
+            PowerIfAlways();
+            return fc.RunAsync(link, cancellationToken);
         }
 
-        public async Task RunAsync(IDatagramTransport link, CancellationToken cancellationToken)
+        public Task RunAsync(IDatagramTransport link, CancellationToken cancellationToken)
         {
-            using var power = FollowRail(cancellationToken);
-            await fc.RunUdpAsync(link, cancellationToken);
+            PowerIfAlways();
+            return fc.RunUdpAsync(link, cancellationToken);
         }
 
-        private ITimer? FollowRail(CancellationToken cancellationToken)
+        private void PowerIfAlways()
         {
             if (alwaysPowered)
             {
                 fc.PowerOn();
-                return null;
             }
-
-            ITimer? timer = null;
-            timer = ctx.Time.CreateTimer(
-                _ =>
-                {
-                    if (cancellationToken.IsCancellationRequested)
-                    {
-                        return;
-                    }
-
-                    // The flight computer's converter starts once the rail is up (25.5 V) and browns out
-                    // below 24.5 V (its undervoltage lockout, above the dictionary's 24 V red limit); the
-                    // hysteresis keeps a soft-starting rail from booting it half-powered.
-                    var rail = ctx.Plant.Payload.RailVoltage;
-                    if (rail >= 25.5 && !fc.Powered)
-                    {
-                        fc.PowerOn();
-                    }
-                    else if (rail < BrownOut && fc.Powered)
-                    {
-                        fc.PowerOff();
-                    }
-
-                    // Sense fast while the rail moves (enable, disable, supply change), slowly when it is settled.
-                    var moving = ctx.Plant.Payload.Enabled ? rail < 27.0 : rail > 1.0;
-                    timer?.Change(moving ? FastSense : PowerSense, moving ? FastSense : PowerSense);
-                },
-                null,
-                TimeSpan.Zero,
-                PowerSense);
-            return timer;
         }
     }
 }

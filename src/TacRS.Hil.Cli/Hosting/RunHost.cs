@@ -164,6 +164,7 @@ internal static class RunHost
             if (response.Confirmed && request.Kind == RequestKind.Prompt)
             {
                 bench.OperatorAnswered(request.PromptId);
+                await bench.Plant.Harness.SettledAsync(cancellationToken); // the step's next reading sees what the operator did
             }
 
             return response;

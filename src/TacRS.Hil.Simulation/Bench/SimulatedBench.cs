@@ -31,6 +31,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
     private readonly HashSet<string> _wiredGpioDevices = new(StringComparer.Ordinal);
     private readonly List<Task> _running = [];
     private readonly CancellationTokenSource _stop = new();
+    private bool _poweredUp;
 
     public SimulatedBench(RigDefinition rig, long seed, TimeProvider time, IRunRecorder recorder, ILogger? log = null, SimulationSettings? settings = null)
     {
@@ -42,19 +43,13 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         _services = new DeviceServices(time, Log, recorder, NullAlarmSink.Instance);
         Plant = new BenchPlant(time, Random, Settings);
         Faults = new FaultInjector(Settings.Faults, time, Random, recorder, Log);
-        foreach (var f in Faults.All.Where(f => f.Spec.Fault == "psu-trip"))
-        {
-            // Without a PSU emulator to latch it, a trip simply removes the supply for the fault's duration.
-            f.Bind(_ => Plant.Payload.SupplyTripped = true, _ => Plant.Payload.SupplyTripped = false);
-        }
-
         RegisterI2cChip("ina219", c => new SimulatedIna219(
             c.Settings,
             c.Device.Config.Double("shunt-ohms") ?? 0.1,
-            c.Quantity("bus_voltage", Plant.Payload.SampleVoltage),
-            c.Quantity("current", Plant.Payload.SampleCurrent)));
+            c.Quantity("bus_voltage", Plant.Power.SampleVoltage),
+            c.Quantity("current", Plant.Power.SampleCurrent)));
         RegisterI2cChip("relay-bank", CreateRelayBank);
-        RegisterI2cChip("mcp9808", c => new SimulatedMcp9808(c.Settings, c.Quantity("temperature", Plant.Payload.SampleTemperature)));
+        RegisterI2cChip("mcp9808", c => new SimulatedMcp9808(c.Settings, c.Quantity("temperature", Plant.Power.SampleTemperature)));
     }
 
     public TimeProvider Time { get; }
@@ -124,7 +119,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
 
     public GpioController OpenGpio(DeviceDefinition device, int chip)
     {
-        Faults.Start();
+        PowerUp();
         var driver = Chip(chip);
         if (device.Kind == GpioDeviceKind.KindName && _wiredGpioDevices.Add(device.Name))
         {
@@ -136,7 +131,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
 
     public I2cDevice OpenI2c(DeviceDefinition device, int bus, int address)
     {
-        Faults.Start();
+        PowerUp();
         if (_i2c.TryGetValue((bus, address), out var existing))
         {
             return existing;
@@ -157,7 +152,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
 
     public ValueTask<IByteTransport> OpenStreamAsync(DeviceDefinition device, TransportSpec? spec, CancellationToken cancellationToken)
     {
-        Faults.Start();
+        PowerUp();
         var emulator = CreateEmulator(device);
         var (deviceSide, emulatorSide) = InProcessPipe.Create(device.Name);
         // A connection's session, once over, is released (sim serve opens one per client) and its end of the
@@ -181,7 +176,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
 
     public ValueTask<IDatagramTransport> OpenDatagramAsync(DeviceDefinition device, TransportSpec? spec, CancellationToken cancellationToken)
     {
-        Faults.Start();
+        PowerUp();
         var emulator = CreateEmulator(device);
         if (emulator is not IDatagramEmulator datagram)
         {
@@ -203,6 +198,27 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         }
 
         _stop.Dispose();
+    }
+
+    /// <summary>
+    /// The bench comes up with the first bus opened: the fault schedule starts, and every emulated device is
+    /// built and wired into the plant at once — the GSE supply takes over the power path (output off), the relay
+    /// box puts its open power relay in it — so no reader ever sees a plant that a device not yet connected would
+    /// have changed (a payload enabled over GPIO before anyone talked to the supply stays dead).
+    /// </summary>
+    private void PowerUp()
+    {
+        Faults.Start();
+        if (_poweredUp)
+        {
+            return;
+        }
+
+        _poweredUp = true;
+        foreach (var device in _rig.Devices.Where(d => _emulators.ContainsKey(d.Kind)))
+        {
+            CreateEmulator(device);
+        }
     }
 
     /// <summary>One emulator per device, kept across connections: a driver that reconnects finds the same device state.</summary>
@@ -274,7 +290,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
                     {
                         if (line == spec.Line)
                         {
-                            Plant.Payload.Enabled = (level == PinValue.High) != spec.ActiveLow;
+                            Plant.Power.Enabled = (level == PinValue.High) != spec.ActiveLow;
                         }
                     };
                     break;
@@ -282,6 +298,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
                     // A harness contact closes the line to ground; open, the line floats and its pull decides.
                     var name = Strip(contact);
                     var pin = l.Line;
+                    Plant.Harness.Sensed(name, l.Debounce);
                     driver.Drive(pin, Plant.Harness.IsClosed(name) ? PinValue.Low : null);
                     Plant.Harness.Changed += (c, closed) =>
                     {
@@ -321,7 +338,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
             if (terminal is "payload_enable" or "payload.enable")
             {
                 var bit = (ushort)(1 << pin);
-                chip.OutputsChanged += levels => Plant.Payload.Enabled = ((levels & bit) != 0) != activeLow;
+                chip.OutputsChanged += levels => Plant.Power.Enabled = ((levels & bit) != 0) != activeLow;
             }
 
             foreach (var f in c.Faults.All.Where(f => f.Spec.Line == name))
@@ -337,7 +354,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         return chip;
     }
 
-    private static string Strip(string terminal) => terminal.StartsWith("harness.", StringComparison.Ordinal) ? terminal["harness.".Length..] : terminal;
+    private static string Strip(string terminal) => HarnessTerminal.Strip(terminal);
 
     private void AttachGpioFaults(DeviceDefinition device, SimulatedGpioDriver driver, IReadOnlyList<GpioLineSpec> lines)
     {
@@ -365,6 +382,13 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
                     break;
                 case "bounce":
                     f.Bind(_ => driver.SetBounce(line, f.Spec.Transitions, f.Spec.MaxInterval, f.Random), _ => driver.ClearBounce(line));
+                    break;
+                case "loop-open" or "half-mated" when HarnessTerminal.ContactOf(device, spec.Name, Plant.Harness.Contacts) is { } contact:
+                    // Faults of the harness itself, not of the line: every sensor of the contact sees them.
+                    var broken = f.Spec.Fault == "loop-open";
+                    f.Bind(
+                        _ => { if (broken) { Plant.Harness.Break(contact, true); } else { Plant.Harness.HalfMate(contact, true); } },
+                        _ => { if (broken) { Plant.Harness.Break(contact, false); } else { Plant.Harness.HalfMate(contact, false); } });
                     break;
                 default:
                     break;

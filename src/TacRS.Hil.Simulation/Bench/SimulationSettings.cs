@@ -12,7 +12,7 @@ namespace TacRS.Hil.Simulation.Bench;
 /// simulation:
 ///   seed: 42
 ///   start: 2026-01-01T00:00:00Z      # virtual clock at run start
-///   payload: { supply-voltage: 28, cable-ohms: 0.15, battery: { capacity: 10 }, ... }
+///   payload: { supply-voltage: 28, cable-ohms: 0.15, mode-currents: { transmit: 1.9 }, battery: { capacity: 10 }, ... }
 ///   harness: { contacts: { sep_a: closed, arm_plug: open }, operator-actions: { connect-j1: "mate umbilical_present" } }
 ///   faults: [ { device: rail, fault: stuck, at: 30s, for: 10s } ]
 /// </code>
@@ -66,7 +66,7 @@ public sealed record SimulationSettings(long Seed, DateTimeOffset Start, Payload
         var payload = PayloadElectricalOptions.Read(map.Map("payload"));
 
         var harness = HarnessOptions.Read(map.Map("harness"));
-        var faults = FaultSpec.ReadAll(map.List("faults"), rig);
+        var faults = FaultSpec.ReadAll(map.List("faults"), rig, harness.Contacts.Keys.ToList());
         map.ReportUnknownKeys("'simulation'");
         return new SimulationSettings(rig.Seed, start, payload, harness, faults, map);
     }

@@ -72,8 +72,11 @@ public sealed record FaultSpec(
 
     public string Describe() => $"{Fault} on {Device}{(Line is null ? string.Empty : "." + Line)}{(Quantity is null ? string.Empty : "." + Quantity)} {Trigger.Describe()}{(For is { } f ? $" for {Duration.Format(f)}" : string.Empty)}";
 
-    /// <summary>Reads and checks <c>faults:</c>; problems (with positions) go to the rig document.</summary>
-    public static IReadOnlyList<FaultSpec> ReadAll(IReadOnlyList<ConfigNode>? list, RigDefinition rig)
+    /// <summary>
+    /// Reads and checks <c>faults:</c>; problems (with positions) go to the rig document. <paramref name="contacts"/> are
+    /// the harness's contacts, which a harness fault's line must sense.
+    /// </summary>
+    public static IReadOnlyList<FaultSpec> ReadAll(IReadOnlyList<ConfigNode>? list, RigDefinition rig, IReadOnlyCollection<string>? contacts = null)
     {
         var result = new List<FaultSpec>();
         if (list is null)
@@ -83,7 +86,7 @@ public sealed record FaultSpec(
 
         for (var i = 0; i < list.Count; i++)
         {
-            if (list[i].AsMap($"fault #{i + 1}") is { } map && Read(i, map, rig) is { } spec)
+            if (list[i].AsMap($"fault #{i + 1}") is { } map && Read(i, map, rig, contacts ?? Models.HarnessModel.DefaultContacts.Keys.ToList()) is { } spec)
             {
                 result.Add(spec);
             }
@@ -92,7 +95,7 @@ public sealed record FaultSpec(
         return result;
     }
 
-    private static FaultSpec? Read(int index, ConfigMap map, RigDefinition rig)
+    private static FaultSpec? Read(int index, ConfigMap map, RigDefinition rig, IReadOnlyCollection<string> contacts)
     {
         var where = $"fault #{index + 1}";
         var deviceName = map.String("device", required: true);
@@ -191,6 +194,12 @@ public sealed record FaultSpec(
                 map.Get("line")!.Error($"{where}: device '{device.Name}' has no line '{spec.Line}' (lines: {string.Join(", ", lines)})");
                 return null;
             }
+
+            if (FaultCatalog.HarnessFaults.Contains(fault) && Bench.HarnessTerminal.ContactOf(device, spec.Line, contacts) is null)
+            {
+                map.Get("line")!.Error($"{where}: fault '{fault}' is a fault of the harness, and line '{spec.Line}' senses no harness contact (contacts: {string.Join(", ", contacts)})");
+                return null;
+            }
         }
 
         return spec;
@@ -212,7 +221,15 @@ public enum LinkDirection
 public static class FaultCatalog
 {
     public static readonly string[] SensorFaults = ["stuck", "drift", "out-of-range", "nack"];
-    public static readonly string[] GpioFaults = ["stuck-high", "stuck-low", "bounce"];
+    /// <summary>
+    /// Faults of the harness a gpio line senses, acted out in the plant so every sensor of the contact sees them:
+    /// <c>loop-open</c> (the loop is broken: the line, the relay box's loop meter and the flight computer's separation
+    /// sense read it open), <c>half-mated</c> (a connector half-mated: its mate sense reads open, and J1's power pins
+    /// touch through extra resistance).
+    /// </summary>
+    public static readonly string[] HarnessFaults = ["loop-open", "half-mated"];
+
+    public static readonly string[] GpioFaults = ["stuck-high", "stuck-low", "bounce", .. HarnessFaults];
     public static readonly string[] LinkFaults = ["drop", "corrupt", "delay", "duplicate", "link-loss"];
 
     private static readonly Dictionary<string, string[]> Extra = new(StringComparer.Ordinal)
@@ -247,5 +264,5 @@ public static class FaultCatalog
         }
     }
 
-    public static bool NeedsLine(string fault) => fault is "stuck-high" or "stuck-low" or "bounce";
+    public static bool NeedsLine(string fault) => fault is "stuck-high" or "stuck-low" or "bounce" or "loop-open" or "half-mated";
 }

@@ -721,6 +721,7 @@ public sealed class FlightComputerEmulator
             }
 
             var due = Step();
+            _options.Load?.Report(!Powered ? Models.PayloadActivity.Off : RfTransmit ? Models.PayloadActivity.Transmit : _imageDoneAt is not null ? Models.PayloadActivity.Imaging : Mode == FlightComputerMode.PayloadActive ? Models.PayloadActivity.Active : Mode >= FlightComputerMode.Nominal ? Models.PayloadActivity.Nominal : Models.PayloadActivity.Idle);
             await FlushAsync(send, ct);
             using var timer = due is { } d
                 ? _time.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), signal, d > TimeSpan.Zero ? d : TimeSpan.Zero, Timeout.InfiniteTimeSpan)

@@ -102,6 +102,9 @@ public sealed record FlightComputerOptions
     /// <summary>Bus current in amps; null = the OBC's own load (<see cref="FlightComputerEmulator.LoadCurrent"/>).</summary>
     public Func<double>? BusCurrent { get; init; }
 
+    /// <summary>The electrical model's payload load: told the computer's activity whenever it may have changed; null = none.</summary>
+    public Models.IPayloadLoad? Load { get; init; }
+
     /// <summary>Largest command packet accepted on the serial link (bigger frames are line noise).</summary>
     public int MaxPacketLength { get; init; } = 1024;
 

@@ -1,5 +1,6 @@
 using TacRS.Hil.Drivers.Modbus;
 using TacRS.Hil.Drivers.Transports;
+using TacRS.Hil.Simulation.Models;
 using TacRS.Hil.Simulation.Modbus;
 
 namespace TacRS.Hil.Simulation.Gse;
@@ -17,55 +18,49 @@ public interface IModbusEmulator
         Slave.ServeAsync(transport, framing, cancellationToken);
 }
 
-/// <summary>What the supply drives: volts at its terminals → amps drawn (the payload electrical model plugs in here).</summary>
-public interface IElectricalLoad
-{
-    double CurrentAt(double volts);
-}
-
 /// <summary>
-/// A programmable bench supply behind the gse-psu register map. First-order output model: the
-/// output approaches its target with time constant <see cref="TimeConstant"/> and at most
-/// <see cref="SlewRate"/>; when the load would draw more than the current limit the supply folds
-/// back to constant current; above the OVP level it trips (output off, latched until cleared).
-/// The model advances lazily to the present whenever a master reads or writes, on the injected
-/// TimeProvider, so virtual time costs nothing while nobody asks. Measurement noise comes from the
-/// seeded <see cref="Random"/>: the same seed and the same requests give the same readings.
+/// A programmable bench supply behind the gse-psu register map: the Modbus front panel of a supply in a
+/// <see cref="PowerPath"/>. Writes command the path's supply (setpoint, current limit, OVP level, output
+/// on/off, clear faults); reads report its state at that instant (output voltage and current with this
+/// instrument's measurement noise, CV/CC, OVP trip and fault latched until cleared, run hours). The model
+/// itself lives in the path, on the run's clock: nothing advances when a master reads. On a bench the
+/// path is the bench's (the payload hangs on it); built on its own, the supply gets a path of its own with
+/// <see cref="Load"/> on its terminals. Measurement noise comes from the seeded <see cref="Random"/>: the
+/// same seed and the same requests give the same readings.
 /// </summary>
 public sealed class PowerSupplyEmulator : IModbusEmulator
 {
-    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(1);
-    private const int MaxSteps = 20_000; // 20 s of model time; after that the output has long settled.
-    private readonly TimeProvider _time;
     private readonly Random _random;
-    private long _last;
-    private double _v;
-    private double _i;
-    private bool _enabled;
-    private double _vset;
-    private double _ilim;
-    private double _ovp;
-    private bool _ovpTripped;
-    private bool _fault;
-    private bool _cc;
-    private double _onHours;
+    private readonly PowerPath _supply;
 
+    /// <summary>A supply on its own (an open circuit on its terminals until <see cref="Load"/> is set).</summary>
     public PowerSupplyEmulator(RegisterMap map, TimeProvider time, Random random, byte unit = 1)
+        : this(map, time, random, unit, null)
     {
-        _time = time;
+    }
+
+    /// <summary>The supply of <paramref name="path"/>, or of a path of its own when null or already taken by another supply.</summary>
+    public PowerSupplyEmulator(RegisterMap map, TimeProvider time, Random random, byte unit, PowerPath? path)
+    {
         _random = random;
         Unit = unit;
+        if (path is null || !path.AttachSupply())
+        {
+            path = new PowerPath(time, new Random(0));
+            path.AttachSupply();
+        }
+
+        _supply = path;
         Store = new ModbusDataStore(map);
         Slave = new ModbusSlave(time).AddUnit(unit, Store);
-        Store.Set("voltage_setpoint", 28.0);
+        Store.Set("voltage_setpoint", path.Options.SupplyVoltage);
         Store.Set("current_limit", 3.0);
         Store.Set("ovp_level", 33.0);
         Store.Set("model_id", 0x5053);
-        LoadSettings();
-        _last = time.GetTimestamp();
+        Command();
         Publish();
-        Store.BeforeRead = (_, _, _) => Advance();
-        Store.AfterWrite = OnWrite;
+        Store.BeforeRead = (_, _, _) => Publish();
+        Store.AfterWrite = (_, _, _) => OnWrite();
     }
 
     public ModbusSlave Slave { get; }
@@ -74,180 +69,61 @@ public sealed class PowerSupplyEmulator : IModbusEmulator
 
     public byte Unit { get; }
 
-    /// <summary>Volts → amps drawn by whatever is connected. Default: open circuit.</summary>
-    public IElectricalLoad Load { get; set; } = new ResistiveLoad(double.PositiveInfinity);
+    /// <summary>The power path this supply feeds.</summary>
+    public PowerPath Path => _supply;
 
-    public TimeSpan TimeConstant { get; set; } = TimeSpan.FromMilliseconds(50);
-
-    /// <summary>Largest output change per second (V/s).</summary>
-    public double SlewRate { get; set; } = 100;
+    /// <summary>What hangs on the terminals besides the payload path (a supply on its own: an open circuit by default).</summary>
+    public IElectricalLoad? Load
+    {
+        get => _supply.ExternalLoad;
+        set => _supply.ExternalLoad = value;
+    }
 
     /// <summary>Peak measurement noise (V and A).</summary>
     public double Noise { get; set; } = 0.002;
 
-    public double OutputVoltage
+    public double OutputVoltage => _supply.SupplyVoltage;
+
+    public double OutputCurrent => _supply.SupplyCurrent;
+
+    public bool OutputOn => _supply.SupplyOutputOn;
+
+    /// <summary>Fault injection: an internal fault trips the supply, latched until cleared (after the fault is gone).</summary>
+    public void Trip() => _supply.SupplyFault(true);
+
+    /// <summary>Writes the supply's state of this instant into the registers (done before every master's read).</summary>
+    public void Publish()
     {
-        get
-        {
-            Advance();
-            return _v;
-        }
-    }
-
-    public double OutputCurrent
-    {
-        get
-        {
-            Advance();
-            return _i;
-        }
-    }
-
-    public bool OutputOn
-    {
-        get
-        {
-            Advance();
-            return _enabled && !_ovpTripped && !_fault;
-        }
-    }
-
-    /// <summary>Fault injection: a latched supply fault (internal trip), output off until cleared.</summary>
-    public void Trip()
-    {
-        Advance();
-        _fault = true;
-        Publish();
-    }
-
-    /// <summary>Brings the model up to the present (also called on every Modbus read).</summary>
-    public void Advance()
-    {
-        var now = _time.GetTimestamp();
-        var elapsed = _time.GetElapsedTime(_last, now);
-        _last = now;
-        var steps = (int)Math.Min(MaxSteps, Math.Ceiling(elapsed / Step));
-        var h = steps == 0 ? 0 : elapsed.TotalSeconds / steps;
-        if (elapsed > MaxSteps * Step)
-        {
-            h = Step.TotalSeconds; // beyond 20 s the model is settled; integrate the first 20 s only
-        }
-
-        for (var k = 0; k < steps; k++)
-        {
-            Integrate(h);
-        }
-
-        if (OutputOnNow)
-        {
-            _onHours += elapsed.TotalHours;
-        }
-
-        Publish();
-    }
-
-    private bool OutputOnNow => _enabled && !_ovpTripped && !_fault;
-
-    private void Integrate(double h)
-    {
-        var target = OutputOnNow ? _vset : 0;
-        var dv = (target - _v) * Math.Min(1, h / TimeConstant.TotalSeconds);
-        var maxDv = SlewRate * h;
-        _v += Math.Clamp(dv, -maxDv, maxDv);
-        _v = Math.Max(0, _v);
-        _i = OutputOnNow || _v > 0 ? Math.Max(0, Load.CurrentAt(_v)) : 0;
-        _cc = false;
-        if (OutputOnNow && _i > _ilim)
-        {
-            // Constant-current fold-back: find the voltage at which the load draws exactly the limit.
-            double lo = 0, hi = _v;
-            for (var n = 0; n < 40; n++)
-            {
-                var mid = (lo + hi) / 2;
-                if (Load.CurrentAt(mid) > _ilim)
-                {
-                    hi = mid;
-                }
-                else
-                {
-                    lo = mid;
-                }
-            }
-
-            _v = lo;
-            _i = Math.Max(0, Load.CurrentAt(_v));
-            _cc = true;
-        }
-
-        if (OutputOnNow && _ovp > 0 && _v > _ovp)
-        {
-            _ovpTripped = true;
-        }
-    }
-
-    private void OnWrite(RegisterTable table, ushort address, int count)
-    {
-        // Run the model up to now under the old settings, then take the new ones.
-        var newEnable = Store.Get("output_enable") != 0;
-        var clear = Store.Get("clear_faults") != 0;
-        Store.Set("output_enable", _enabled ? 1 : 0);
-        var vset = Store.Get("voltage_setpoint");
-        var ilim = Store.Get("current_limit");
-        var ovp = Store.Get("ovp_level");
-        Store.Set("voltage_setpoint", _vset);
-        Store.Set("current_limit", _ilim);
-        Store.Set("ovp_level", _ovp);
-        Advance();
-        Store.Set("voltage_setpoint", vset);
-        Store.Set("current_limit", ilim);
-        Store.Set("ovp_level", ovp);
-        Store.Set("output_enable", newEnable ? 1 : 0);
-        if (clear)
-        {
-            _ovpTripped = false;
-            _fault = false;
-            Store.Set("clear_faults", 0); // self-clearing command coil
-        }
-
-        LoadSettings();
-        Publish();
-    }
-
-    private void LoadSettings()
-    {
-        _enabled = Store.Get("output_enable") != 0;
-        _vset = Store.Get("voltage_setpoint");
-        _ilim = Store.Get("current_limit");
-        _ovp = Store.Get("ovp_level");
-    }
-
-    private void Publish()
-    {
-        var on = OutputOnNow;
-        var v = Math.Max(0, _v + ((_random.NextDouble() - 0.5) * 2 * Noise));
-        var i = Math.Max(0, _i + ((_random.NextDouble() - 0.5) * 2 * Noise));
+        var on = _supply.SupplyOutputOn;
+        var cc = _supply.SupplyConstantCurrent;
+        var ovp = _supply.SupplyOvpTripped;
+        var fault = _supply.SupplyFaulted;
+        var v = Math.Max(0, _supply.SupplyVoltage + ((_random.NextDouble() - 0.5) * 2 * Noise));
+        var i = Math.Max(0, _supply.SupplyCurrent + ((_random.NextDouble() - 0.5) * 2 * Noise));
         Store.Set("output_voltage", v);
         Store.Set("output_current", i);
         Store.Set("output_power", v * i);
-        Store.Set("run_hours", _onHours);
-        var status = (on ? 1 : 0) | (on && !_cc ? 2 : 0) | (_cc ? 4 : 0) | (_ovpTripped ? 8 : 0) | (_ovpTripped || _fault ? 16 : 0);
+        Store.Set("run_hours", _supply.SupplyOnHours);
+        var status = (on ? 1 : 0) | (on && !cc ? 2 : 0) | (cc ? 4 : 0) | (ovp ? 8 : 0) | (fault ? 16 : 0);
         Store.Set("status_word", status);
         Store.Set("output_active", on ? 1 : 0);
-        Store.Set("cv_mode", on && !_cc ? 1 : 0);
-        Store.Set("cc_mode", _cc ? 1 : 0);
-        Store.Set("ovp_tripped", _ovpTripped ? 1 : 0);
-        Store.Set("fault", _ovpTripped || _fault ? 1 : 0);
+        Store.Set("cv_mode", on && !cc ? 1 : 0);
+        Store.Set("cc_mode", cc ? 1 : 0);
+        Store.Set("ovp_tripped", ovp ? 1 : 0);
+        Store.Set("fault", fault ? 1 : 0);
     }
-}
 
-/// <summary>A plain resistor (ohms); infinity is an open circuit.</summary>
-public sealed record ResistiveLoad(double Ohms) : IElectricalLoad
-{
-    public double CurrentAt(double volts) => double.IsPositiveInfinity(Ohms) ? 0 : volts / Ohms;
-}
+    private void OnWrite()
+    {
+        if (Store.Get("clear_faults") != 0)
+        {
+            Store.Set("clear_faults", 0); // self-clearing command coil
+            _supply.ResetSupply();
+        }
 
-/// <summary>Adapts a <c>Func&lt;double, double&gt;</c> (volts → amps) from whoever wires the payload model.</summary>
-public sealed class FunctionLoad(Func<double, double> currentAt) : IElectricalLoad
-{
-    public double CurrentAt(double volts) => currentAt(volts);
+        Command();
+        Publish();
+    }
+
+    private void Command() => _supply.CommandSupply(Store.Get("voltage_setpoint"), Store.Get("current_limit"), Store.Get("ovp_level"), Store.Get("output_enable") != 0);
 }

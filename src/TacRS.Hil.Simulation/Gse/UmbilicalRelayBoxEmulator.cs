@@ -1,36 +1,57 @@
 using TacRS.Hil.Drivers.Modbus;
+using TacRS.Hil.Simulation.Bench;
 using TacRS.Hil.Simulation.Modbus;
 
 namespace TacRS.Hil.Simulation.Gse;
 
 /// <summary>
-/// An umbilical relay box behind the umbilical-relays map: each coil <c>relay_X</c> drives a relay
-/// whose auxiliary contact reads back on discrete input <c>contact_X</c> after the operate time
-/// (<see cref="OperateTime"/>, ~10 ms for a signal relay). Faults: a welded or open contact
-/// (<see cref="StickContact"/>) makes readback disagree with the command, as on a real bench. Its
-/// insulation tester reads the power return's isolation to structure through mated J1
-/// (<see cref="InsulationBreakdown"/> is the fault).
+/// An umbilical relay box behind the umbilical-relays map, the Modbus front panel of the bench's relays and
+/// umbilical meters. Each coil <c>relay_X</c> drives relay X of the <see cref="PowerPath"/> (its contact follows
+/// after the operate time and reads back on discrete input <c>contact_X</c>; <c>relay_umbilical_power</c> is the
+/// one that carries the supply to the payload, so an open relay leaves the payload rail dead). The box also
+/// reads J1's mate-sense loop (<c>connector_j1_mated</c>), the power return's isolation to structure through
+/// J1 with its 500 V insulation tester (<c>isolation_resistance</c>, over-range with J1 open), and the
+/// separation-switch loops with its continuity meter (<c>sep_loop_a_resistance</c>, <c>sep_loop_b_resistance</c>,
+/// over-range when a loop is open) — all quantities of the <see cref="BenchPlant"/>, so a fault there shows on
+/// every sensor that sees it. Faults: a welded or open contact (<see cref="StickContact"/>) makes readback
+/// disagree with the command, as on a real bench.
 /// </summary>
 public sealed class UmbilicalRelayBoxEmulator : IModbusEmulator
 {
-    private readonly TimeProvider _time;
-    private readonly List<Relay> _relays = [];
-    private uint _cycles;
-    private bool _breakdown;
+    /// <summary>Insulation tester reading with J1 open: its over-range (a 500 V megohmmeter tops out near 2 GΩ).</summary>
+    public const double IsolationOverRangeMOhm = 2000;
 
+    /// <summary>Continuity meter over-range: a loop reading more than this is open.</summary>
+    public const double LoopOverRangeOhms = 1000;
+
+    private static readonly (string Point, string Contact)[] Loops = [("sep_loop_a_resistance", "sep_a"), ("sep_loop_b_resistance", "sep_b")];
+
+    private readonly Random _random;
+    private readonly BenchPlant _plant;
+    private readonly List<(string Coil, string Relay, string? Contact)> _relays = [];
+
+    /// <summary>A relay box on a bench of its own (tests).</summary>
     public UmbilicalRelayBoxEmulator(RegisterMap map, TimeProvider time, byte unit = 1)
+        : this(map, time, new Random(0), unit, BenchPlant.Standalone(time))
     {
-        _time = time;
+    }
+
+    public UmbilicalRelayBoxEmulator(RegisterMap map, TimeProvider time, Random random, byte unit, BenchPlant plant)
+    {
+        _random = random;
+        _plant = plant;
         Unit = unit;
         Store = new ModbusDataStore(map);
         Slave = new ModbusSlave(time).AddUnit(unit, Store);
         foreach (var p in map.Points.Where(p => p.Table == RegisterTable.Coil && p.Name.StartsWith("relay_", StringComparison.Ordinal)))
         {
-            var contact = map.Find("contact_" + p.Name["relay_".Length..]);
-            _relays.Add(new Relay(p.Name, contact?.Name));
+            var relay = p.Name["relay_".Length..];
+            plant.Power.AttachRelay(relay);
+            _relays.Add((p.Name, relay, map.Find("contact_" + relay)?.Name));
         }
 
-        Store.BeforeRead = (_, _, _) => Advance();
+        Publish();
+        Store.BeforeRead = (_, _, _) => Publish();
         Store.AfterWrite = (_, _, _) => OnWrite();
     }
 
@@ -40,112 +61,75 @@ public sealed class UmbilicalRelayBoxEmulator : IModbusEmulator
 
     public byte Unit { get; }
 
-    public TimeSpan OperateTime { get; set; } = TimeSpan.FromMilliseconds(10);
+    /// <summary>Reading noise of the insulation tester (relative, 1 σ) and of the continuity meter (Ω, 1 σ).</summary>
+    public double IsolationNoise { get; set; } = 0.01;
 
-    /// <summary>Insulation tester reading with J1 open: its over-range (a 500 V megohmmeter tops out near 2 GΩ).</summary>
-    public const double IsolationOverRangeMOhm = 2000;
+    public double LoopNoise { get; set; } = 0.001;
 
-    /// <summary>Power return to structure through a healthy mated harness (dry, clean connectors).</summary>
-    public double IsolationMOhm { get; set; } = 120;
+    /// <summary>Fault: the contact of <paramref name="relay"/> (its coil name) is stuck in <paramref name="state"/> (null frees it).</summary>
+    public void StickContact(string relay, bool? state) => _plant.Power.StickRelay(Relay(relay), state);
 
-    /// <summary>Fault: a pinched wire or contaminated connector shorts the return to structure through a few hundred kΩ.</summary>
-    public bool InsulationBreakdown
-    {
-        get => _breakdown;
-        set
-        {
-            _breakdown = value;
-            Advance();
-        }
-    }
+    public bool ContactClosed(string relay) => _plant.Power.RelayClosed(Relay(relay));
 
-    /// <summary>What the breakdown leaves: 0.3 MΩ, well under the 1 MΩ a mating procedure accepts.</summary>
-    public double BreakdownMOhm { get; set; } = 0.3;
-
-    /// <summary>Operator (or the simulated operator) mates or de-mates umbilical connector J1.</summary>
-    public void SetConnectorMated(bool mated)
-    {
-        if (Store.Map?.Find("connector_j1_mated") is not null)
-        {
-            Store.Set("connector_j1_mated", mated ? 1 : 0);
-        }
-
-        Advance();
-    }
-
-    /// <summary>Fault: the contact of <paramref name="relay"/> is stuck in <paramref name="state"/> (null frees it).</summary>
-    public void StickContact(string relay, bool? state)
-    {
-        _relays.First(r => r.Coil == relay).Stuck = state;
-        Advance();
-    }
-
-    public bool ContactClosed(string relay)
-    {
-        Advance();
-        var r = _relays.First(x => x.Coil == relay);
-        return r.Contact is not null && Store.Get(r.Contact) != 0;
-    }
+    private string Relay(string coil) => _relays.First(r => r.Coil == coil).Relay;
 
     private void OnWrite()
     {
-        var now = _time.GetTimestamp();
-        foreach (var r in _relays)
+        foreach (var (coil, relay, _) in _relays)
         {
-            var commanded = Store.Get(r.Coil) != 0;
-            if (commanded != r.Commanded)
+            _plant.Power.CommandRelay(relay, Store.Get(coil) != 0);
+        }
+
+        Publish();
+    }
+
+    /// <summary>Writes the readbacks and meter readings of this instant into the registers (done before every master's read).</summary>
+    public void Publish()
+    {
+        foreach (var (_, relay, contact) in _relays)
+        {
+            if (contact is not null)
             {
-                r.Commanded = commanded;
-                r.ChangedAt = now;
-                _cycles++;
+                Store.Set(contact, _plant.Power.RelayClosed(relay) ? 1 : 0);
             }
         }
 
-        Advance();
-    }
-
-    private void Advance()
-    {
-        foreach (var r in _relays.Where(r => r.Contact is not null))
+        var map = Store.Map!;
+        if (map.Find("relay_cycles") is not null)
         {
-            var settled = _time.GetElapsedTime(r.ChangedAt) >= OperateTime;
-            var state = r.Stuck ?? (settled ? r.Commanded : Store.Get(r.Contact!) != 0);
-            Store.Set(r.Contact!, state ? 1 : 0);
+            Store.Set("relay_cycles", _plant.Power.RelayCycles);
         }
 
-        if (Store.Map?.Find("relay_cycles") is not null)
+        if (map.Find("connector_j1_mated") is not null && _plant.Harness.Knows(BenchPlant.UmbilicalContact))
         {
-            Store.Set("relay_cycles", _cycles);
+            Store.Set("connector_j1_mated", _plant.Harness.IsClosed(BenchPlant.UmbilicalContact) ? 1 : 0);
         }
 
-        if (Store.Map?.Find("isolation_resistance") is not null)
+        if (map.Find("isolation_resistance") is not null)
         {
-            var mated = Store.Map.Find("connector_j1_mated") is null || Store.Get("connector_j1_mated") != 0;
-            Store.Set("isolation_resistance", !mated ? IsolationOverRangeMOhm : InsulationBreakdown ? BreakdownMOhm : IsolationMOhm);
+            var r = _plant.IsolationMOhm * (1 + _random.NextGaussian(IsolationNoise));
+            Store.Set("isolation_resistance", double.IsFinite(r) ? Math.Clamp(r, 0, IsolationOverRangeMOhm) : IsolationOverRangeMOhm);
         }
-    }
 
-    private sealed class Relay(string coil, string? contact)
-    {
-        public string Coil { get; } = coil;
-
-        public string? Contact { get; } = contact;
-
-        public bool Commanded { get; set; }
-
-        public long ChangedAt { get; set; }
-
-        public bool? Stuck { get; set; }
+        foreach (var (point, contact) in Loops)
+        {
+            if (map.Find(point) is not null && _plant.Harness.Knows(contact))
+            {
+                var ohms = _plant.Harness.LoopOhms(contact) + _random.NextGaussian(LoopNoise);
+                Store.Set(point, double.IsFinite(ohms) ? Math.Clamp(ohms, 0, LoopOverRangeOhms) : LoopOverRangeOhms);
+            }
+        }
     }
 }
 
 /// <summary>Picks the emulator for a register map (by the map's name), or a plain slave over its datastore.</summary>
 public static class GseEmulators
 {
-    public static IModbusEmulator For(RegisterMap map, TimeProvider time, Random random, byte unit = 1) => map.Name switch
+    /// <summary>The emulator for <paramref name="map"/>, a view onto <paramref name="plant"/> (or a bench of its own when null).</summary>
+    public static IModbusEmulator For(RegisterMap map, TimeProvider time, Random random, byte unit = 1, BenchPlant? plant = null) => map.Name switch
     {
-        "gse-psu" => new PowerSupplyEmulator(map, time, random, unit),
-        "umbilical-relays" => new UmbilicalRelayBoxEmulator(map, time, unit),
+        "gse-psu" => new PowerSupplyEmulator(map, time, random, unit, plant?.Power),
+        "umbilical-relays" => new UmbilicalRelayBoxEmulator(map, time, random, unit, plant ?? BenchPlant.Standalone(time)),
         _ => new PlainModbusEmulator(map, time, unit),
     };
 

@@ -120,6 +120,7 @@ public sealed class BenchConsole(SimulatedBench bench, ILogger log)
             {
                 if (Execute(line) is { } reply)
                 {
+                    await bench.Plant.Harness.SettledAsync(cancellationToken); // acknowledged once the run's next reading sees it
                     await link.WriteAsync(Encoding.UTF8.GetBytes(reply + "\n"), cancellationToken);
                 }
             }

@@ -9,6 +9,7 @@ using TacRS.Hil.Drivers.Modbus;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Protocols.Modbus;
 using TacRS.Hil.Simulation.Gse;
+using TacRS.Hil.Simulation.Models;
 using TacRS.Hil.Testing;
 
 namespace TacRS.Hil.Drivers.Tests.Modbus;

@@ -49,7 +49,7 @@ public class SimulatedBenchTests
         rig.Time.Advance(TimeSpan.FromSeconds(3));
 
         Assert.That(await rig["rail"].ReadAsync("bus_voltage", CancellationToken.None), Is.LessThan(0.1));
-        Assert.That(rig.Bench.Plant.Payload.Enabled, Is.False);
+        Assert.That(rig.Bench.Plant.Power.Enabled, Is.False);
     }
 
     [Test]

@@ -1,15 +1,21 @@
-using Microsoft.Extensions.Time.Testing;
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Recording;
 using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Devices;
 using TacRS.Hil.Drivers.Gpio;
 using TacRS.Hil.Drivers.I2c;
+using TacRS.Hil.Drivers.Modbus;
 using TacRS.Hil.Simulation.Bench;
+using TacRS.Hil.Simulation.Gse;
+using TacRS.Hil.Simulation.Time;
 
 namespace TacRS.Hil.Simulation.Tests.Bench;
 
-/// <summary>Loads a rig from YAML text and builds its devices over a <see cref="SimulatedBench"/> on a fake clock.</summary>
+/// <summary>
+/// Loads a rig from YAML text and builds its devices over a <see cref="SimulatedBench"/> on the production virtual
+/// clock (its <c>Advance</c> fires every timer at its due time, so the plant's ticks happen when they would in a run),
+/// with the Modbus GSE emulators registered.
+/// </summary>
 internal sealed class TestRig : IAsyncDisposable
 {
     public const string Default = """
@@ -26,6 +32,16 @@ internal sealed class TestRig : IAsyncDisposable
         simulation: { seed: 42 }
         """;
 
+    /// <summary>The default rig with the GSE supply and the umbilical relay box in the power path (both over Modbus).</summary>
+    public static string WithGse => Default.Replace(
+        "simulation: { seed: 42 }",
+        $$"""
+          gse: { kind: modbus, unit: 1, map: {{TacRS.Hil.Testing.RepoPaths.Fixture("registers", "gse-psu.yaml")}}, timeout: 500ms, retries: 0 }
+          umbilical: { kind: modbus, unit: 1, map: {{TacRS.Hil.Testing.RepoPaths.Fixture("registers", "umbilical-relays.yaml")}}, timeout: 500ms, retries: 0 }
+        simulation: { seed: 42 }
+        """,
+        StringComparison.Ordinal);
+
     private readonly string _dir;
 
     private TestRig(string yaml, long? seed, Func<SimulationSettings, SimulationSettings>? tweak)
@@ -35,10 +51,10 @@ internal sealed class TestRig : IAsyncDisposable
         File.WriteAllText(path, yaml);
         Registry = new DeviceKindRegistry(Kinds());
         Rig = RigLoader.Load(path, Registry, r => SimulationSettings.Read(r));
-        Time = new FakeTimeProvider(SimulationSettings.DefaultStart);
+        Time = new VirtualTimeProvider(SimulationSettings.DefaultStart);
         Recorder = new MemoryRecorder();
         var settings = SimulationSettings.Read(Rig);
-        Bench = new SimulatedBench(Rig, seed ?? Rig.Seed, Time, Recorder, settings: tweak is null ? settings : tweak(settings));
+        Bench = new SimulatedBench(Rig, seed ?? Rig.Seed, Time, Recorder, settings: tweak is null ? settings : tweak(settings)).Register(new GseEmulatorKind(Registry));
         Services = new DeviceServices(Time, Serilog.Core.Logger.None, Recorder, NullAlarmSink.Instance);
     }
 
@@ -46,7 +62,10 @@ internal sealed class TestRig : IAsyncDisposable
 
     public DeviceKindRegistry Registry { get; }
 
-    public FakeTimeProvider Time { get; }
+    public VirtualTimeProvider Time { get; }
+
+    /// <summary>The virtual clock's start (the run's T0).</summary>
+    public DateTimeOffset Start => SimulationSettings.DefaultStart;
 
     public MemoryRecorder Recorder { get; }
 
@@ -56,7 +75,7 @@ internal sealed class TestRig : IAsyncDisposable
 
     public Dictionary<string, IDevice> Devices { get; } = [];
 
-    public static IDeviceKind[] Kinds() => [new GpioDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind(), new RelayBankDeviceKind()];
+    public static IDeviceKind[] Kinds() => [new GpioDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind(), new RelayBankDeviceKind(), new ModbusDeviceKind()];
 
     public static async Task<TestRig> StartAsync(string yaml = Default, long? seed = null, Func<SimulationSettings, SimulationSettings>? tweak = null)
     {

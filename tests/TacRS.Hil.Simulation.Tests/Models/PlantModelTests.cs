@@ -1,5 +1,6 @@
-using Microsoft.Extensions.Time.Testing;
+using TacRS.Hil.Simulation.Bench;
 using TacRS.Hil.Simulation.Models;
+using TacRS.Hil.Simulation.Time;
 using TacRS.Hil.Simulation.Tests.Bench;
 
 namespace TacRS.Hil.Simulation.Tests.Models;
@@ -64,7 +65,7 @@ public class PlantModelTests
     public async Task Umbilical_Demated_PayloadRunsOnBatteryAndDrains()
     {
         await using var rig = await TestRig.StartAsync(HarnessRig);
-        var payload = rig.Bench.Plant.Payload;
+        var payload = rig.Bench.Plant.Power;
         await rig["payload_io"].WriteAsync("payload_enable", 1, CancellationToken.None);
         rig.Bench.OperatorAnswered("pull-j1");
         Assert.That(await Read(rig, "payload_io", "umbilical"), Is.Zero);
@@ -85,7 +86,7 @@ public class PlantModelTests
     public async Task Umbilical_Mated_BatteryChargesAndDrawIncludesChargeCurrent()
     {
         await using var rig = await TestRig.StartAsync(HarnessRig);
-        var payload = rig.Bench.Plant.Payload;
+        var payload = rig.Bench.Plant.Power;
         await rig["payload_io"].WriteAsync("payload_enable", 1, CancellationToken.None);
         rig.Time.Advance(TimeSpan.FromSeconds(1));
         Assert.That(await Read(rig, "rail", "current"), Is.EqualTo(1.62).Within(0.02));
@@ -102,11 +103,11 @@ public class PlantModelTests
     [Test]
     public void Temperature_RisesWithPowerTowardsEquilibrium()
     {
-        var time = new FakeTimeProvider();
-        var model = new PayloadElectricalModel(time, new Random(1), new PayloadElectricalOptions());
+        var time = new VirtualTimeProvider(SimulationSettings.DefaultStart);
+        var model = new PowerPath(time, new Random(1), new PayloadElectricalOptions());
         Assert.That(model.Temperature, Is.EqualTo(22.0));
         model.Enabled = true;
-        model.Mode = "transmit";
+        model.Report(PayloadActivity.Transmit);
         for (var i = 0; i < 120; i++)
         {
             time.Advance(TimeSpan.FromMinutes(1));

@@ -89,9 +89,9 @@ public class PigpioRehearsalTests
             await rail.ConnectAsync(timeout.Token);
             await temp.ConnectAsync(timeout.Token);
 
-            Assert.That(bench.Plant.Payload.Enabled, Is.False, "initial: 0");
+            Assert.That(bench.Plant.Power.Enabled, Is.False, "initial: 0");
             await io.WriteAsync("payload_enable", 1, timeout.Token);
-            Assert.That(bench.Plant.Payload.Enabled, Is.True, "payload_enable over pigpio reached the payload model");
+            Assert.That(bench.Plant.Power.Enabled, Is.True, "payload_enable over pigpio reached the payload model");
 
             var sepClosed = bench.Plant.Harness.IsClosed("sep_a");
             Assert.That(await io.ReadAsync("sep_a", timeout.Token), Is.EqualTo(sepClosed ? 1 : 0), "active-low switch to ground");

@@ -1,14 +1,18 @@
-using Microsoft.Extensions.Time.Testing;
 using TacRS.Hil.Drivers.Modbus;
 using TacRS.Hil.Protocols.Modbus;
+using TacRS.Hil.Simulation.Bench;
 using TacRS.Hil.Simulation.Gse;
+using TacRS.Hil.Simulation.Models;
 using TacRS.Hil.Simulation.Modbus;
+using TacRS.Hil.Simulation.Time;
 using TacRS.Hil.Testing;
 
-namespace TacRS.Hil.Simulation.Tests.Modbus;
+namespace TacRS.Hil.Simulation.Tests.Gse;
 
 public class GseEmulatorTests
 {
+    private static VirtualTimeProvider Clock() => new(SimulationSettings.DefaultStart);
+
     private static RegisterMap Psu => RegisterMap.Load(RepoPaths.Fixture("registers", "gse-psu.yaml"));
 
     private static RegisterMap Relays => RegisterMap.Load(RepoPaths.Fixture("registers", "umbilical-relays.yaml"));
@@ -37,7 +41,7 @@ public class GseEmulatorTests
     [Test]
     public void Psu_OutputSlewsFirstOrderToSetpoint()
     {
-        var time = new FakeTimeProvider();
+        var time = Clock();
         var psu = new PowerSupplyEmulator(Psu, time, new Random(7)) { Load = new ResistiveLoad(100), Noise = 0 };
         Set(psu, "voltage_setpoint", 28);
         Set(psu, "output_enable", 1);
@@ -53,7 +57,7 @@ public class GseEmulatorTests
     [Test]
     public void Psu_HeavyLoad_FoldsBackToCurrentLimit()
     {
-        var time = new FakeTimeProvider();
+        var time = Clock();
         var psu = new PowerSupplyEmulator(Psu, time, new Random(7)) { Load = new ResistiveLoad(5), Noise = 0 };
         Set(psu, "current_limit", 3);
         Set(psu, "output_enable", 1);
@@ -66,16 +70,18 @@ public class GseEmulatorTests
     [Test]
     public void Psu_AboveOvp_TripsAndLatchesUntilCleared()
     {
-        var time = new FakeTimeProvider();
+        var time = Clock();
         var psu = new PowerSupplyEmulator(Psu, time, new Random(7)) { Noise = 0 };
         Set(psu, "ovp_level", 30);
         Set(psu, "voltage_setpoint", 32);
         Set(psu, "output_enable", 1);
         time.Advance(TimeSpan.FromSeconds(3));
-        Assert.That(psu.Store.Get("ovp_tripped"), Is.EqualTo(0), "model is lazy: state is computed on read");
-        Assert.That(psu.OutputVoltage, Is.LessThan(30.5));
+        Assert.That(psu.OutputOn, Is.False, "tripped on the run's clock as the output crossed 30 V, with nobody reading");
+        Assert.That(psu.OutputVoltage, Is.LessThan(0.01), "and the output has fallen since");
+        psu.Publish();
         Assert.That(psu.Store.Get("ovp_tripped"), Is.EqualTo(1));
-        Assert.That(psu.OutputOn, Is.False);
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.That(psu.OutputOn, Is.False, "latched");
         Set(psu, "voltage_setpoint", 28);
         Set(psu, "clear_faults", 1);
         Assert.That(psu.Store.Get("clear_faults"), Is.EqualTo(0), "command coil clears itself");
@@ -88,10 +94,10 @@ public class GseEmulatorTests
     {
         double[] Run(int seed)
         {
-            var time = new FakeTimeProvider();
+            var time = Clock();
             var psu = new PowerSupplyEmulator(Psu, time, new Random(seed)) { Load = new ResistiveLoad(50) };
             Set(psu, "output_enable", 1);
-            return Enumerable.Range(0, 20).Select(_ => { time.Advance(TimeSpan.FromMilliseconds(50)); psu.Advance(); return psu.Store.Get("output_voltage"); }).ToArray();
+            return Enumerable.Range(0, 20).Select(_ => { time.Advance(TimeSpan.FromMilliseconds(50)); psu.Publish(); return psu.Store.Get("output_voltage"); }).ToArray();
         }
 
         var a = Run(42);
@@ -104,7 +110,7 @@ public class GseEmulatorTests
     [Test]
     public void Psu_SetpointOutsideRange_AnswersIllegalDataValue()
     {
-        var psu = new PowerSupplyEmulator(Psu, new FakeTimeProvider(), new Random(1));
+        var psu = new PowerSupplyEmulator(Psu, Clock(), new Random(1));
         var resp = Request(psu.Store, b => ModbusPdu.WriteSingleRegisterRequest(b, 0, 3700)); // 37.00 V > 36 V
         Assert.That(resp, Is.EqualTo(new byte[] { 0x86, 0x03 }));
         resp = Request(psu.Store, b => ModbusPdu.WriteSingleRegisterRequest(b, 100, 1)); // read-only model id
@@ -116,7 +122,7 @@ public class GseEmulatorTests
     [Test]
     public void Relays_ContactFollowsCoilAfterOperateTime_AndStuckContactShows()
     {
-        var time = new FakeTimeProvider();
+        var time = Clock();
         var box = new UmbilicalRelayBoxEmulator(Relays, time);
         Set(box, "relay_umbilical_power", 1);
         Assert.That(box.ContactClosed("relay_umbilical_power"), Is.False, "relay has not operated yet");
@@ -126,8 +132,8 @@ public class GseEmulatorTests
         Set(box, "relay_umbilical_power", 0);
         time.Advance(TimeSpan.FromMilliseconds(50));
         Assert.That(box.ContactClosed("relay_umbilical_power"), Is.True, "welded contact stays closed");
+        box.Publish();
         Assert.That(box.Store.Get("relay_cycles"), Is.EqualTo(2));
-        box.SetConnectorMated(true);
         Assert.That(box.Store.Get("connector_j1_mated"), Is.EqualTo(1));
     }
 }
