@@ -19,7 +19,7 @@ public static class HistoryCommand
         var measurement = new Argument<string>("MEASUREMENT") { Description = "Measurement name, e.g. payload.bus_current" };
         var rig = new Option<string?>("--rig") { Description = "Only runs on this rig" };
         var procedure = new Option<string?>("--procedure") { Description = "Only runs of this procedure" };
-        var last = new Option<int>("--last") { Description = "How many of the latest runs to show", DefaultValueFactory = _ => 10 };
+        var last = CliOptions.Count("--last", "How many of the latest runs to show (default 10)");
         var history = new Option<string?>("--history") { Description = $"The results store (default {ResultsStore.DefaultPath})" };
         var import = new Option<DirectoryInfo[]>("--import") { Description = "Record these run directories into the store first", AllowMultipleArgumentsPerToken = true };
         var failOnDrift = new Option<bool>("--fail-on-drift") { Description = "Exit 1 when the measurement drifts toward a limit (for CI)" };
@@ -36,7 +36,7 @@ public static class HistoryCommand
             var error = parseResult.InvocationConfiguration.Error;
             var name = parseResult.GetValue(measurement)!;
             var path = parseResult.GetValue(history) ?? defaultHistoryPath?.Invoke() ?? ResultsStore.DefaultPath;
-            var count = parseResult.GetValue(last);
+            var count = parseResult.GetValue(last) ?? 10;
             if (count < 1)
             {
                 error.WriteLine($"tacrs-hil history: --last must be at least 1, not {count.ToString(CultureInfo.InvariantCulture)}");

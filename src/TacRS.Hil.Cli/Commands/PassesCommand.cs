@@ -17,8 +17,8 @@ public static class PassesCommand
         var tleArg = new Argument<string>("TLE_FILE") { Description = "file with two-line element sets (the first satellite is used)" };
         var station = new Option<string>("--station") { Description = "station as LAT,LON,HEIGHT_M (WGS-84 degrees, metres)", Required = true };
         var from = new Option<string?>("--from") { Description = "start of the window, UTC ISO 8601 (default: now)" };
-        var hours = new Option<double>("--hours") { Description = "length of the window in hours", DefaultValueFactory = _ => 24 };
-        var mask = new Option<double>("--mask") { Description = "elevation mask in degrees", DefaultValueFactory = _ => 0 };
+        var hours = CliOptions.Number("--hours", "length of the window in hours (default 24)");
+        var mask = CliOptions.Number("--mask", "elevation mask in degrees (default 0)");
         var json = new Option<bool>("--json") { Description = "print JSON instead of a table" };
         var cmd = new Command("passes", "list the passes of a satellite over a station (SGP4, WGS-84)") { tleArg, station, from, hours, mask, json };
         cmd.SetAction(parseResult =>
@@ -44,8 +44,8 @@ public static class PassesCommand
                 start = parsed.UtcDateTime;
             }
 
-            var h = parseResult.GetValue(hours);
-            var m = parseResult.GetValue(mask);
+            var h = parseResult.GetValue(hours) ?? 24;
+            var m = parseResult.GetValue(mask) ?? 0;
             if (h is <= 0 or > 24 * 31)
             {
                 error.WriteLine($"--hours: {h} must be more than 0 and at most 744 (31 days)");

@@ -30,7 +30,7 @@ public static class SimServeCommand
     public static Command Build(Func<DeviceKindRegistry> registry, Action<SimulatedBench> registerEmulators, Func<CancellationToken>? abortToken = null)
     {
         var rigArg = new Argument<string>("RIG") { Description = "the rig file whose emulators to serve" };
-        var seedOpt = new Option<long?>("--seed") { Description = "seed for emulator noise and faults (default: the rig's)" };
+        var seedOpt = CliOptions.Whole("--seed", "seed for emulator noise and faults (default: the rig's)");
         var dirOpt = new Option<string?>("--dir") { Description = "directory for the pty links (default: a new temporary directory)" };
         var outOpt = new Option<string?>("--out") { Description = "also write the rehearsal rig to this file" };
         var maxOpt = new Option<string?>("--max-connections")

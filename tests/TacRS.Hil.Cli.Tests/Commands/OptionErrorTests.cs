@@ -19,6 +19,17 @@ public sealed class OptionErrorTests
         Assert.That(stdout, Does.Not.Contain("RESULT"));
     }
 
+    [TestCase("sim serve hil-configs/sim-laptop.yaml --seed x1", "--seed 'x1': expected a whole number such as 42")]
+    [TestCase("passes fixtures/tle/tacrs-sat-2026.tle --station 31.25,131.08,200 --hours many", "--hours 'many': expected a number such as 12.5")]
+    [TestCase("history bus_voltage --last -3", "--last '-3': expected a whole number of at least 1")]
+    public void OtherCommands_BadOptionValue_Exit2(string commandLine, string message)
+    {
+        var (code, _, stderr) = InProcessCli.Run(commandLine.Split(' '));
+
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(stderr, Does.Contain("tacrs-hil: " + message));
+    }
+
     [TestCase("--parallel", "0", "--parallel '0': expected a whole number of at least 1")]
     [TestCase("--parallel", "two", "--parallel 'two': expected a whole number of at least 1")]
     public void Nightly_BadOptionValue_Exit2(string option, string value, string message)
