@@ -68,7 +68,10 @@ internal sealed class CliProcess : IDisposable
         }
     }
 
-    public static CliProcess Start(params string[] args)
+    public static CliProcess Start(params string[] args) => StartWith(null, args);
+
+    /// <summary>Starts the CLI with extra environment variables (a PATH without a peer, say).</summary>
+    public static CliProcess StartWith(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         // The child gets SIGINT's default disposition, as a person's foreground command has: a suite started
         // from a background job (`tools/test.sh &`) inherits SIGINT ignored, which .NET rightly respects, and
@@ -83,6 +86,11 @@ internal sealed class CliProcess : IDisposable
         };
         psi.Environment["TACRS_HIL_LOCK_DIR"] = LockDirectory;
         psi.Environment["XDG_DATA_HOME"] = Path.Combine(LockDirectory, "data");
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
         psi.ArgumentList.Add("--default-signal=INT");
         psi.ArgumentList.Add("dotnet");
         psi.ArgumentList.Add(Dll);

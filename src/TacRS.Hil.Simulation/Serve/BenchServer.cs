@@ -195,8 +195,9 @@ public sealed class BenchServer : IAsyncDisposable
         {
             var link = Path.Combine(_directory, key is null ? device.Name : $"{device.Name}.{key}");
             _links.Add(link);
-            _loops.Add(SocatLoop(device.Name, link, port, _stop.Token));
-            await WaitForPathAsync(link, cancellationToken);
+            var socat = SocatLoop(device.Name, link, port, _stop.Token);
+            _loops.Add(socat);
+            await WaitForPathAsync(link, socat, cancellationToken);
             _endpoints.Add(new ServedEndpoint(device.Name, device.Kind, link, true) { Key = key });
         }
         else
@@ -856,10 +857,21 @@ public sealed class BenchServer : IAsyncDisposable
         }
     }
 
-    private static async Task WaitForPathAsync(string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for socat to create its pty link. When socat cannot start at all (not installed), its loop has
+    /// failed: that failure is the start's error (reported once, here, not again at dispose).
+    /// </summary>
+    private async Task WaitForPathAsync(string path, Task socat, CancellationToken cancellationToken)
     {
         for (var i = 0; i < 200 && !File.Exists(path); i++)
         {
+            if (socat.IsCompleted)
+            {
+                _loops.Remove(socat);
+                await socat;
+                break;
+            }
+
             await Task.Delay(TimeSpan.FromMilliseconds(25), TimeProvider.System, cancellationToken);
         }
 

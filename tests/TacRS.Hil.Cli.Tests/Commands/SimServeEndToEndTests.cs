@@ -130,6 +130,11 @@ public class SimServeAvionicsEndToEndTests
         Assert.That(code, Is.Zero, $"stdout:\n{stdout}\nstderr:\n{stderr}\nsim serve stderr:\n{serve.Stderr}");
         Assert.That(stdout, Does.Contain("RESULT: PASS"));
         Assert.That(stdout, Does.Contain("frame_size"));
+        // A clean hardware run logs no error: the avionics receive loop once logged ObjectDisposedException at every teardown.
+        var errors = File.ReadAllLines(Path.Combine(_dir, "run", "log.clef"))
+            .Where(l => l.Contains("\"@l\":\"Error\"", StringComparison.Ordinal) || l.Contains("\"@l\":\"Fatal\"", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal))
+            .ToList();
+        Assert.That(errors, Is.Empty, "log.clef of a passing hardware run");
     }
 }
 
@@ -157,6 +162,21 @@ public class SimServeRehearsalRigTests
 
         var (code, stdout, stderr) = CliProcess.Run(TimeSpan.FromMinutes(1), "validate", rehearsal);
         Assert.That(code, Is.Zero, $"stdout:\n{stdout}\nstderr:\n{stderr}\nrehearsal rig:\n{yaml}");
+    }
+
+    [Test]
+    public void SimServe_WithoutSocat_SerialRigIsAClearErrorExit2()
+    {
+        // A PATH that holds only the dotnet host: socat (needed for the serial devices' ptys) is not found.
+        var dotnetDir = Path.GetDirectoryName(new FileInfo(Environment.GetEnvironmentVariable("PATH")!.Split(':')
+            .Select(d => Path.Combine(d, "dotnet")).First(File.Exists)).ResolveLinkTarget(returnFinalTarget: true)?.FullName
+            ?? throw new InvalidOperationException("dotnet not found on PATH"))!;
+        var ptys = Path.Combine(_dir, "ptys");
+        using var serve = CliProcess.StartWith(new Dictionary<string, string> { ["PATH"] = dotnetDir }, "sim", "serve", "hil-configs/sim-laptop.yaml", "--dir", ptys);
+        var code = serve.WaitForExit(TimeSpan.FromSeconds(60));
+        Assert.That(code, Is.EqualTo(2), serve.Stderr);
+        Assert.That(serve.Stderr, Does.Contain("needs socat").And.Not.Contain("Unhandled exception").And.Not.Contain("   at "));
+        Assert.That(Directory.Exists(ptys) && Directory.EnumerateFileSystemEntries(ptys).Any(), Is.False, "nothing left in the pty directory");
     }
 
     [Test]
