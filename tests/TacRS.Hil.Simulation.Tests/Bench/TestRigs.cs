@@ -6,8 +6,14 @@ using TacRS.Hil.Drivers.Gpio;
 using TacRS.Hil.Drivers.I2c;
 using TacRS.Hil.Drivers.Modbus;
 using TacRS.Hil.Simulation.Bench;
-using TacRS.Hil.Simulation.Gse;
 using TacRS.Hil.Simulation.Time;
+using TacRS.Hil.Devices.Gpio;
+using TacRS.Hil.Devices.Ina219;
+using TacRS.Hil.Devices.Mcp9808;
+using TacRS.Hil.Devices.Modbus;
+using TacRS.Hil.Devices.Modbus.Simulated;
+using TacRS.Hil.Devices.RelayBank;
+using TacRS.Hil.Devices;
 
 namespace TacRS.Hil.Simulation.Tests.Bench;
 
@@ -49,12 +55,12 @@ internal sealed class TestRig : IAsyncDisposable
         _dir = Directory.CreateTempSubdirectory("tacrs-rig-").FullName;
         var path = Path.Combine(_dir, "rig.yaml");
         File.WriteAllText(path, yaml);
-        Registry = new DeviceKindRegistry(Kinds());
-        Rig = RigLoader.Load(path, Registry, r => SimulationSettings.Read(r));
+        Registry = DeviceModules.Registry();
+        Rig = RigLoader.Load(path, Registry, r => SimulationSettings.Read(r, DeviceModules.Simulated(Registry)));
         Time = new VirtualTimeProvider(SimulationSettings.DefaultStart);
         Recorder = new MemoryRecorder();
-        var settings = SimulationSettings.Read(Rig);
-        Bench = new SimulatedBench(Rig, seed ?? Rig.Seed, Time, Recorder, settings: tweak is null ? settings : tweak(settings)).Register(new GseEmulatorKind(Registry));
+        var settings = SimulationSettings.Read(Rig, DeviceModules.Simulated(Registry));
+        Bench = new SimulatedBench(Rig, seed ?? Rig.Seed, Time, Recorder, DeviceModules.Simulated(Registry), settings: tweak is null ? settings : tweak(settings));
         Services = new DeviceServices(Time, Serilog.Core.Logger.None, Recorder, NullAlarmSink.Instance);
     }
 
@@ -74,8 +80,6 @@ internal sealed class TestRig : IAsyncDisposable
     public DeviceServices Services { get; }
 
     public Dictionary<string, IDevice> Devices { get; } = [];
-
-    public static IDeviceKind[] Kinds() => [new GpioDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind(), new RelayBankDeviceKind(), new ModbusDeviceKind()];
 
     public static async Task<TestRig> StartAsync(string yaml = Default, long? seed = null, Func<SimulationSettings, SimulationSettings>? tweak = null)
     {
