@@ -128,7 +128,7 @@ public interface IEmulatorKind
 /// <summary>
 /// An <see cref="IEmulatorKind"/> from a delegate, for emulators written as plain classes with
 /// <c>Task RunAsync(IByteTransport link, CancellationToken ct)</c>:
-/// <code>bench.Register(EmulatorKind.Stream("modbus", ctx => new GsePowerSupplyEmulator(...).RunAsync));</code>
+/// <code>bench.Register(EmulatorKind.Stream("echo", ctx => new EchoEmulator(...).RunAsync));</code>
 /// </summary>
 public sealed class EmulatorKind : IEmulatorKind
 {

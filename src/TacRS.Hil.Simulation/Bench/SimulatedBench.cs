@@ -134,7 +134,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         }
 
         var faults = Faults.For(device.Name);
-        var chip = kind.CreateChip(new I2cChipContext(device, new I2cConnectionSettings(bus, address), Plant, Time, faults) { Random = Random.For($"chip.{device.Name}") });
+        var chip = kind.CreateChip(new I2cChipContext(device, new I2cConnectionSettings(bus, address), Plant, Time, faults));
         SensorFaults.Attach(chip, faults);
         _i2c[(bus, address)] = chip;
         return chip;
@@ -269,7 +269,4 @@ public sealed record I2cChipContext(DeviceDefinition Device, I2cConnectionSettin
 {
     /// <summary>A physical quantity feeding the chip, with the device's sensor faults (stuck, drift, out-of-range) applied.</summary>
     public Func<double> Quantity(string name, Func<double> source) => SensorFaults.Wrap(source, Faults, name, Time);
-
-    /// <summary>The chip's own stream of the run's seed (its noise).</summary>
-    public Random Random { get; init; } = new SimulationRandom(0).For("chip");
 }

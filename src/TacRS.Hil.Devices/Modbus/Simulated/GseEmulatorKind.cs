@@ -18,10 +18,8 @@ namespace TacRS.Hil.Devices.Modbus.Simulated;
 /// </code>
 /// <c>sim: { payload-mass-kg }</c> is what the load cell on the box's analogue input weighs.
 /// </summary>
-public sealed class GseEmulatorKind(DeviceKindRegistry kinds) : IEmulatorKind
+public sealed class GseEmulatorKind(DeviceKindRegistry kinds)
 {
-    public string Kind => "modbus";
-
     public object Create(EmulatorContext ctx)
     {
         var bp = (ModbusBlueprint)kinds.Blueprint(ctx.Device, ctx.Rig)!;
