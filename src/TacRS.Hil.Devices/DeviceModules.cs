@@ -1,5 +1,6 @@
 using TacRS.Hil.Devices.Avionics;
 using TacRS.Hil.Devices.Gpio;
+using TacRS.Hil.Devices.Lm75;
 using TacRS.Hil.Devices.Ina219;
 using TacRS.Hil.Devices.Mcp9808;
 using TacRS.Hil.Devices.Modbus;
@@ -26,6 +27,7 @@ public static class DeviceModules
         new ModbusModule(),
         new AvionicsModule(),
         new StationModule(),
+        new Lm75Module(),
     ];
 
     /// <summary>The driver kinds, looked up by a rig's <c>kind:</c> (a new registry per rig load: it caches each device's blueprint).</summary>
