@@ -56,7 +56,16 @@ internal sealed class TestRig : IAsyncDisposable
         var path = Path.Combine(_dir, "rig.yaml");
         File.WriteAllText(path, yaml);
         Registry = DeviceModules.Registry();
-        Rig = RigLoader.Load(path, Registry, r => SimulationSettings.Read(r, DeviceModules.Simulated(Registry)));
+        try
+        {
+            Rig = RigLoader.Load(path, Registry, r => SimulationSettings.Read(r, DeviceModules.Simulated(Registry)));
+        }
+        catch
+        {
+            Directory.Delete(_dir, recursive: true);
+            throw;
+        }
+
         Time = new VirtualTimeProvider(SimulationSettings.DefaultStart);
         Recorder = new MemoryRecorder();
         var settings = SimulationSettings.Read(Rig, DeviceModules.Simulated(Registry));
@@ -84,11 +93,20 @@ internal sealed class TestRig : IAsyncDisposable
     public static async Task<TestRig> StartAsync(string yaml = Default, long? seed = null, Func<SimulationSettings, SimulationSettings>? tweak = null)
     {
         var rig = new TestRig(yaml, seed, tweak);
-        foreach (var d in rig.Rig.Devices)
+        try
         {
-            var device = rig.Registry.Create(d, rig.Rig, rig.Bench, rig.Services);
-            await device.ConnectAsync(CancellationToken.None);
-            rig.Devices[d.Name] = device;
+            foreach (var d in rig.Rig.Devices)
+            {
+                var device = rig.Registry.Create(d, rig.Rig, rig.Bench, rig.Services);
+                rig.Devices[d.Name] = device;
+                await device.ConnectAsync(CancellationToken.None);
+            }
+        }
+        catch
+        {
+            // A device that fails to connect (a fault test) still leaves no temporary directory behind.
+            await rig.DisposeAsync();
+            throw;
         }
 
         return rig;

@@ -1,8 +1,14 @@
 using System.Device.I2c;
 using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Core.Recording;
+using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Devices;
 using TacRS.Hil.Devices.Lm75;
 using TacRS.Hil.Devices.Lm75.Simulated;
+using TacRS.Hil.Drivers.Gpio.Pigpio;
+using TacRS.Hil.Simulation.Bench;
+using TacRS.Hil.Simulation.Serve;
 using TacRS.Hil.Simulation.Tests.Bench;
 
 namespace TacRS.Hil.Simulation.Tests.Lm75;
@@ -138,5 +144,35 @@ public sealed class Lm75Tests
         });
 
         Assert.That(ex!.Message, Does.Contain("0x40"));
+    }
+
+    /// <summary>sim serve serves the new kind's chip over pigpio as it serves the others': nothing outside its folder names it.</summary>
+    [Test]
+    public async Task SimServe_ServesTheChipOverPigpio()
+    {
+        var dir = Directory.CreateTempSubdirectory("tacrs-lm75-pigpio-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "rig.yaml");
+            await File.WriteAllTextAsync(path, Rig);
+            var registry = DeviceModules.Registry();
+            var rig = RigLoader.Load(path, registry, r => SimulationSettings.Read(r, DeviceModules.Simulated(registry)));
+            await using var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, new MemoryRecorder(), DeviceModules.Simulated(registry));
+            await using var server = PigpioServer.ForBench(bench, rig, port: 0);
+            server.Start();
+            using var daemons = new PigpioDaemons(TimeSpan.FromSeconds(5));
+            using var i2c = daemons.OpenI2c(server.Endpoint, 1, 0x48);
+
+            i2c.WriteByte(0x00);
+            var raw = new byte[2];
+            i2c.Read(raw);
+
+            Assert.That(server.Devices, Is.EqualTo(new[] { "board_temp" }));
+            Assert.That(Lm75Device.DecodeTemperature((ushort)((raw[0] << 8) | raw[1])), Is.EqualTo(bench.Plant.Power.Temperature).Within(1.0));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }
