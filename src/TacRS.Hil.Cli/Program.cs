@@ -110,7 +110,7 @@ public static class Program
             ReportCommand.Build(),
             HistoryCommand.Build(() => Reporting.History.ResultsStore.DefaultPath),
             NightlyCommand.Build(Composition.NightlyRuns.RunAsync, abort),
-            SimServeCommand.Build(() => Composition.Composer.Kinds(), b => Composition.Composer.RegisterEmulators(b, Composition.Composer.Kinds()), () => abort().Token),
+            SimServeCommand.Build(() => abort().Token),
         };
         return root;
     }

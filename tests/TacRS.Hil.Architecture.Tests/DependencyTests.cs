@@ -17,6 +17,7 @@ public sealed class DependencyTests
         ["TacRS.Hil.Orbit"] = ["TacRS.Hil.Core"],
         ["TacRS.Hil.Drivers"] = ["TacRS.Hil.Core", "TacRS.Hil.Protocols", "TacRS.Hil.Orbit"],
         ["TacRS.Hil.Simulation"] = ["TacRS.Hil.Core", "TacRS.Hil.Protocols", "TacRS.Hil.Drivers", "TacRS.Hil.Orbit"],
+        ["TacRS.Hil.Devices"] = ["TacRS.Hil.Core", "TacRS.Hil.Protocols", "TacRS.Hil.Drivers", "TacRS.Hil.Orbit", "TacRS.Hil.Simulation"],
         ["TacRS.Hil.Sequences"] = ["TacRS.Hil.Core"],
         ["TacRS.Hil.Reporting"] = ["TacRS.Hil.Core"],
     };

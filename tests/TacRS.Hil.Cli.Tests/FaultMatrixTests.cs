@@ -3,6 +3,7 @@ using TacRS.Hil.Cli.Hosting;
 using TacRS.Hil.Core.Runs;
 using TacRS.Hil.Reporting.Nightly;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices;
 
 namespace TacRS.Hil.Cli.Tests;
 
@@ -57,7 +58,7 @@ public sealed class FaultMatrixTests
         var missing = new List<string>();
         foreach (var device in plan.Rig.Devices)
         {
-            foreach (var fault in Simulation.Faults.FaultCatalog.FaultsFor(device.Kind))
+            foreach (var fault in DeviceModules.All.Single(m => m.Kind == device.Kind).Faults)
             {
                 // isolation-breakdown is the umbilical relay box's insulation tester; psu-trip the supply's.
                 if ((fault == "isolation-breakdown" && device.Name != "umbilical") || (fault == "psu-trip" && device.Name != "gse"))

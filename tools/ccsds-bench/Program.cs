@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Protocols.Ccsds;
-using TacRS.Hil.Simulation.FlightComputer;
+using TacRS.Hil.Devices.Avionics.Simulated;
 
 // Decode + decommutate payload-OBC housekeeping into engineering values, single thread (= one core).
 // Goal from issue 5: >= 1,000,000 packets/s/core with zero allocations per packet in steady state.

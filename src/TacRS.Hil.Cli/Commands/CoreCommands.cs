@@ -134,7 +134,7 @@ internal static class CoreCommands
         {
             if (root?.Has("rig") == true)
             {
-                RigLoader.Load(file, kinds, r => Composer.ReadSimulation(r), cancellationToken);
+                RigLoader.Load(file, kinds, r => Composer.ReadSimulation(r, kinds), cancellationToken);
                 return [];
             }
 

@@ -4,9 +4,8 @@ using TacRS.Hil.Core;
 using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Recording;
 using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Devices;
 using TacRS.Hil.Drivers.Devices;
-using TacRS.Hil.Drivers.Gpio;
-using TacRS.Hil.Drivers.I2c;
 using TacRS.Hil.Simulation.Bench;
 using TacRS.Hil.Simulation.Serve;
 using TacRS.Hil.Simulation.Time;
@@ -21,13 +20,8 @@ namespace TacRS.Hil.Cli.Commands;
 /// </summary>
 public static class SimServeCommand
 {
-    /// <summary>With the device kinds this project knows and no stream emulators (the composition root should use the other overload).</summary>
-    public static Command Build() =>
-        Build(() => new DeviceKindRegistry([new GpioDeviceKind(), new RelayBankDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind()]), _ => { });
-
-    /// <param name="registry">All device kinds of the build.</param>
-    /// <param name="registerEmulators">Registers the stream emulators (Modbus GSE, flight computer, station) on the bench.</param>
-    public static Command Build(Func<DeviceKindRegistry> registry, Action<SimulatedBench> registerEmulators, Func<CancellationToken>? abortToken = null)
+    /// <summary>Serves the kinds of <see cref="DeviceModules.All"/>, each the way its module is simulated.</summary>
+    public static Command Build(Func<CancellationToken>? abortToken = null)
     {
         var rigArg = new Argument<string>("RIG") { Description = "the rig file whose emulators to serve" };
         var seedOpt = CliOptions.Whole("--seed", "seed for emulator noise and faults (default: the rig's)");
@@ -58,10 +52,12 @@ public static class SimServeCommand
             var log = Log.Logger;
             var path = parse.GetValue(rigArg)!;
             RigDefinition rig;
+            DeviceKindRegistry kinds;
             SimulationSettings? settings = null;
             try
             {
-                rig = RigLoader.Load(path, registry(), r => settings = SimulationSettings.Read(r));
+                kinds = DeviceModules.Registry();
+                rig = RigLoader.Load(path, kinds, r => settings = SimulationSettings.Read(r, DeviceModules.Simulated(kinds)));
             }
             catch (ConfigException e)
             {
@@ -87,7 +83,7 @@ public static class SimServeCommand
                     await System.Console.Error.WriteLineAsync($"sim serve: pty links in {temporary} (removed on exit)");
                 }
 
-                return await ServeRigAsync(parse, rig, settings, temporary ?? parse.GetValue(dirOpt)!, maxConnections, log, time, ct);
+                return await ServeRigAsync(parse, rig, kinds, settings, temporary ?? parse.GetValue(dirOpt)!, maxConnections, log, time, ct);
             }
             finally
             {
@@ -98,11 +94,10 @@ public static class SimServeCommand
             }
         }
 
-        async Task<int> ServeRigAsync(ParseResult parse, RigDefinition rig, SimulationSettings? settings, string dir, int maxConnections, ILogger log, TimeProvider time, CancellationToken ct)
+        async Task<int> ServeRigAsync(ParseResult parse, RigDefinition rig, DeviceKindRegistry kinds, SimulationSettings? settings, string dir, int maxConnections, ILogger log, TimeProvider time, CancellationToken ct)
         {
             var recorder = new MemoryRecorder();
-            await using var bench = new SimulatedBench(rig, parse.GetValue(seedOpt) ?? rig.Seed, time, recorder, log, settings);
-            registerEmulators(bench);
+            await using var bench = new SimulatedBench(rig, parse.GetValue(seedOpt) ?? rig.Seed, time, recorder, DeviceModules.Simulated(kinds), log, settings);
             await using var server = new BenchServer(rig, bench, dir, log, new BenchServerOptions { MaxConnections = maxConnections });
             try
             {

@@ -2,12 +2,8 @@ using System.Reflection;
 using TacRS.Hil.Cli.Hosting;
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Rigs;
+using TacRS.Hil.Devices;
 using TacRS.Hil.Drivers.Devices;
-using TacRS.Hil.Drivers.Gpio;
-using TacRS.Hil.Drivers.I2c;
-using TacRS.Hil.Drivers.Modbus;
-using TacRS.Hil.Drivers.Avionics;
-using TacRS.Hil.Drivers.GroundStation;
 using TacRS.Hil.Simulation.Bench;
 
 namespace TacRS.Hil.Cli.Composition;
@@ -18,21 +14,12 @@ internal static class Composer
     public static string ToolVersion { get; } =
         typeof(Composer).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    /// <summary>The kinds this build knows. A run's devices leave their artifacts (an avionics packet archive) in <see cref="DeviceServices.ArtifactDirectory"/>.</summary>
-    public static DeviceKindRegistry Kinds() => new(
-    [
-        new GpioDeviceKind(),
-        new Ina219DeviceKind(),
-        new Mcp9808DeviceKind(),
-        new ModbusDeviceKind(),
-        new AvionicsDeviceKind(),
-        new RelayBankDeviceKind(),
-        new StationKind(),
-    ]);
+    /// <summary>The kinds this build knows (<see cref="DeviceModules.All"/>). A run's devices leave their artifacts (an avionics packet archive) in <see cref="DeviceServices.ArtifactDirectory"/>.</summary>
+    public static DeviceKindRegistry Kinds() => DeviceModules.Registry();
 
     /// <summary>Loads and fully validates a rig: its own keys, every device's keys, and the simulation block.</summary>
     public static RigDefinition LoadRig(string path, DeviceKindRegistry kinds) =>
-        RigLoader.Load(path, kinds, rig => ReadSimulation(rig));
+        RigLoader.Load(path, kinds, rig => ReadSimulation(rig, kinds));
 
     public static IReadOnlyDictionary<string, DeviceDescription> Describe(RigDefinition rig, DeviceKindRegistry kinds) =>
         rig.Devices
@@ -95,16 +82,10 @@ internal static class Composer
         return path;
     }
 
-    /// <summary>Registers the emulators of stream and datagram devices with a simulated bench.</summary>
-    public static SimulatedBench RegisterEmulators(SimulatedBench bench, DeviceKindRegistry kinds) =>
-        bench.Register(Emulators.Modbus(kinds))
-             .Register(Emulators.FlightComputer(kinds))
-             .Register(Emulators.Station(kinds));
-
     /// <summary>Reads (and so validates) the rig's simulation block and every device's 'sim:' mapping.</summary>
-    public static SimulationSettings ReadSimulation(RigDefinition rig)
+    public static SimulationSettings ReadSimulation(RigDefinition rig, DeviceKindRegistry kinds)
     {
-        var settings = SimulationSettings.Read(rig);
+        var settings = SimulationSettings.Read(rig, DeviceModules.Simulated(kinds));
         foreach (var d in rig.Devices)
         {
             // A device's 'sim:' mapping belongs to its emulator; it is read when the bench builds it.

@@ -13,6 +13,7 @@ using TacRS.Hil.Sequences.Engine;
 using TacRS.Hil.Sequences.Operator;
 using TacRS.Hil.Simulation.Bench;
 using TacRS.Hil.Simulation.Time;
+using TacRS.Hil.Devices;
 
 namespace TacRS.Hil.Cli.Hosting;
 
@@ -109,7 +110,7 @@ internal static class RunHost
                 : new ConsoleOperator(request.Console ?? Console.Out));
 
             await using var buses = plan.Simulated
-                ? (IAsyncDisposable)Composer.RegisterEmulators(new SimulatedBench(rig, plan.Seed, clock, recorder, Log, plan.Simulation), plan.Kinds)
+                ? (IAsyncDisposable)new SimulatedBench(rig, plan.Seed, clock, recorder, DeviceModules.Simulated(plan.Kinds), Log, plan.Simulation)
                 : new HardwareBuses(clock);
             if (buses is SimulatedBench bench)
             {

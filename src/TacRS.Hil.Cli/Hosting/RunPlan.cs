@@ -1,3 +1,4 @@
+using TacRS.Hil.Devices;
 using TacRS.Hil.Cli.Composition;
 using TacRS.Hil.Core.Config;
 using TacRS.Hil.Core.Devices;
@@ -52,7 +53,7 @@ internal sealed record RunPlan(
         SimulationSettings? simulation = null;
 
         // The simulation block is read once, while the rig is validated, and kept.
-        var rig = RigLoader.Load(request.RigPath, kinds, r => simulation = Composer.ReadSimulation(r));
+        var rig = RigLoader.Load(request.RigPath, kinds, r => simulation = Composer.ReadSimulation(r, kinds));
         var descriptions = Composer.Describe(rig, kinds);
         var procName = request.Procedure ?? rig.DefaultProcedure
             ?? throw new ConfigProblemException(rig.File, "the rig names no 'default-procedure'; pass --procedure NAME");
@@ -83,7 +84,7 @@ internal sealed record RunPlan(
         if (request.ExtraFaults is { Count: > 0 } extra)
         {
             // Faulted variants from a nightly suite: parsed against this rig, problems reported with the suite's positions.
-            var faults = TacRS.Hil.Simulation.Faults.FaultSpec.ReadAll(extra, rig);
+            var faults = TacRS.Hil.Simulation.Faults.FaultSpec.ReadAll(extra, rig, DeviceModules.Simulated(kinds), settings.Harness.Contacts.Keys.ToList());
             extra[0].Document.Problems.ThrowIfAny();
             settings = settings with { Faults = [.. settings.Faults, .. faults] };
         }

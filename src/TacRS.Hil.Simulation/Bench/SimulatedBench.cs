@@ -5,7 +5,6 @@ using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Recording;
 using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Devices;
-using TacRS.Hil.Drivers.Gpio;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Simulation.Faults;
 using TacRS.Hil.Simulation.Gpio;
@@ -27,29 +26,24 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
     private readonly Dictionary<(int Bus, int Address), SimulatedI2cDevice> _i2c = [];
     private readonly Dictionary<string, IEmulatorKind> _emulators = new(StringComparer.Ordinal);
     private readonly Dictionary<string, object> _instances = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Func<I2cChipContext, SimulatedI2cDevice>> _i2cChips = new(StringComparer.Ordinal);
+    private readonly SimulatedKinds _kinds;
     private readonly HashSet<string> _wiredGpioDevices = new(StringComparer.Ordinal);
     private readonly List<Task> _running = [];
     private readonly CancellationTokenSource _stop = new();
     private bool _poweredUp;
 
-    public SimulatedBench(RigDefinition rig, long seed, TimeProvider time, IRunRecorder recorder, ILogger? log = null, SimulationSettings? settings = null)
+    /// <param name="kinds">How each device kind of the build is simulated (<c>DeviceModules</c> in TacRS.Hil.Devices).</param>
+    public SimulatedBench(RigDefinition rig, long seed, TimeProvider time, IRunRecorder recorder, SimulatedKinds kinds, ILogger? log = null, SimulationSettings? settings = null)
     {
         _rig = rig;
+        _kinds = kinds;
         Time = time;
         Log = log ?? Serilog.Core.Logger.None;
-        Settings = (settings ?? SimulationSettings.Read(rig)) with { Seed = seed };
+        Settings = (settings ?? SimulationSettings.Read(rig, kinds)) with { Seed = seed };
         Random = new SimulationRandom(seed);
         _services = new DeviceServices(time, Log, recorder, NullAlarmSink.Instance);
         Plant = new BenchPlant(time, Random, Settings);
         Faults = new FaultInjector(Settings.Faults, time, Random, recorder, Log);
-        RegisterI2cChip("ina219", c => new SimulatedIna219(
-            c.Settings,
-            c.Device.Config.Double("shunt-ohms") ?? 0.1,
-            c.Quantity("bus_voltage", Plant.Power.SampleVoltage),
-            c.Quantity("current", Plant.Power.SampleCurrent)));
-        RegisterI2cChip("relay-bank", CreateRelayBank);
-        RegisterI2cChip("mcp9808", c => new SimulatedMcp9808(c.Settings, c.Quantity("temperature", Plant.Power.SampleTemperature)));
     }
 
     public TimeProvider Time { get; }
@@ -85,7 +79,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         return done;
     }
 
-    /// <summary>Registers the emulator for a device kind (the composition root registers Modbus GSE, flight computer, station).</summary>
+    /// <summary>Puts another emulator in place of a kind's own (tests: an echo, a scripted peer).</summary>
     public SimulatedBench Register(IEmulatorKind kind)
     {
         _emulators[kind.Kind] = kind;
@@ -93,14 +87,10 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
     }
 
     /// <summary>True when an emulator is registered for the device kind (a stream or datagram device).</summary>
-    public bool Emulates(string kind) => _emulators.ContainsKey(kind);
+    public bool Emulates(string kind) => _emulators.ContainsKey(kind) || Simulated(kind) == SimulatedAs.Emulator;
 
-    /// <summary>Registers the simulated chip behind an I2C device kind.</summary>
-    public SimulatedBench RegisterI2cChip(string kind, Func<I2cChipContext, SimulatedI2cDevice> create)
-    {
-        _i2cChips[kind] = create;
-        return this;
-    }
+    /// <summary>How the bench simulates a kind; null when the build does not know it.</summary>
+    public SimulatedAs? Simulated(string kind) => _kinds.Find(kind)?.SimulatedAs;
 
     /// <summary>The simulated GPIO chip <c>gpiochipN</c> (created on first use).</summary>
     public SimulatedGpioDriver Chip(int chip)
@@ -121,9 +111,9 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
     {
         PowerUp();
         var driver = Chip(chip);
-        if (device.Kind == GpioDeviceKind.KindName && _wiredGpioDevices.Add(device.Name))
+        if (_kinds.Find(device.Kind) is { SimulatedAs: SimulatedAs.GpioLines } kind && _wiredGpioDevices.Add(device.Name))
         {
-            WireGpio(device, driver);
+            kind.WireLines(new GpioLinesContext(device, driver, Plant, Faults.For(device.Name)));
         }
 
         return new GpioController(driver);
@@ -137,14 +127,14 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
             return existing;
         }
 
-        if (!_i2cChips.TryGetValue(device.Kind, out var create))
+        if (_kinds.Find(device.Kind) is not { SimulatedAs: SimulatedAs.I2cChip } kind)
         {
             // Nothing answers at this address: exactly what a bench with the chip missing does.
             throw new IOException($"Error 6 performing I2C data transfer. (no simulated chip for kind '{device.Kind}' at i2c-{bus}@0x{address:X2})");
         }
 
         var faults = Faults.For(device.Name);
-        var chip = create(new I2cChipContext(device, new I2cConnectionSettings(bus, address), Plant, Time, faults));
+        var chip = kind.CreateChip(new I2cChipContext(device, new I2cConnectionSettings(bus, address), Plant, Time, faults));
         SensorFaults.Attach(chip, faults);
         _i2c[(bus, address)] = chip;
         return chip;
@@ -215,7 +205,7 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
         }
 
         _poweredUp = true;
-        foreach (var device in _rig.Devices.Where(d => _emulators.ContainsKey(d.Kind)))
+        foreach (var device in _rig.Devices.Where(d => Emulates(d.Kind)))
         {
             CreateEmulator(device);
         }
@@ -236,14 +226,16 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
 
     private object NewEmulator(DeviceDefinition device)
     {
-        if (!_emulators.TryGetValue(device.Kind, out var kind))
+        var registered = _emulators.GetValueOrDefault(device.Kind);
+        var kind = _kinds.Find(device.Kind);
+        if (registered is null && kind is not { SimulatedAs: SimulatedAs.Emulator })
         {
             throw new DeviceLostException(device.Name, $"sim://{device.Name}", $"no emulator is registered for device kind '{device.Kind}'");
         }
 
         var sim = device.Config.Get("sim") is { IsNull: false } n ? n.AsMap($"'sim' of device '{device.Name}'") : null;
-        var context = new EmulatorContext(device, _rig, sim, Time, Random.For($"emulator.{device.Name}"), Plant, Faults.For(device.Name), _services);
-        return kind.Create(context);
+        var context = new EmulatorContext(device, _rig, sim, Time, Random.For($"emulator.{device.Name}"), Plant, Faults.For(device.Name), _services) { Kinds = _kinds.Registry };
+        return registered?.Create(context) ?? kind!.CreateEmulator(context);
     }
 
     private async Task Serve(DeviceDefinition device, Func<Task> run, IByteTransport? link = null)
@@ -269,132 +261,6 @@ public sealed class SimulatedBench : IBusProvider, IAsyncDisposable
                 await link.DisposeAsync();
             }
         }
-    }
-
-    /// <summary>
-    /// Connects a gpio device's lines to the plant. A line is wired to a model terminal named by the
-    /// device's <c>sim: { line: terminal }</c> mapping, or by its own name when that is a known terminal.
-    /// </summary>
-    private void WireGpio(DeviceDefinition device, SimulatedGpioDriver driver)
-    {
-        var lines = GpioLineSpec.ReadAll(device.Config, $"device '{device.Name}'");
-        var sim = device.Config.Get("sim") is { IsNull: false } n ? n.AsMap($"'sim' of device '{device.Name}'") : null;
-        foreach (var l in lines)
-        {
-            var terminal = sim?.String(l.Name) ?? l.Name;
-            switch (terminal)
-            {
-                case "payload_enable" or "payload.enable":
-                    var spec = l;
-                    driver.LineChanged += (line, level) =>
-                    {
-                        if (line == spec.Line)
-                        {
-                            Plant.Power.Enabled = (level == PinValue.High) != spec.ActiveLow;
-                        }
-                    };
-                    break;
-                case var contact when Plant.Harness.Knows(Strip(contact)) && !l.IsOutput:
-                    // A harness contact closes the line to ground; open, the line floats and its pull decides.
-                    var name = Strip(contact);
-                    var pin = l.Line;
-                    Plant.Harness.Sensed(name, l.Debounce);
-                    driver.Drive(pin, Plant.Harness.IsClosed(name) ? PinValue.Low : null);
-                    Plant.Harness.Changed += (c, closed) =>
-                    {
-                        if (c == name)
-                        {
-                            driver.Drive(pin, closed ? PinValue.Low : null);
-                        }
-                    };
-                    break;
-                default:
-                    // Not wired: an input floats (its pull decides), an output drives nothing.
-                    break;
-            }
-        }
-
-        AttachGpioFaults(device, driver, lines);
-    }
-
-    /// <summary>
-    /// An MCP23017 relay bank. A relay mapped (<c>sim: { relay: payload.enable }</c>, or named
-    /// <c>payload_enable</c>) switches the payload; relay faults stick the expander pin.
-    /// </summary>
-    private SimulatedMcp23017 CreateRelayBank(I2cChipContext c)
-    {
-        var chip = new SimulatedMcp23017(c.Settings);
-        var relays = c.Device.Config.Get("relays") is { IsMap: true } r ? r.AsMap("relays")! : null;
-        var sim = c.Device.Config.Get("sim") is { IsMap: true } s ? s.AsMap("sim") : null;
-        var activeLow = c.Device.Config.Get("active")?.Text == "low";
-        foreach (var (name, _, value) in relays?.Entries() ?? [])
-        {
-            if (!int.TryParse(value.Text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var pin))
-            {
-                continue;
-            }
-
-            var terminal = sim?.Get(name)?.Text ?? name;
-            if (terminal is "payload_enable" or "payload.enable")
-            {
-                var bit = (ushort)(1 << pin);
-                chip.OutputsChanged += levels => Plant.Power.Enabled = ((levels & bit) != 0) != activeLow;
-            }
-
-            foreach (var f in c.Faults.All.Where(f => f.Spec.Line == name))
-            {
-                var high = f.Spec.Fault == "stuck-high";
-                if (f.Spec.Fault is "stuck-high" or "stuck-low")
-                {
-                    f.Bind(_ => chip.Stick(pin, high), _ => chip.Stick(pin, null));
-                }
-            }
-        }
-
-        return chip;
-    }
-
-    private static string Strip(string terminal) => HarnessTerminal.Strip(terminal);
-
-    private void AttachGpioFaults(DeviceDefinition device, SimulatedGpioDriver driver, IReadOnlyList<GpioLineSpec> lines)
-    {
-        var faults = Faults.For(device.Name);
-        foreach (var f in faults.All)
-        {
-            if (lines.FirstOrDefault(l => l.Name == f.Spec.Line) is not { } spec)
-            {
-                continue;
-            }
-
-            var line = spec.Line;
-            driver.LineChanged += (l, _) =>
-            {
-                if (l == line)
-                {
-                    f.CountTransaction();
-                }
-            };
-            switch (f.Spec.Fault)
-            {
-                case "stuck-high" or "stuck-low":
-                    var level = f.Spec.Fault == "stuck-high" ? PinValue.High : PinValue.Low;
-                    f.Bind(_ => driver.Stick(line, level), _ => driver.Stick(line, null));
-                    break;
-                case "bounce":
-                    f.Bind(_ => driver.SetBounce(line, f.Spec.Transitions, f.Spec.MaxInterval, f.Random), _ => driver.ClearBounce(line));
-                    break;
-                case "loop-open" or "half-mated" when HarnessTerminal.ContactOf(device, spec.Name, Plant.Harness.Contacts) is { } contact:
-                    // Faults of the harness itself, not of the line: every sensor of the contact sees them.
-                    var broken = f.Spec.Fault == "loop-open";
-                    f.Bind(
-                        _ => { if (broken) { Plant.Harness.Break(contact, true); } else { Plant.Harness.HalfMate(contact, true); } },
-                        _ => { if (broken) { Plant.Harness.Break(contact, false); } else { Plant.Harness.HalfMate(contact, false); } });
-                    break;
-                default:
-                    break;
-            }
-        }
-
     }
 }
 

@@ -34,7 +34,8 @@ public sealed record SimulationSettings(long Seed, DateTimeOffset Start, Payload
     /// </summary>
     public static readonly DateTimeOffset LatestStart = new(2999, 12, 31, 23, 59, 59, TimeSpan.Zero);
 
-    public static SimulationSettings Read(RigDefinition rig)
+    /// <param name="kinds">The build's simulated kinds: which faults each device takes.</param>
+    public static SimulationSettings Read(RigDefinition rig, SimulatedKinds kinds)
     {
         var map = rig.Simulation;
         if (map is null)
@@ -66,7 +67,7 @@ public sealed record SimulationSettings(long Seed, DateTimeOffset Start, Payload
         var payload = PayloadElectricalOptions.Read(map.Map("payload"));
 
         var harness = HarnessOptions.Read(map.Map("harness"));
-        var faults = FaultSpec.ReadAll(map.List("faults"), rig, harness.Contacts.Keys.ToList());
+        var faults = FaultSpec.ReadAll(map.List("faults"), rig, kinds, harness.Contacts.Keys.ToList());
         map.ReportUnknownKeys("'simulation'");
         return new SimulationSettings(rig.Seed, start, payload, harness, faults, map);
     }

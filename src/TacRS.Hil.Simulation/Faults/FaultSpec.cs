@@ -76,7 +76,7 @@ public sealed record FaultSpec(
     /// Reads and checks <c>faults:</c>; problems (with positions) go to the rig document. <paramref name="contacts"/> are
     /// the harness's contacts, which a harness fault's line must sense.
     /// </summary>
-    public static IReadOnlyList<FaultSpec> ReadAll(IReadOnlyList<ConfigNode>? list, RigDefinition rig, IReadOnlyCollection<string>? contacts = null)
+    public static IReadOnlyList<FaultSpec> ReadAll(IReadOnlyList<ConfigNode>? list, RigDefinition rig, Bench.SimulatedKinds kinds, IReadOnlyCollection<string>? contacts = null)
     {
         var result = new List<FaultSpec>();
         if (list is null)
@@ -86,7 +86,7 @@ public sealed record FaultSpec(
 
         for (var i = 0; i < list.Count; i++)
         {
-            if (list[i].AsMap($"fault #{i + 1}") is { } map && Read(i, map, rig, contacts ?? Models.HarnessModel.DefaultContacts.Keys.ToList()) is { } spec)
+            if (list[i].AsMap($"fault #{i + 1}") is { } map && Read(i, map, rig, kinds, contacts ?? Models.HarnessModel.DefaultContacts.Keys.ToList()) is { } spec)
             {
                 result.Add(spec);
             }
@@ -95,7 +95,7 @@ public sealed record FaultSpec(
         return result;
     }
 
-    private static FaultSpec? Read(int index, ConfigMap map, RigDefinition rig, IReadOnlyCollection<string> contacts)
+    private static FaultSpec? Read(int index, ConfigMap map, RigDefinition rig, Bench.SimulatedKinds kinds, IReadOnlyCollection<string> contacts)
     {
         var where = $"fault #{index + 1}";
         var deviceName = map.String("device", required: true);
@@ -170,39 +170,43 @@ public sealed record FaultSpec(
             return null;
         }
 
-        var allowed = FaultCatalog.FaultsFor(device.Kind);
+        var kind = kinds.Find(device.Kind);
+        IReadOnlyList<string> allowed = kind?.Faults ?? [];
         if (!allowed.Contains(fault))
         {
-            faultNode!.Error($"{where}: a '{device.Kind}' device cannot have fault '{fault}' (possible: {string.Join(", ", allowed)})");
+            faultNode!.Error($"{where}: a '{device.Kind}' device cannot have fault '{fault}' (possible: {(allowed.Count == 0 ? "none" : string.Join(", ", allowed))})");
             return null;
         }
 
-        if (FaultCatalog.NeedsLine(fault))
+        return kind!.AcceptsFault(spec, device, map, contacts) ? spec : null;
+    }
+
+    /// <summary>
+    /// For a fault that needs <c>line:</c>: the entry names one of <paramref name="lines"/> (a gpio device's lines, a relay
+    /// bank's relays), and for a harness fault a line that senses a harness contact. Problems are reported at the entry.
+    /// </summary>
+    public static bool CheckLine(FaultSpec spec, DeviceDefinition device, ConfigMap entry, IReadOnlyCollection<string> lines, IReadOnlyCollection<string> contacts)
+    {
+        var where = $"fault #{spec.Index + 1}";
+        if (spec.Line is null)
         {
-            if (spec.Line is null)
-            {
-                map.Node.Error($"{where}: fault '{fault}' needs 'line' (a line name of device '{device.Name}')");
-                return null;
-            }
-
-            // Lines of a gpio device, relays of a relay bank.
-            var lines = device.Config.Get("lines") is { IsMap: true } ln ? ln.AsMap("lines")!.Keys
-                : device.Config.Get("relays") is { IsMap: true } rl ? rl.AsMap("relays")!.Keys
-                : [];
-            if (!lines.Contains(spec.Line))
-            {
-                map.Get("line")!.Error($"{where}: device '{device.Name}' has no line '{spec.Line}' (lines: {string.Join(", ", lines)})");
-                return null;
-            }
-
-            if (FaultCatalog.HarnessFaults.Contains(fault) && Bench.HarnessTerminal.ContactOf(device, spec.Line, contacts) is null)
-            {
-                map.Get("line")!.Error($"{where}: fault '{fault}' is a fault of the harness, and line '{spec.Line}' senses no harness contact (contacts: {string.Join(", ", contacts)})");
-                return null;
-            }
+            entry.Node.Error($"{where}: fault '{spec.Fault}' needs 'line' (a line name of device '{device.Name}')");
+            return false;
         }
 
-        return spec;
+        if (!lines.Contains(spec.Line))
+        {
+            entry.Get("line")!.Error($"{where}: device '{device.Name}' has no line '{spec.Line}' (lines: {string.Join(", ", lines)})");
+            return false;
+        }
+
+        if (FaultCatalog.HarnessFaults.Contains(spec.Fault) && Bench.HarnessTerminal.ContactOf(device, spec.Line, contacts) is null)
+        {
+            entry.Get("line")!.Error($"{where}: fault '{spec.Fault}' is a fault of the harness, and line '{spec.Line}' senses no harness contact (contacts: {string.Join(", ", contacts)})");
+            return false;
+        }
+
+        return true;
     }
 }
 
@@ -217,10 +221,15 @@ public enum LinkDirection
     FromDevice,
 }
 
-/// <summary>Which faults each device kind can take. Kinds written elsewhere add theirs with <see cref="Register"/> before rigs are loaded.</summary>
+/// <summary>
+/// The fault families the bench acts out the same way for every kind that takes them; which faults a kind takes is
+/// its device module's <see cref="Bench.ISimulatedKind.Faults"/>.
+/// </summary>
 public static class FaultCatalog
 {
+    /// <summary>Acted out at the chip's quantities by <see cref="Faults.SensorFaults"/>.</summary>
     public static readonly string[] SensorFaults = ["stuck", "drift", "out-of-range", "nack"];
+
     /// <summary>
     /// Faults of the harness a gpio line senses, acted out in the plant so every sensor of the contact sees them:
     /// <c>loop-open</c> (the loop is broken: the line, the relay box's loop meter and the flight computer's separation
@@ -229,40 +238,6 @@ public static class FaultCatalog
     /// </summary>
     public static readonly string[] HarnessFaults = ["loop-open", "half-mated"];
 
-    public static readonly string[] GpioFaults = ["stuck-high", "stuck-low", "bounce", .. HarnessFaults];
+    /// <summary>Acted out on the byte stream between driver and emulator by <see cref="FaultyByteTransport"/>.</summary>
     public static readonly string[] LinkFaults = ["drop", "corrupt", "delay", "duplicate", "link-loss"];
-
-    private static readonly Dictionary<string, string[]> Extra = new(StringComparer.Ordinal)
-    {
-        ["gpio"] = GpioFaults,
-        ["relay-bank"] = ["stuck-high", "stuck-low", "nack"],
-        ["ina219"] = SensorFaults,
-        ["mcp9808"] = SensorFaults,
-        ["lm75"] = SensorFaults,
-        ["modbus"] = [.. LinkFaults, "modbus-exception", "modbus-silence", "psu-trip", "isolation-breakdown"],
-        ["hamlib"] = [.. LinkFaults, "stall"],
-        ["station"] = [.. LinkFaults, "stall"],
-    };
-
-    private static readonly Lock Gate = new();
-
-    /// <summary>Adds faults a device kind's emulator understands (consulted through <see cref="DeviceFaults.IsActive"/>).</summary>
-    public static void Register(string kind, params string[] faults)
-    {
-        lock (Gate)
-        {
-            Extra[kind] = Extra.TryGetValue(kind, out var had) ? [.. had.Union(faults)] : [.. LinkFaults.Union(faults)];
-        }
-    }
-
-    /// <summary>Faults a kind can take; kinds not listed are stream devices and take the link faults.</summary>
-    public static IReadOnlyList<string> FaultsFor(string kind)
-    {
-        lock (Gate)
-        {
-            return Extra.TryGetValue(kind, out var f) ? f : LinkFaults;
-        }
-    }
-
-    public static bool NeedsLine(string fault) => fault is "stuck-high" or "stuck-low" or "bounce" or "loop-open" or "half-mated";
 }

@@ -142,7 +142,7 @@ public sealed class BenchServer : IAsyncDisposable
             // GPIO lines and I2C chips over pigpio, which serves one chip per daemon (as one Raspberry Pi
             // I/O controller has): a daemon per GPIO chip, on 8888 + chip when free, the lowest chip's also
             // serving the I2C buses.
-            var chips = _rig.Devices.Where(d => d.Kind == Drivers.Gpio.GpioDeviceKind.KindName).Select(d => d.Config.Int("chip") ?? 0).Distinct().Order().ToList();
+            var chips = _rig.Devices.Where(d => _bench.Simulated(d.Kind) == SimulatedAs.GpioLines).Select(d => d.Config.Int("chip") ?? 0).Distinct().Order().ToList();
             if (chips.Count == 0)
             {
                 chips.Add(0);

@@ -102,12 +102,12 @@ public sealed class PigpioServer : IAsyncDisposable
         var devices = new List<string>();
         foreach (var d in rig.Devices)
         {
-            if (d.Kind == GpioDeviceKind.KindName && (d.Config.Int("chip") ?? 0) == chip)
+            if (bench.Simulated(d.Kind) == SimulatedAs.GpioLines && (d.Config.Int("chip") ?? 0) == chip)
             {
                 controllers.Add(bench.OpenGpio(d, chip));
                 devices.Add(d.Name);
             }
-            else if (serveI2c && d.Config.Get("i2c") is { IsMap: true } && d.Config.Map("i2c") is { } i2c && i2c.Int("bus") is { } bus && i2c.Int("address") is { } address)
+            else if (serveI2c && bench.Simulated(d.Kind) == SimulatedAs.I2cChip && d.Config.Get("i2c") is { IsMap: true } && d.Config.Map("i2c") is { } i2c && i2c.Int("bus") is { } bus && i2c.Int("address") is { } address)
             {
                 try
                 {

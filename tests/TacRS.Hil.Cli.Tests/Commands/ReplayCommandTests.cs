@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Time.Testing;
 using TacRS.Hil.Cli.Commands;
 using TacRS.Hil.Drivers.Avionics;
-using TacRS.Hil.Simulation.FlightComputer;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices.Avionics.Simulated;
 
 namespace TacRS.Hil.Cli.Tests.Commands;
 

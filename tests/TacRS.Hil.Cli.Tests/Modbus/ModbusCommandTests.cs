@@ -3,8 +3,8 @@ using System.Net;
 using System.Text.Json;
 using TacRS.Hil.Cli.Commands;
 using TacRS.Hil.Drivers.Modbus;
-using TacRS.Hil.Simulation.Gse;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices.Modbus.Simulated;
 
 namespace TacRS.Hil.Cli.Tests.Modbus;
 

@@ -7,8 +7,9 @@ using TacRS.Hil.Core.Recording;
 using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Protocols.Ccsds;
-using TacRS.Hil.Simulation.FlightComputer;
 using static TacRS.Hil.Drivers.Tests.Avionics.AvionicsRig;
+using TacRS.Hil.Devices.Avionics;
+using TacRS.Hil.Devices.Avionics.Simulated;
 
 namespace TacRS.Hil.Drivers.Tests.Avionics;
 

@@ -3,8 +3,8 @@ using System.IO.Ports;
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Recording;
 using TacRS.Hil.Drivers.Transports;
-using TacRS.Hil.Simulation.FlightComputer;
 using static TacRS.Hil.Drivers.Tests.Avionics.AvionicsRig;
+using TacRS.Hil.Devices.Avionics.Simulated;
 
 namespace TacRS.Hil.Drivers.Tests.Avionics;
 

@@ -7,6 +7,7 @@ using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Drivers.Devices;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices.Avionics;
 
 namespace TacRS.Hil.Drivers.Tests.Avionics;
 

@@ -2,9 +2,10 @@ using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Core.Recording;
 using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Simulation.Bench;
-using TacRS.Hil.Simulation.FlightComputer;
 using TacRS.Hil.Testing;
 using static TacRS.Hil.Drivers.Tests.Avionics.AvionicsRig;
+using TacRS.Hil.Devices.Avionics;
+using TacRS.Hil.Devices.Avionics.Simulated;
 
 namespace TacRS.Hil.Drivers.Tests.Avionics;
 

@@ -6,6 +6,7 @@ using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Simulation.Bench;
 using TacRS.Hil.Testing;
 using static TacRS.Hil.Drivers.Tests.Avionics.AvionicsRig;
+using TacRS.Hil.Devices.Avionics;
 
 namespace TacRS.Hil.Drivers.Tests.Avionics;
 

@@ -1,7 +1,7 @@
 using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Protocols.Ccsds;
-using TacRS.Hil.Simulation.FlightComputer;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices.Avionics.Simulated;
 
 namespace TacRS.Hil.Drivers.Tests.Avionics;
 

@@ -4,6 +4,7 @@ using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Protocols.Ccsds;
 using static TacRS.Hil.Drivers.Tests.Avionics.AvionicsRig;
+using TacRS.Hil.Devices.Avionics;
 
 namespace TacRS.Hil.Drivers.Tests.Avionics;
 

@@ -3,6 +3,8 @@ using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Devices;
 using TacRS.Hil.Drivers.Gpio;
 using TacRS.Hil.Drivers.I2c;
+using TacRS.Hil.Devices.Gpio;
+using TacRS.Hil.Devices.Mcp9808;
 
 namespace TacRS.Hil.Drivers.Tests.Devices;
 

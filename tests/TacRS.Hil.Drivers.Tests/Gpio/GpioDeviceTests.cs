@@ -9,6 +9,7 @@ using TacRS.Hil.Drivers.Devices;
 using TacRS.Hil.Drivers.Gpio;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Simulation.Gpio;
+using TacRS.Hil.Devices.Gpio;
 
 namespace TacRS.Hil.Drivers.Tests.Gpio;
 

@@ -4,8 +4,9 @@ using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Devices;
 using TacRS.Hil.Drivers.GroundStation;
 using TacRS.Hil.Drivers.Transports;
-using TacRS.Hil.Simulation.Station;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices.Station;
+using TacRS.Hil.Devices.Station.Simulated;
 
 namespace TacRS.Hil.Drivers.Tests.GroundStation;
 

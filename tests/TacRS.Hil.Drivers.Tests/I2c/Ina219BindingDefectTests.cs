@@ -2,6 +2,8 @@ using System.Device.I2c;
 using Iot.Device.Adc;
 using TacRS.Hil.Drivers.I2c;
 using TacRS.Hil.Simulation.I2c;
+using TacRS.Hil.Devices.Ina219;
+using TacRS.Hil.Devices.Ina219.Simulated;
 
 namespace TacRS.Hil.Drivers.Tests.I2c;
 

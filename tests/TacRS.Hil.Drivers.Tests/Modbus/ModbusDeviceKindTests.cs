@@ -8,9 +8,10 @@ using TacRS.Hil.Drivers.Devices;
 using TacRS.Hil.Drivers.Modbus;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Protocols.Modbus;
-using TacRS.Hil.Simulation.Gse;
 using TacRS.Hil.Simulation.Models;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices.Modbus;
+using TacRS.Hil.Devices.Modbus.Simulated;
 
 namespace TacRS.Hil.Drivers.Tests.Modbus;
 

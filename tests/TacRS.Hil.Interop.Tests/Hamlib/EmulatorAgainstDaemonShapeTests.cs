@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
-using TacRS.Hil.Simulation.Station;
+using TacRS.Hil.Devices.Station.Simulated;
 
 namespace TacRS.Hil.Interop.Tests.Hamlib;
 

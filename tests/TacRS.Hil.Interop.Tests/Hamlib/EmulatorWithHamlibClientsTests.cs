@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using TacRS.Hil.Simulation.Station;
+using TacRS.Hil.Devices.Station.Simulated;
 
 namespace TacRS.Hil.Interop.Tests.Hamlib;
 

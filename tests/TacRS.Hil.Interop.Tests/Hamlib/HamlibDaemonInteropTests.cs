@@ -1,7 +1,7 @@
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Drivers.GroundStation;
 using TacRS.Hil.Protocols.Hamlib;
-using TacRS.Hil.Simulation.Station;
+using TacRS.Hil.Simulation.Serve;
 
 namespace TacRS.Hil.Interop.Tests.Hamlib;
 

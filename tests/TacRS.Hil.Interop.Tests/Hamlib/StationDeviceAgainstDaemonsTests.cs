@@ -4,7 +4,8 @@ using TacRS.Hil.Core.Rigs;
 using TacRS.Hil.Drivers.Devices;
 using TacRS.Hil.Drivers.GroundStation;
 using TacRS.Hil.Drivers.Transports;
-using TacRS.Hil.Simulation.Station;
+using TacRS.Hil.Devices.Station;
+using TacRS.Hil.Simulation.Serve;
 
 namespace TacRS.Hil.Interop.Tests.Hamlib;
 

@@ -9,6 +9,7 @@ using TacRS.Hil.Simulation.Gpio;
 using TacRS.Hil.Simulation.I2c;
 using TacRS.Hil.Simulation.Serve;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices.Ina219;
 
 namespace TacRS.Hil.Interop.Tests.Pigpio;
 

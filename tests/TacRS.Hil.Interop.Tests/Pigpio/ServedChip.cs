@@ -3,6 +3,7 @@ using System.Device.I2c;
 using TacRS.Hil.Simulation.Gpio;
 using TacRS.Hil.Simulation.I2c;
 using TacRS.Hil.Simulation.Serve;
+using TacRS.Hil.Devices.Ina219.Simulated;
 
 namespace TacRS.Hil.Interop.Tests.Pigpio;
 

@@ -6,9 +6,11 @@ using TacRS.Hil.Drivers.Modbus;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Interop.Tests.Modbus.Peers;
 using TacRS.Hil.Simulation.Bench;
-using TacRS.Hil.Simulation.Gse;
 using TacRS.Hil.Simulation.Serve;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices.Modbus;
+using TacRS.Hil.Devices.Modbus.Simulated;
+using TacRS.Hil.Devices;
 
 namespace TacRS.Hil.Interop.Tests.Serve;
 
@@ -40,9 +42,9 @@ public class ServedModbusTests
         var path = Path.Combine(_dir, "rig.yaml");
         await File.WriteAllTextAsync(path, RigText.Replace("MAP", RepoPaths.Fixture("registers", "gse-psu.yaml"), StringComparison.Ordinal)
             .Replace("PORT", Peers.FreeTcpPort().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
-        var kinds = new DeviceKindRegistry([new ModbusDeviceKind()]);
-        var rig = RigLoader.Load(path, kinds, r => SimulationSettings.Read(r));
-        var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, new MemoryRecorder());
+        var kinds = DeviceModules.Registry();
+        var rig = RigLoader.Load(path, kinds, r => SimulationSettings.Read(r, DeviceModules.Simulated(kinds)));
+        var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, new MemoryRecorder(), DeviceModules.Simulated(kinds));
         bench.Register(EmulatorKind.Stream("modbus", ctx =>
         {
             var bp = (ModbusBlueprint)kinds.Blueprint(ctx.Device, ctx.Rig)!;

@@ -6,8 +6,14 @@ using TacRS.Hil.Drivers.Gpio;
 using TacRS.Hil.Drivers.I2c;
 using TacRS.Hil.Drivers.Modbus;
 using TacRS.Hil.Simulation.Bench;
-using TacRS.Hil.Simulation.Gse;
 using TacRS.Hil.Simulation.Time;
+using TacRS.Hil.Devices.Gpio;
+using TacRS.Hil.Devices.Ina219;
+using TacRS.Hil.Devices.Mcp9808;
+using TacRS.Hil.Devices.Modbus;
+using TacRS.Hil.Devices.Modbus.Simulated;
+using TacRS.Hil.Devices.RelayBank;
+using TacRS.Hil.Devices;
 
 namespace TacRS.Hil.Simulation.Tests.Bench;
 
@@ -49,12 +55,21 @@ internal sealed class TestRig : IAsyncDisposable
         _dir = Directory.CreateTempSubdirectory("tacrs-rig-").FullName;
         var path = Path.Combine(_dir, "rig.yaml");
         File.WriteAllText(path, yaml);
-        Registry = new DeviceKindRegistry(Kinds());
-        Rig = RigLoader.Load(path, Registry, r => SimulationSettings.Read(r));
+        Registry = DeviceModules.Registry();
+        try
+        {
+            Rig = RigLoader.Load(path, Registry, r => SimulationSettings.Read(r, DeviceModules.Simulated(Registry)));
+        }
+        catch
+        {
+            Directory.Delete(_dir, recursive: true);
+            throw;
+        }
+
         Time = new VirtualTimeProvider(SimulationSettings.DefaultStart);
         Recorder = new MemoryRecorder();
-        var settings = SimulationSettings.Read(Rig);
-        Bench = new SimulatedBench(Rig, seed ?? Rig.Seed, Time, Recorder, settings: tweak is null ? settings : tweak(settings)).Register(new GseEmulatorKind(Registry));
+        var settings = SimulationSettings.Read(Rig, DeviceModules.Simulated(Registry));
+        Bench = new SimulatedBench(Rig, seed ?? Rig.Seed, Time, Recorder, DeviceModules.Simulated(Registry), settings: tweak is null ? settings : tweak(settings));
         Services = new DeviceServices(Time, Serilog.Core.Logger.None, Recorder, NullAlarmSink.Instance);
     }
 
@@ -75,16 +90,23 @@ internal sealed class TestRig : IAsyncDisposable
 
     public Dictionary<string, IDevice> Devices { get; } = [];
 
-    public static IDeviceKind[] Kinds() => [new GpioDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind(), new RelayBankDeviceKind(), new ModbusDeviceKind()];
-
     public static async Task<TestRig> StartAsync(string yaml = Default, long? seed = null, Func<SimulationSettings, SimulationSettings>? tweak = null)
     {
         var rig = new TestRig(yaml, seed, tweak);
-        foreach (var d in rig.Rig.Devices)
+        try
         {
-            var device = rig.Registry.Create(d, rig.Rig, rig.Bench, rig.Services);
-            await device.ConnectAsync(CancellationToken.None);
-            rig.Devices[d.Name] = device;
+            foreach (var d in rig.Rig.Devices)
+            {
+                var device = rig.Registry.Create(d, rig.Rig, rig.Bench, rig.Services);
+                rig.Devices[d.Name] = device;
+                await device.ConnectAsync(CancellationToken.None);
+            }
+        }
+        catch
+        {
+            // A device that fails to connect (a fault test) still leaves no temporary directory behind.
+            await rig.DisposeAsync();
+            throw;
         }
 
         return rig;

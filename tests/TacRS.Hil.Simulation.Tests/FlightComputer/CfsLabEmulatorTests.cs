@@ -2,8 +2,8 @@ using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Protocols.Ccsds;
 using TacRS.Hil.Simulation.Bench;
-using TacRS.Hil.Simulation.FlightComputer;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices.Avionics.Simulated;
 
 namespace TacRS.Hil.Simulation.Tests.FlightComputer;
 

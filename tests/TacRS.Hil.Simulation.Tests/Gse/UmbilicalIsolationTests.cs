@@ -1,8 +1,8 @@
 using TacRS.Hil.Drivers.Modbus;
 using TacRS.Hil.Simulation.Bench;
-using TacRS.Hil.Simulation.Gse;
 using TacRS.Hil.Simulation.Time;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices.Modbus.Simulated;
 
 namespace TacRS.Hil.Simulation.Tests.Gse;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Device.I2c;
 using TacRS.Hil.Simulation.I2c;
+using TacRS.Hil.Devices.Ina219.Simulated;
 
 namespace TacRS.Hil.Simulation.Tests.I2c;
 

@@ -4,6 +4,7 @@ using Iot.Device.Mcp23xxx;
 using TacRS.Hil.Core.Devices;
 using TacRS.Hil.Simulation.I2c;
 using TacRS.Hil.Simulation.Tests.Bench;
+using TacRS.Hil.Devices.RelayBank.Simulated;
 
 namespace TacRS.Hil.Simulation.Tests.I2c;
 

@@ -4,6 +4,7 @@ using TacRS.Hil.Simulation.Faults;
 using TacRS.Hil.Simulation.Models;
 using TacRS.Hil.Simulation.Tests.Bench;
 using TacRS.Hil.Simulation.Time;
+using TacRS.Hil.Devices;
 
 namespace TacRS.Hil.Simulation.Tests.Models;
 
@@ -315,6 +316,6 @@ public sealed class PowerPathTests
     [Test]
     public void FaultCatalog_GpioTakesTheHarnessFaults()
     {
-        Assert.That(FaultCatalog.FaultsFor("gpio"), Does.Contain("loop-open").And.Contain("half-mated"));
+        Assert.That(DeviceModules.All.Single(m => m.Kind == "gpio").Faults, Does.Contain("loop-open").And.Contain("half-mated"));
     }
 }

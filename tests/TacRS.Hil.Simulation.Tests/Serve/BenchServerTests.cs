@@ -9,6 +9,9 @@ using TacRS.Hil.Drivers.I2c;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Simulation.Bench;
 using TacRS.Hil.Simulation.Serve;
+using TacRS.Hil.Devices.Gpio;
+using TacRS.Hil.Devices.Ina219;
+using TacRS.Hil.Devices;
 
 namespace TacRS.Hil.Simulation.Tests.Serve;
 
@@ -109,8 +112,8 @@ public class BenchServerTests
     {
         var path = Path.Combine(_dir, "rig.yaml");
         await File.WriteAllTextAsync(path, Rig.Replace("BUSY", _busyPort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
-        var rig = RigLoader.Load(path, Registry(), r => SimulationSettings.Read(r));
-        var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, new MemoryRecorder());
+        var rig = RigLoader.Load(path, Registry(), r => SimulationSettings.Read(r, DeviceModules.Simulated(DeviceModules.Registry())));
+        var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, new MemoryRecorder(), DeviceModules.Simulated(DeviceModules.Registry()));
         bench.Register(Echo());
         var server = new BenchServer(rig, bench, Path.Combine(_dir, "ptys"), options: options);
         using var cts = new CancellationTokenSource(Bounded, TimeProvider.System);

@@ -8,9 +8,11 @@ using TacRS.Hil.Drivers.Avionics;
 using TacRS.Hil.Drivers.Devices;
 using TacRS.Hil.Protocols.Ccsds;
 using TacRS.Hil.Simulation.Bench;
-using TacRS.Hil.Simulation.FlightComputer;
 using TacRS.Hil.Simulation.Serve;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices.Avionics;
+using TacRS.Hil.Devices.Avionics.Simulated;
+using TacRS.Hil.Devices;
 
 namespace TacRS.Hil.Simulation.Tests.Serve;
 
@@ -83,8 +85,8 @@ public class BenchServerUdpTests
         await File.WriteAllTextAsync(path, RigYaml());
         Directory.CreateDirectory(Path.Combine(_dir, "dictionaries"));
         File.Copy(RepoPaths.Fixture("dictionaries", "payload-obc.yaml"), Path.Combine(_dir, "dictionaries", "payload-obc.yaml"));
-        var rig = RigLoader.Load(path, Registry(), r => SimulationSettings.Read(r));
-        var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, new MemoryRecorder());
+        var rig = RigLoader.Load(path, Registry(), r => SimulationSettings.Read(r, DeviceModules.Simulated(DeviceModules.Registry())));
+        var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, new MemoryRecorder(), DeviceModules.Simulated(DeviceModules.Registry()));
         bench.Register(EmulatorKind.Datagram(AvionicsDeviceKind.KindName, ctx =>
         {
             ctx.Sim?.OneOf("payload", ["sda", "xband"]);

@@ -10,6 +10,10 @@ using TacRS.Hil.Drivers.I2c;
 using TacRS.Hil.Drivers.Transports;
 using TacRS.Hil.Simulation.Bench;
 using TacRS.Hil.Simulation.Serve;
+using TacRS.Hil.Devices.Gpio;
+using TacRS.Hil.Devices.Ina219;
+using TacRS.Hil.Devices.Mcp9808;
+using TacRS.Hil.Devices;
 
 namespace TacRS.Hil.Simulation.Tests.Serve;
 
@@ -67,10 +71,10 @@ public class PigpioRehearsalTests
         {
             var path = Path.Combine(dir, "rig.yaml");
             await File.WriteAllTextAsync(path, Rig);
-            var registry = new DeviceKindRegistry([new GpioDeviceKind(), new Ina219DeviceKind(), new Mcp9808DeviceKind()]);
-            var rig = RigLoader.Load(path, registry, r => SimulationSettings.Read(r));
+            var registry = DeviceModules.Registry();
+            var rig = RigLoader.Load(path, registry, r => SimulationSettings.Read(r, DeviceModules.Simulated(registry)));
             var record = new MemoryRecorder();
-            await using var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, record);
+            await using var bench = new SimulatedBench(rig, rig.Seed, TimeProvider.System, record, DeviceModules.Simulated(registry));
 
             // sim serve's side: the bench's chips, wired to the plant, served on a free port.
             await using var server = PigpioServer.ForBench(bench, rig, port: 0);

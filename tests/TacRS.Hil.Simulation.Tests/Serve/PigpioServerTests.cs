@@ -11,6 +11,9 @@ using TacRS.Hil.Protocols.Pigpio;
 using TacRS.Hil.Simulation.Gpio;
 using TacRS.Hil.Simulation.I2c;
 using TacRS.Hil.Simulation.Serve;
+using TacRS.Hil.Devices.Ina219;
+using TacRS.Hil.Devices.Ina219.Simulated;
+using TacRS.Hil.Devices.Mcp9808.Simulated;
 
 namespace TacRS.Hil.Simulation.Tests.Serve;
 

@@ -3,8 +3,8 @@ using Microsoft.Extensions.Time.Testing;
 using TacRS.Hil.Drivers.GroundStation;
 using TacRS.Hil.Orbit;
 using TacRS.Hil.Protocols.Hamlib;
-using TacRS.Hil.Simulation.Station;
 using TacRS.Hil.Testing;
+using TacRS.Hil.Devices.Station.Simulated;
 
 namespace TacRS.Hil.Simulation.Tests.Station;
 

@@ -1,0 +1,499 @@
+using TacRS.Hil.Core.Threading;
+using System.Globalization;
+using TacRS.Hil.Core.Config;
+using TacRS.Hil.Core.Devices;
+using TacRS.Hil.Drivers.Devices;
+using TacRS.Hil.Drivers.Transports;
+using TacRS.Hil.Protocols.Ccsds;
+using TacRS.Hil.Drivers.Avionics;
+
+namespace TacRS.Hil.Devices.Avionics;
+
+/// <summary>
+/// The payload flight computer as procedures see it: every telemetry channel as a signal in engineering units,
+/// and <c>send</c> / <c>send-raw</c> / <c>expect</c> / <c>wait-packet</c> actions with Yamcs/F´-style command
+/// verification (sent → accepted → completed; rejected names the counter or event; see
+/// AvionicsDevice.Commands.cs and AvionicsDevice.Expect.cs). Telemetry is limit-checked as it arrives: every
+/// yellow/red transition goes into the record, red raises a red alarm.
+/// <para>
+/// Verification is judged only on what arrived after it could be caused: a command on telemetry received after
+/// it was sent, an expectation on what arrived since its step started (events) or since the step's latest
+/// command (telemetry values), so a condition that already held, or an event of the previous step, never counts.
+/// </para>
+/// </summary>
+public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice
+{
+    private readonly AvionicsBlueprint _blueprint;
+    private readonly IBusProvider _buses;
+    private readonly DeviceServices _services;
+    private readonly AvionicsDictionary _dictionary;
+    private readonly Decommutator _decom;
+    private readonly TelemetryStore _store;
+    private readonly PacketArchiveWriter? _archive;
+    private readonly LimitState[] _limitStates;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly AsyncGate _sendGate = new();
+    private IAvionicsLink? _link;
+    private Task? _receiveLoop;
+    private Task? _toLabLoop;
+    private string? _lostReason;
+    private long _txPackets;
+    private long _unknownPackets;
+    private int _sequence;
+
+    // Windows of the step being run (see IStepScopedDevice): where the store stood when it started, and when its
+    // latest command went out. Without an engine announcing steps, the window opens at the latest command, or at
+    // the expectation itself.
+    private TelemetryMark? _stepStart;
+    private TelemetryMark? _lastSend;
+
+    public AvionicsDevice(AvionicsBlueprint blueprint, IBusProvider buses, DeviceServices services, Stream? archive = null, int historyPerChannel = 1024)
+    {
+        _blueprint = blueprint;
+        _buses = buses;
+        _services = services;
+        _dictionary = blueprint.Dictionary;
+        _decom = new Decommutator(_dictionary);
+        _store = new TelemetryStore(_decom, historyPerChannel);
+        _limitStates = new LimitState[_decom.ChannelCount];
+        if (archive is not null)
+        {
+            _archive = new PacketArchiveWriter(archive, blueprint.Definition.Name, _dictionary.File, _dictionary.Version?.Name);
+        }
+    }
+
+    public DeviceDescription Description => _blueprint.Description;
+
+    public string Name => Description.Name;
+
+    public TelemetryStore Telemetry => _store;
+
+    public AvionicsDictionary Dictionary => _dictionary;
+
+    public string LinkPath => _link?.Path ?? _blueprint.Transport?.Describe() ?? $"sim://{Name}";
+
+    public async ValueTask ConnectAsync(CancellationToken cancellationToken)
+    {
+        if (_link is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            _link = _blueprint.ReplayArchive is { } replay
+                ? new ArchiveReplayLink(PacketArchiveReader.Read(replay).Packets, _services.Time, replay)
+                : _blueprint.Transport is UdpSpec
+                ? new DatagramLink(await _buses.OpenDatagramAsync(_blueprint.Definition, _blueprint.Transport, cancellationToken))
+                : new SerialFramedLink(await _buses.OpenStreamAsync(_blueprint.Definition, _blueprint.Transport, cancellationToken));
+        }
+        catch (TransportException e)
+        {
+            throw new DeviceLostException(Name, e.TransportPath, e.Reason, e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new DeviceLostException(Name, _blueprint.ReplayArchive ?? LinkPath, e.Message, e);
+        }
+
+        // Not silently one layout of several: which flight-software version the dictionary was read for goes into the log.
+        _services.Log.Information("Avionics link {Device} open on {Link} with dictionary {Dictionary} ({Version})",
+            Name, _link.Path, _dictionary.Describe(), _dictionary.Version?.Description ?? "no versions declared");
+        _receiveLoop = ReceiveLoopAsync(_link);
+
+        if (_blueprint.ToLabEnableIp is { } ip)
+        {
+            await SendToLabEnableAsync(ip, repeat: false, cancellationToken);
+            _toLabLoop = RepeatToLabEnableAsync(ip, _stop.Token);
+        }
+    }
+
+    /// <summary>How often the TO_LAB output enable is repeated until telemetry flows (cFS ignores it while still starting up).</summary>
+    public static readonly TimeSpan ToLabEnableRetry = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Telemetry silent this long after it flowed: the enable is sent again. A flight computer that was power-cycled
+    /// (payload off and on again within a connected session) boots with TO_LAB's output disabled, as cFS does.
+    /// Long against any housekeeping period, so a quiet but healthy link is not flooded with enables.
+    /// </summary>
+    public static readonly TimeSpan ToLabReenableAfterSilence = TimeSpan.FromSeconds(10);
+
+    private async ValueTask SendToLabEnableAsync(string ip, bool repeat, CancellationToken ct)
+    {
+        // cFS TO_LAB sends nothing until told where to: TO_LAB_OUTPUT_ENABLE_CC (6) with a 16-byte NUL-padded IP.
+        var packet = new byte[ToLabOutputEnable.PacketLength];
+        ToLabOutputEnable.Write(packet, ip, NextSequence());
+        await SendPacketAsync(packet, ct);
+        // Repeats go every 2 s while the payload is off (maybe for hours): the log keeps the first at Information.
+        _services.Log.Write(repeat ? Serilog.Events.LogEventLevel.Debug : Serilog.Events.LogEventLevel.Information, "Sent TO_LAB output enable for {Ip} on {Device}", ip, Name);
+    }
+
+    private async Task RepeatToLabEnableAsync(string ip, CancellationToken ct)
+    {
+        try
+        {
+            var seen = _store.Packets;
+            var silentSince = _services.Time.GetTimestamp();
+            var flowed = false;
+            while (true)
+            {
+                await Task.Delay(ToLabEnableRetry, _services.Time, ct);
+                var packets = _store.Packets;
+                if (packets != seen)
+                {
+                    seen = packets;
+                    flowed = true;
+                    silentSince = _services.Time.GetTimestamp();
+                    continue;
+                }
+
+                if (!flowed || _services.Time.GetElapsedTime(silentSince) >= ToLabReenableAfterSilence)
+                {
+                    await SendToLabEnableAsync(ip, repeat: true, ct);
+                    silentSince = _services.Time.GetTimestamp();
+                    flowed = false;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (DeviceLostException)
+        {
+        }
+    }
+
+    public ValueTask<double> ReadAsync(string signal, CancellationToken cancellationToken)
+    {
+        ThrowIfLost();
+        var value = signal switch
+        {
+            "link_rx_packets" => _store.Packets,
+            "link_tx_packets" => Interlocked.Read(ref _txPackets),
+            "link_rejects" => _link?.Rejects ?? 0,
+            "link_unknown_packets" => Interlocked.Read(ref _unknownPackets),
+            "link_events" => _store.EventCount,
+            _ => _dictionary.FindField(signal) is { Channel: >= 0 } f
+                ? _store.Latest(f.Channel)
+                : throw new DeviceCheckFailedException(Name, $"no telemetry channel '{signal}' in dictionary '{_dictionary.Name}'"),
+        };
+        return ValueTask.FromResult(value);
+    }
+
+    public ValueTask WriteAsync(string signal, double value, CancellationToken cancellationToken) =>
+        throw new DeviceCheckFailedException(Name, $"telemetry channel '{signal}' is read-only; send a command instead");
+
+    public async ValueTask<ActionResult> InvokeAsync(string action, IReadOnlyDictionary<string, ArgumentValue> arguments, CancellationToken cancellationToken)
+    {
+        ThrowIfLost();
+        if (_link is null)
+        {
+            throw new DeviceLostException(Name, LinkPath, "not connected");
+        }
+
+        return action switch
+        {
+            "send" => await SendCommandAsync(arguments, hazardousAllowed: false, cancellationToken),
+            "send-hazardous" => await SendCommandAsync(arguments, hazardousAllowed: true, cancellationToken),
+            "send-raw" => await SendRawAsync(arguments, cancellationToken),
+            "expect" => await ExpectAsync(arguments, cancellationToken),
+            "wait-packet" => await WaitPacketAsync(arguments, cancellationToken),
+            _ => throw new DeviceCheckFailedException(Name, $"unknown action '{action}' (send, send-hazardous, send-raw, expect, wait-packet)"),
+        };
+    }
+
+    /// <summary>A step starts: its expectations see what arrives from now on, and no earlier command's window.</summary>
+    public void OnStepStarted(string stepId)
+    {
+        _stepStart = _store.Mark(_services.Time.GetTimestamp());
+        _lastSend = null;
+    }
+
+    /// <summary>Events an expectation may match: everything since the step started (or, outside an engine, since the latest command).</summary>
+    private TelemetryMark EventWindow => _stepStart ?? _lastSend ?? _store.Mark(_services.Time.GetTimestamp());
+
+    /// <summary>Telemetry an expectation may judge: what arrived since the step's latest command, or since the step started.</summary>
+    private TelemetryMark ValueWindow => _lastSend ?? _stepStart ?? _store.Mark(_services.Time.GetTimestamp());
+
+    /// <summary>Re-checks <paramref name="condition"/> after every stored packet until it holds or <paramref name="timeout"/> passes (on the run's clock).</summary>
+    private async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan timeout, CancellationToken ct)
+    {
+        using var window = new CancellationTokenSource(timeout > TimeSpan.Zero ? timeout : TimeSpan.Zero, _services.Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, window.Token, _stop.Token);
+        while (true)
+        {
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _store.NotifyOnNextPacket(signal);
+            ThrowIfLost();
+            if (condition())
+            {
+                return true;
+            }
+
+            if (!linked.IsCancellationRequested)
+            {
+                using (linked.Token.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), signal))
+                {
+                    await signal.Task;
+                }
+            }
+
+            ct.ThrowIfCancellationRequested();
+            if (_stop.IsCancellationRequested)
+            {
+                throw new DeviceLostException(Name, LinkPath, _lostReason ?? "the device was closed");
+            }
+
+            if (window.IsCancellationRequested)
+            {
+                ThrowIfLost();
+                return condition();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- link
+
+    /// <summary>
+    /// Reads without a token on purpose: the loop ends when the link is disposed (reads then return 0 or throw),
+    /// which keeps an in-process read a direct await that stays on the simulated session's scheduler.
+    /// </summary>
+    private async Task ReceiveLoopAsync(IAvionicsLink link)
+    {
+        var ct = _stop.Token;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var packet = await link.ReceiveAsync(CancellationToken.None);
+                if (packet.IsEmpty)
+                {
+                    MarkLost("the link was closed by the other end");
+                    return;
+                }
+
+                OnPacket(packet.Span);
+            }
+        }
+        catch (Exception) when (ct.IsCancellationRequested)
+        {
+            // Stopping: the link closed under the read is the loop's expected end, not a lost device.
+        }
+        catch (TransportException e)
+        {
+            MarkLost(e.Reason);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A bug in decoding must not leave procedures waiting on a silently dead loop: fail loudly as a lost link.
+            _services.Log.Error(e, "Avionics receive loop of {Device} failed", Name);
+            MarkLost($"receive loop failed: {e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>Archive → decommutate → store → limits → wake waiters. Public so a replayed archive can be fed through the same path.</summary>
+    public void OnPacket(ReadOnlySpan<byte> packet)
+    {
+        var now = _services.Time.GetUtcNow();
+        _archive?.Write(now, PacketDirection.Received, LinkPath, packet);
+        var index = _decom.Decode(packet, _store.Scratch);
+        if (index < 0)
+        {
+            var n = Interlocked.Increment(ref _unknownPackets);
+            if (n <= 10 || n % 1000 == 0)
+            {
+                var mid = packet.Length >= 2 ? SpacePacketHeader.ReadStreamId(packet) : 0;
+                _services.Log.Warning("Unknown or short packet MID {MessageId} ({Bytes} bytes) on {Device}, {Count} so far", $"0x{mid:X4}", packet.Length, Name, n);
+            }
+
+            _store.Poke();
+            return;
+        }
+
+        var def = _decom.Packet(index);
+        TelemetryEvent? evt = null;
+        if (_dictionary.Events is { } ev && ev.Packet == def.Name)
+        {
+            var id = _store.Scratch[_dictionary.FindField(ev.IdField)!.Channel];
+            var type = ev.TypeField is { } tf ? _store.Scratch[_dictionary.FindField(tf)!.Channel] : 0;
+            var text = Decommutator.ReadText(packet, _dictionary.FindField(ev.TextField)!);
+            var app = ev.AppField is { } af ? Decommutator.ReadText(packet, _dictionary.FindField(af)!) : null;
+            evt = new TelemetryEvent(now, (long)id, (long)type, text, ev.ErrorTypes.Contains((long)type), app);
+            _services.Log.Information("Event {App} {EventId} from {Device}: {Text}", app ?? "-", (long)id, Name, text);
+            var fields = new Dictionary<string, string>
+            {
+                ["id"] = ((long)id).ToString(CultureInfo.InvariantCulture),
+                ["type"] = ((long)type).ToString(CultureInfo.InvariantCulture),
+            };
+            if (app is not null)
+            {
+                fields["app"] = app;
+            }
+
+            Note("event", evt.IsError ? "yellow" : "info", app is null ? text : $"{app}: {text}", fields);
+        }
+
+        CheckLimits(index);
+        _store.Commit(index, now, evt);
+    }
+
+    private void CheckLimits(int index)
+    {
+        foreach (var c in _decom.ChannelsOf(index))
+        {
+            var f = _dictionary.Channels[c];
+            if (f.Limits is null)
+            {
+                continue;
+            }
+
+            var v = _store.Scratch[c];
+            var state = f.Judge(v);
+            var previous = _limitStates[c];
+            if (state == previous)
+            {
+                continue;
+            }
+
+            _limitStates[c] = state;
+            var channel = $"{Name}.{f.Name}";
+            var unit = f.Unit.Symbol.Length > 0 ? " " + f.Unit.Symbol : string.Empty;
+            var bands = state switch
+            {
+                LimitState.Red => f.Limits.Red!.Describe(f.Unit),
+                LimitState.Yellow => f.Limits.Yellow!.Describe(f.Unit),
+                _ => (f.Limits.Yellow ?? f.Limits.Red)!.Describe(f.Unit),
+            };
+            var message = state == LimitState.Nominal
+                ? string.Create(CultureInfo.InvariantCulture, $"{channel} = {v:G6}{unit} back within limits {bands} (was {previous.ToString().ToLowerInvariant()})")
+                : string.Create(CultureInfo.InvariantCulture, $"{channel} = {v:G6}{unit} outside {state.ToString().ToLowerInvariant()} limits {bands}");
+            Note("limit", state switch { LimitState.Red => "red", LimitState.Yellow => "yellow", _ => "info" }, message, new Dictionary<string, string>
+            {
+                ["channel"] = channel,
+                ["value"] = v.ToString("R", CultureInfo.InvariantCulture),
+                ["state"] = state.ToString().ToLowerInvariant(),
+            });
+            if (state != LimitState.Nominal)
+            {
+                _services.Log.Warning("Limit violation {Channel} = {Value} ({State})", channel, v, state);
+                _services.Alarms.Raise(new Alarm(Name, channel, state == LimitState.Red ? AlarmSeverity.Red : AlarmSeverity.Yellow, message, v));
+            }
+        }
+    }
+
+    private async ValueTask SendPacketAsync(ReadOnlyMemory<byte> packet, CancellationToken ct)
+    {
+        var link = _link ?? throw new DeviceLostException(Name, LinkPath, "not connected");
+        await _sendGate.EnterAsync(ct);
+        try
+        {
+            _archive?.Write(_services.Time.GetUtcNow(), PacketDirection.Sent, link.Path, packet.Span);
+            await link.SendAsync(packet, ct);
+            Interlocked.Increment(ref _txPackets);
+        }
+        catch (TransportException e)
+        {
+            MarkLost(e.Reason);
+            throw new DeviceLostException(Name, link.Path, e.Reason, e);
+        }
+        finally
+        {
+            _sendGate.Release();
+        }
+    }
+
+    private ushort NextSequence() => (ushort)(Interlocked.Increment(ref _sequence) & SpacePacketHeader.MaxSequenceCount);
+
+    private void MarkLost(string reason)
+    {
+        if (_lostReason is not null || _stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _lostReason = reason;
+        _services.Log.Error("Avionics link {Device} lost on {Link}: {Reason}", Name, LinkPath, reason);
+        Note("device", "red", $"link lost: {reason}");
+        _store.Poke();
+    }
+
+    private void ThrowIfLost()
+    {
+        if (_lostReason is { } r)
+        {
+            throw new DeviceLostException(Name, LinkPath, r);
+        }
+    }
+
+    private void Note(string category, string severity, string message, IReadOnlyDictionary<string, string>? fields = null) =>
+        _services.Note(category, Name, severity, message, fields);
+
+    private static string? Text(IReadOnlyDictionary<string, ArgumentValue> args, string key) =>
+        args.TryGetValue(key, out var v) && v.Text.Length > 0 ? v.Text : null;
+
+    private double? NumberArg(IReadOnlyDictionary<string, ArgumentValue> args, string key)
+    {
+        if (!args.TryGetValue(key, out var v))
+        {
+            return null;
+        }
+
+        if (v.Number is { } n)
+        {
+            return n;
+        }
+
+        return double.TryParse(v.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)
+            ? d
+            : throw new DeviceCheckFailedException(Name, $"'{key}' must be a number, not '{v.Text}'");
+    }
+
+    private TimeSpan? DurationArg(IReadOnlyDictionary<string, ArgumentValue> args, string key)
+    {
+        if (!args.TryGetValue(key, out var v))
+        {
+            return null;
+        }
+
+        if (Duration.TryParse(v.Text, out var t))
+        {
+            return t;
+        }
+
+        if (v.Number is { } seconds && seconds >= 0)
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        throw new DeviceCheckFailedException(Name, $"'{key}' must be a duration such as 2s or 500ms, not '{v.Text}'");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Cancel (not CancelAsync): callbacks run here, on the caller's scheduler, not on the thread pool.
+        _stop.Cancel();
+        if (_link is not null)
+        {
+            await _link.DisposeAsync();
+        }
+
+        if (_toLabLoop is not null)
+        {
+            await _toLabLoop;
+        }
+
+        if (_receiveLoop is not null)
+        {
+            try
+            {
+                await _receiveLoop;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        _archive?.Dispose();
+        _stop.Dispose();
+    }
+}
