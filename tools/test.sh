@@ -24,6 +24,12 @@ trap 'rm -rf "$results"' EXIT
 set +e
 dotnet test TacRS.Hil.sln -c Release --nologo --results-directory "$results" --logger "trx" "$@"
 status=$?
+# The tools (benchmarks, fuzz driver, soak) are not in the solution but link its code: they must keep building.
+for t in tools/*/*.csproj; do
+  if ! dotnet build "$t" -c Release --nologo -v q >"$results/tool-build.log" 2>&1; then
+    echo "tool does not build: $t"; tail -20 "$results/tool-build.log"; status=1
+  fi
+done
 set -e
 
 /usr/bin/python3 - "$results" "$status" <<'PY'

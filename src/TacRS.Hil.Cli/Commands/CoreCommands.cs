@@ -134,7 +134,15 @@ internal static class CoreCommands
         {
             if (root?.Has("rig") == true)
             {
-                RigLoader.Load(file, kinds, r => Composer.ReadSimulation(r, kinds), cancellationToken);
+                var loaded = RigLoader.Load(file, kinds, r => Composer.ReadSimulation(r, kinds), cancellationToken);
+
+                // A rig is valid when the job `run RIG` starts is: its default procedure or campaign, checked
+                // against this rig's devices, profiles and parameters exactly as run checks it.
+                if (loaded.DefaultProcedure is not null)
+                {
+                    Hosting.RunPlan.Resolve(new Hosting.RunRequest(file));
+                }
+
                 return [];
             }
 
@@ -168,6 +176,10 @@ internal static class CoreCommands
         catch (ConfigException e)
         {
             return e.Problems;
+        }
+        catch (Hosting.ConfigProblemException e)
+        {
+            return [e.Problem];
         }
     }
 

@@ -176,6 +176,8 @@ internal static class RunHost
 /// <summary>A configuration problem found outside a YAML node (a missing file, a missing default).</summary>
 internal sealed class ConfigProblemException(Core.Config.SourceLocation at, string message) : Exception($"{at}: {message}")
 {
+    public Core.Config.ConfigProblem Problem { get; } = new(at, message);
+
     public ConfigProblemException(string file, string message)
         : this(new Core.Config.SourceLocation(file, 1, 1), message)
     {
