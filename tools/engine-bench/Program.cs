@@ -6,6 +6,7 @@
 //   --soak-runs N    in-process soaks measured after one warm-up soak (default 10; 0 skips)
 //   --soak-hours H   the soak's length (default 24)
 //   --seed-step      give each in-process run its own seed (seed 42 + i) instead of the rig's (a Monte Carlo sweep)
+//   --allocations    after each in-process case, the types allocated most (the runtime's allocation-tick events, one per ~100 KB)
 //   --check          fail (exit 1) unless the in-process campaign median is ≤ 50 ms and the soak median ≥ 100,000×
 //
 // Per-step overhead: a procedure of N steps, each a set + a measured read on an in-memory device
@@ -48,6 +49,7 @@ for (var a = 0; a < args.Length; a++)
         case "--soak-hours": soakHours = double.Parse(args[++a], CultureInfo.InvariantCulture); break;
         case "--seed-step": seedStep = true; break;
         case "--check": check = true; break;
+        case "--allocations": AllocationSampler.Enabled = true; break;
         default: positional.Add(args[a]); break;
     }
 }
@@ -188,12 +190,14 @@ static double InProcess(string title, int runs, string scratch, Func<int, string
         if (i == 1)
         {
             load = LoadProbe.Start();
+            AllocationSampler.Start();
         }
 
         var outDir = Path.Combine(scratch, $"run-{i}");
         var alloc0 = GC.GetTotalAllocatedBytes(precise: false);
         var gc0 = GC.CollectionCount(0);
         var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var jit0 = System.Runtime.JitInfo.GetCompiledMethodCount();
         var sw = Stopwatch.StartNew();
         int code;
         Console.SetOut(TextWriter.Null);
@@ -209,6 +213,7 @@ static double InProcess(string title, int runs, string scratch, Func<int, string
 
         sw.Stop();
         var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMilliseconds;
+        var jitted = System.Runtime.JitInfo.GetCompiledMethodCount() - jit0;
         var alloc = GC.GetTotalAllocatedBytes(precise: false) - alloc0;
         virtualSeconds = RunHours(outDir) * 3600;
         if (code != 0)
@@ -217,7 +222,7 @@ static double InProcess(string title, int runs, string scratch, Func<int, string
             throw new InvalidOperationException("a benchmarked run failed");
         }
 
-        Console.WriteLine(FormattableString.Invariant($"  {(i == 0 ? "warm-up" : "run " + i),-8} {sw.Elapsed.TotalMilliseconds,8:0.0} ms wall, {cpu,7:0} ms CPU, {virtualSeconds / 3600:0.00} h virtual → {virtualSeconds / sw.Elapsed.TotalSeconds,9:0} ×, {alloc / 1048576.0:0.0} MiB allocated, {GC.CollectionCount(0) - gc0} gen-0 GCs"));
+        Console.WriteLine(FormattableString.Invariant($"  {(i == 0 ? "warm-up" : "run " + i),-8} {sw.Elapsed.TotalMilliseconds,8:0.0} ms wall, {cpu,7:0} ms CPU, {virtualSeconds / 3600:0.00} h virtual → {virtualSeconds / sw.Elapsed.TotalSeconds,9:0} ×, {alloc / 1048576.0:0.0} MiB allocated, {GC.CollectionCount(0) - gc0} gen-0 GCs, {jitted} methods JIT-compiled"));
         if (i > 0)
         {
             walls.Add(sw.Elapsed.TotalSeconds);
@@ -228,6 +233,7 @@ static double InProcess(string title, int runs, string scratch, Func<int, string
     }
 
     var probe = load.Stop(ownProcessOnly: true);
+    AllocationSampler.Report(runs);
     walls.Sort();
     cpus.Sort();
     var median = walls[walls.Count / 2];
@@ -334,5 +340,83 @@ internal sealed class CountingRecorder : IRunRecorder
     {
         Count++;
         return e with { Seq = Count };
+    }
+}
+
+/// <summary>The runtime's GCAllocationTick events (about one per 100 KB allocated, with the type that crossed the mark), counted by type.</summary>
+internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
+{
+    private static AllocationSampler? _current;
+    private readonly Dictionary<string, long> _bytes = new();
+
+    public static bool Enabled { get; set; }
+
+    public static void Start()
+    {
+        if (Enabled)
+        {
+            _current?.Dispose();
+            _current = new AllocationSampler();
+        }
+    }
+
+    public static void Report(int runs)
+    {
+        if (_current is not { } s)
+        {
+            return;
+        }
+
+        s.Dispose();
+        _current = null;
+        lock (s._bytes)
+        {
+            var total = s._bytes.Where(k => !k.Key.StartsWith("JIT ", StringComparison.Ordinal)).Sum(k => k.Value);
+            Console.WriteLine("  methods compiled most often:");
+            foreach (var kv in s._bytes.Where(k => k.Key.StartsWith("JIT ", StringComparison.Ordinal)).OrderByDescending(k => k.Value).Take(25))
+            {
+                Console.WriteLine(FormattableString.Invariant($"    {kv.Value,6}  {kv.Key[4..]}"));
+            }
+
+            Console.WriteLine(FormattableString.Invariant($"  allocations sampled: {total / 1048576.0 / runs:0.0} MiB per run; by type:"));
+            foreach (var kv in s._bytes.Where(k => !k.Key.StartsWith("JIT ", StringComparison.Ordinal)).OrderByDescending(k => k.Value).Take(25))
+            {
+                Console.WriteLine(FormattableString.Invariant($"    {kv.Value / 1024.0 / runs,9:0} KiB/run  {kv.Key}"));
+            }
+        }
+    }
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)(0x1 | 0x10));
+        }
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+    {
+        if (e.EventName?.StartsWith("MethodLoadVerbose", StringComparison.Ordinal) == true && e.PayloadNames is not null)
+        {
+            var name = $"JIT {e.Payload![e.PayloadNames.IndexOf("MethodNamespace")]}::{e.Payload[e.PayloadNames.IndexOf("MethodName")]}";
+            lock (_bytes)
+            {
+                _bytes[name] = _bytes.GetValueOrDefault(name) + 1;
+            }
+
+            return;
+        }
+
+        if (e.EventName?.StartsWith("GCAllocationTick", StringComparison.Ordinal) != true || e.PayloadNames is null)
+        {
+            return;
+        }
+
+        var type = e.Payload![e.PayloadNames.IndexOf("TypeName")] as string ?? "?";
+        var amount = Convert.ToInt64(e.Payload[e.PayloadNames.IndexOf("AllocationAmount64")], CultureInfo.InvariantCulture);
+        lock (_bytes)
+        {
+            _bytes[type] = _bytes.GetValueOrDefault(type) + amount;
+        }
     }
 }

@@ -196,7 +196,12 @@ public sealed class HamlibConnection : IAsyncDisposable
 
                 if (complete)
                 {
-                    _log.Verbose("{Device} {Command} -> RPRT {Code}", Device, command.Describe(), reply.Code);
+                    if (_log.IsEnabled(Serilog.Events.LogEventLevel.Verbose))
+                    {
+                        // Not formatted when nobody logs at Verbose: a station polls its rotator every second for hours.
+                        _log.Verbose("{Device} {Command} -> RPRT {Code}", Device, command.Describe(), reply.Code);
+                    }
+
                     return reply;
                 }
 
