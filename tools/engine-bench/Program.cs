@@ -5,6 +5,8 @@
 //   --in-process N   in-process campaign runs measured after one warm-up run (default 10; 0 skips)
 //   --soak-runs N    in-process soaks measured after one warm-up soak (default 10; 0 skips)
 //   --soak-hours H   the soak's length (default 24)
+//   --warm-up N      in-process runs before the measured ones, reported apart (default 1; the JIT keeps promoting
+//                    code to its optimised tier for the first 30–60 runs, so a long sweep's steady state needs ~40)
 //   --seed-step      give each in-process run its own seed (seed 42 + i) instead of the rig's (a Monte Carlo sweep)
 //   --allocations    after each in-process case, the types allocated most (the runtime's allocation-tick events, one per ~100 KB)
 //   --check          fail (exit 1) unless the in-process campaign median is ≤ 50 ms and the soak median ≥ 100,000×
@@ -39,6 +41,7 @@ var inProcessRuns = 10;
 var soakRuns = 10;
 var soakHours = 24.0;
 var seedStep = false;
+var warmUp = 1;
 var check = false;
 for (var a = 0; a < args.Length; a++)
 {
@@ -48,6 +51,7 @@ for (var a = 0; a < args.Length; a++)
         case "--soak-runs": soakRuns = int.Parse(args[++a], CultureInfo.InvariantCulture); break;
         case "--soak-hours": soakHours = double.Parse(args[++a], CultureInfo.InvariantCulture); break;
         case "--seed-step": seedStep = true; break;
+        case "--warm-up": warmUp = int.Parse(args[++a], CultureInfo.InvariantCulture); break;
         case "--check": check = true; break;
         case "--allocations": AllocationSampler.Enabled = true; break;
         default: positional.Add(args[a]); break;
@@ -78,7 +82,7 @@ try
     Environment.CurrentDirectory = root;
     if (inProcessRuns > 0)
     {
-        var median = InProcess("campaign in process (launch-readiness, sim-laptop)", inProcessRuns, scratch, i => ["run", "hil-configs/sim-laptop.yaml", .. SeedArgs(i)]);
+        var median = InProcess("campaign in process (launch-readiness, sim-laptop)", warmUp, inProcessRuns, scratch, i => ["run", "hil-configs/sim-laptop.yaml", .. SeedArgs(i)]);
         if (check && median > 0.050)
         {
             Console.WriteLine(FormattableString.Invariant($"CHECK FAILED: in-process campaign median {median * 1000:0.0} ms > 50 ms"));
@@ -90,7 +94,7 @@ try
     {
         var procedure = SoakProcedure(root, scratch, soakHours);
         var hours = soakHours.ToString("0.###", CultureInfo.InvariantCulture) + "h";
-        var median = InProcess($"soak in process ({hours}, 1 Hz housekeeping, payload-power-on)", soakRuns, scratch, i => ["run", "hil-configs/sim-laptop.yaml", "-p", procedure, "--set", "power-on.soak=" + hours, .. SeedArgs(i)]);
+        var median = InProcess($"soak in process ({hours}, 1 Hz housekeeping, payload-power-on)", warmUp, soakRuns, scratch, i => ["run", "hil-configs/sim-laptop.yaml", "-p", procedure, "--set", "power-on.soak=" + hours, .. SeedArgs(i)]);
         var ratio = soakHours * 3600 / median;
         if (check && ratio < 100_000)
         {
@@ -177,17 +181,19 @@ static void ChildCampaigns(string root, int campaignRuns, string scratch)
     }
 }
 
-// Runs the CLI in this process: one warm-up run, then `runs` measured ones; returns the median wall time (s).
-static double InProcess(string title, int runs, string scratch, Func<int, string[]> arguments)
+// Runs the CLI in this process: `warmUp` runs, then `runs` measured ones; returns the median wall time (s).
+static double InProcess(string title, int warmUp, int runs, string scratch, Func<int, string[]> arguments)
 {
+    var warmUpWalls = new List<double>();
     var walls = new List<double>();
     var cpus = new List<double>();
     double virtualSeconds = 0;
     var oldOut = Console.Out;
     var load = default(LoadProbe);
-    for (var i = 0; i <= runs; i++)
+    warmUp = Math.Max(1, warmUp);
+    for (var i = 0; i < warmUp + runs; i++)
     {
-        if (i == 1)
+        if (i == warmUp)
         {
             load = LoadProbe.Start();
             AllocationSampler.Start();
@@ -222,11 +228,15 @@ static double InProcess(string title, int runs, string scratch, Func<int, string
             throw new InvalidOperationException("a benchmarked run failed");
         }
 
-        Console.WriteLine(FormattableString.Invariant($"  {(i == 0 ? "warm-up" : "run " + i),-8} {sw.Elapsed.TotalMilliseconds,8:0.0} ms wall, {cpu,7:0} ms CPU, {virtualSeconds / 3600:0.00} h virtual → {virtualSeconds / sw.Elapsed.TotalSeconds,9:0} ×, {alloc / 1048576.0:0.0} MiB allocated, {GC.CollectionCount(0) - gc0} gen-0 GCs, {jitted} methods JIT-compiled"));
-        if (i > 0)
+        Console.WriteLine(FormattableString.Invariant($"  {(i < warmUp ? "warm-up " + (i + 1) : "run " + (i - warmUp + 1)),-11} {sw.Elapsed.TotalMilliseconds,8:0.0} ms wall, {cpu,7:0} ms CPU, {virtualSeconds / 3600:0.00} h virtual → {virtualSeconds / sw.Elapsed.TotalSeconds,9:0} ×, {alloc / 1048576.0:0.0} MiB allocated, {GC.CollectionCount(0) - gc0} gen-0 GCs, {jitted} methods JIT-compiled"));
+        if (i >= warmUp)
         {
             walls.Add(sw.Elapsed.TotalSeconds);
             cpus.Add(cpu);
+        }
+        else
+        {
+            warmUpWalls.Add(sw.Elapsed.TotalSeconds);
         }
 
         Directory.Delete(outDir, recursive: true);
@@ -234,10 +244,13 @@ static double InProcess(string title, int runs, string scratch, Func<int, string
 
     var probe = load.Stop(ownProcessOnly: true);
     AllocationSampler.Report(runs);
+    var sweep = (warmUpWalls.Sum() + walls.Sum()) / (warmUpWalls.Count + walls.Count);
     walls.Sort();
     cpus.Sort();
+    warmUpWalls.Sort();
     var median = walls[walls.Count / 2];
-    Console.WriteLine(FormattableString.Invariant($"{title}: {virtualSeconds / 3600:0.00} h virtual; wall per run min {walls[0] * 1000:0.0} / median {median * 1000:0.0} / max {walls[^1] * 1000:0.0} ms over {runs} runs after the warm-up → virtual/wall {virtualSeconds / walls[^1]:0} / {virtualSeconds / median:0} / {virtualSeconds / walls[0]:0} ×; CPU per run (all threads) {cpus[0]:0} / {cpus[cpus.Count / 2]:0} / {cpus[^1]:0} ms"));
+    Console.WriteLine(FormattableString.Invariant($"{title}: warm-up ({warmUpWalls.Count} runs): min {warmUpWalls[0] * 1000:0.0} / median {warmUpWalls[warmUpWalls.Count / 2] * 1000:0.0} / max {warmUpWalls[^1] * 1000:0.0} ms; mean of all {warmUpWalls.Count + walls.Count} runs {sweep * 1000:0.0} ms"));
+    Console.WriteLine(FormattableString.Invariant($"{title}: {virtualSeconds / 3600:0.00} h virtual; wall per run min {walls[0] * 1000:0.0} / median {median * 1000:0.0} / max {walls[^1] * 1000:0.0} ms over {runs} runs after {warmUpWalls.Count} warm-up → virtual/wall {virtualSeconds / walls[^1]:0} / {virtualSeconds / median:0} / {virtualSeconds / walls[0]:0} ×; CPU per run (all threads) {cpus[0]:0} / {cpus[cpus.Count / 2]:0} / {cpus[^1]:0} ms"));
     Console.WriteLine("  " + probe);
     return median;
 }

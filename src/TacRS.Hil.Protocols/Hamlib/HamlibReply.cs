@@ -16,11 +16,29 @@ public sealed record HamlibReply(string Command, string Echo, IReadOnlyList<Haml
     /// <summary>Longest reply accepted (rigctld's dump_caps is ~3 KB); garbage must not grow a buffer forever.</summary>
     public const int MaxLength = 16 * 1024;
 
+    /// <summary>What a reply header's command name is made of.</summary>
+    private static readonly System.Buffers.SearchValues<char> HeaderChars = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz_0123456789");
+
     public bool IsOk => Code == 0;
 
     public HamlibError Error => HamlibErrors.FromReport(Code);
 
-    public string? this[string key] => Values.FirstOrDefault(v => string.Equals(v.Key, key, StringComparison.OrdinalIgnoreCase)).Value;
+    public string? this[string key]
+    {
+        get
+        {
+            // A loop, not FirstOrDefault with a lambda: a station reads two values from every get_pos, once a second for hours.
+            for (var i = 0; i < Values.Count; i++)
+            {
+                if (string.Equals(Values[i].Key, key, StringComparison.OrdinalIgnoreCase))
+                {
+                    return Values[i].Value;
+                }
+            }
+
+            return null;
+        }
+    }
 
     public double Number(string key)
     {
@@ -89,7 +107,7 @@ public sealed record HamlibReply(string Command, string Echo, IReadOnlyList<Haml
             if (command is null)
             {
                 // First line: "get_pos:" or "set_pos: 10 20" (the echo of the arguments).
-                if (colon <= 0 || line[..colon].Any(c => c is not ((>= 'a' and <= 'z') or '_' or (>= '0' and <= '9'))))
+                if (colon <= 0 || line.AsSpan(0, colon).ContainsAnyExcept(HeaderChars))
                 {
                     throw new HamlibProtocolException($"'{line}' is not an extended reply header (name:)", lineStart);
                 }
