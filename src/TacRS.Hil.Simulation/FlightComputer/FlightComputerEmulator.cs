@@ -765,6 +765,8 @@ public sealed class FlightComputerEmulator
 
         public void Set()
         {
+            // Under the lock with Reset, so a set from another thread (a real-time serve) never lands between a
+            // Reset and its flag; the continuation is posted, not run here, so nothing runs under the lock.
             lock (_lock)
             {
                 if (_set)
@@ -773,9 +775,8 @@ public sealed class FlightComputerEmulator
                 }
 
                 _set = true;
+                _core.SetResult(true);
             }
-
-            _core.SetResult(true);
         }
 
         public ValueTask WaitAsync() => new(this, _core.Version);
