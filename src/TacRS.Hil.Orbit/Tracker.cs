@@ -47,10 +47,15 @@ public sealed class PassFinder(Tracker tracker)
 
     public TimeSpan Resolution { get; init; } = TimeSpan.FromMilliseconds(10);
 
-    public IReadOnlyList<Pass> Find(DateTime fromUtc, TimeSpan window, double maskDeg)
+    public IReadOnlyList<Pass> Find(DateTime fromUtc, TimeSpan window, double maskDeg) => [.. Passes(fromUtc, window, maskDeg)];
+
+    /// <summary>
+    /// The same passes as <see cref="Find"/>, in order, each computed only when asked for: the first pass of a
+    /// 24-hour window (what a station waits for) costs the scan up to its loss of signal, not the whole day's.
+    /// </summary>
+    public IEnumerable<Pass> Passes(DateTime fromUtc, TimeSpan window, double maskDeg)
     {
         var end = fromUtc + window;
-        var passes = new List<Pass>();
         var t = fromUtc;
         var prevUp = Elevation(t) >= maskDeg;
         DateTime? aos = prevUp ? fromUtc : null;
@@ -65,7 +70,7 @@ public sealed class PassFinder(Tracker tracker)
                 var mid = Maximum(t, next);
                 if (Elevation(mid) >= maskDeg)
                 {
-                    passes.Add(Build(Crossing(t, mid, maskDeg), Crossing(next, mid, maskDeg), maskDeg, false, false));
+                    yield return Build(Crossing(t, mid, maskDeg), Crossing(next, mid, maskDeg), maskDeg, false, false);
                 }
             }
             else if (!prevUp && up)
@@ -75,20 +80,20 @@ public sealed class PassFinder(Tracker tracker)
             }
             else if (prevUp && !up)
             {
-                passes.Add(Build(aos!.Value, Crossing(next, t, maskDeg), maskDeg, startedBefore, false));
+                var los = Crossing(next, t, maskDeg);
+                var open = aos!.Value;
                 aos = null;
+                yield return Build(open, los, maskDeg, startedBefore, false);
             }
 
             prevUp = up;
             t = next;
         }
 
-        if (aos is { } open)
+        if (aos is { } last)
         {
-            passes.Add(Build(open, end, maskDeg, startedBefore, true));
+            yield return Build(last, end, maskDeg, startedBefore, true);
         }
-
-        return passes;
     }
 
     private double Elevation(DateTime t) => tracker.Look(t).ElevationDeg;

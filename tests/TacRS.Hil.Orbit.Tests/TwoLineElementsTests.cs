@@ -119,4 +119,17 @@ public class TopocentricTests
             Assert.That(high, Is.Empty);
         });
     }
+
+    [Test]
+    public void PassFinder_PassesOneAtATime_SameAsFind()
+    {
+        var tle = TwoLineElements.ParseFile(RepoPaths.Fixture("tle", "iss-2008.tle"))[0];
+        var tracker = new Tracker(tle, new GroundSite(52.2, 0.1, 50));
+        var start = new DateTime(2008, 9, 20, 12, 0, 0, DateTimeKind.Utc);
+        var all = new PassFinder(tracker).Find(start, TimeSpan.FromHours(24), 10);
+
+        Assert.That(new PassFinder(tracker).Passes(start, TimeSpan.FromHours(24), 10).ToList(), Is.EqualTo(all));
+        Assert.That(new PassFinder(tracker).Passes(start, TimeSpan.FromHours(24), 10).First(), Is.EqualTo(all[0]), "a station waiting for AOS takes the first");
+        Assert.That(all, Has.Count.GreaterThanOrEqualTo(2));
+    }
 }

@@ -37,6 +37,67 @@ public static class YamlReader
     public static (YamlStream? Stream, Failure? Failure) Read(string text, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (Parsed.TryGet(text) is { } known)
+        {
+            return (known, null);
+        }
+
+        var (stream, failure) = ReadUncached(text, cancellationToken);
+        if (stream is not null)
+        {
+            Parsed.Add(text, stream);
+        }
+
+        return (stream, failure);
+    }
+
+    /// <summary>
+    /// Trees already parsed in this process, by their exact text. A Monte Carlo sweep or a nightly suite runs
+    /// the same rig, campaign, procedures, profiles, dictionary and register maps hundreds of times in one
+    /// process, and parsing them again was a tenth of a simulated campaign's cost. Keyed by the whole text
+    /// (after substitution), so an edited file or other parameter values parse anew; the trees are only
+    /// read (every reader goes through <see cref="ConfigNode"/>, and problems go to each load's own
+    /// <see cref="ConfigProblems"/>), so sharing one between loads and threads is safe.
+    /// </summary>
+    private static readonly TextCache Parsed = new();
+
+    private sealed class TextCache
+    {
+        private const int MaxEntries = 256;
+        private const long MaxChars = 16 * 1024 * 1024;
+        private readonly Dictionary<string, YamlStream> _trees = new(StringComparer.Ordinal);
+        private readonly Lock _gate = new();
+        private long _chars;
+
+        public YamlStream? TryGet(string text)
+        {
+            lock (_gate)
+            {
+                return _trees.GetValueOrDefault(text);
+            }
+        }
+
+        public void Add(string text, YamlStream tree)
+        {
+            lock (_gate)
+            {
+                if (_trees.Count >= MaxEntries || _chars + text.Length > MaxChars)
+                {
+                    // Bounded: a process that reads ever new files (a fuzzer, a long validate) starts over.
+                    _trees.Clear();
+                    _chars = 0;
+                }
+
+                if (_trees.TryAdd(text, tree))
+                {
+                    _chars += text.Length;
+                }
+            }
+        }
+    }
+
+    private static (YamlStream? Stream, Failure? Failure) ReadUncached(string text, CancellationToken cancellationToken)
+    {
         var scanner = new Scanner(new StringReader(text), skipComments: true);
         var guard = new GuardedParser(new Parser(scanner), cancellationToken);
         var stream = new YamlStream();

@@ -132,6 +132,9 @@ public static class RunEventJson
 
     public static string Serialize(RunEvent e) => JsonSerializer.Serialize(e, Options);
 
+    /// <summary>The same JSON as <see cref="Serialize(RunEvent)"/>, written as UTF-8 (no string in between).</summary>
+    public static void Serialize(Utf8JsonWriter writer, RunEvent e) => JsonSerializer.Serialize(writer, e, Options);
+
     public static RunEvent Deserialize(string line) =>
         JsonSerializer.Deserialize<RunEvent>(line, Options) ?? throw new JsonException("empty record line");
 }

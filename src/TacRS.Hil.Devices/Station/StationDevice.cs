@@ -318,7 +318,7 @@ public sealed class StationDevice : IDevice
         var rotator = RotatorOrThrow();
         var start = _time.GetTimestamp();
         var now = _time.GetUtcNow().UtcDateTime;
-        var pass = new PassFinder(tracker).Find(now, TimeSpan.FromSeconds(maxWaitS), _bp.MaskDeg).FirstOrDefault()
+        var pass = new PassFinder(tracker).Passes(now, TimeSpan.FromSeconds(maxWaitS), _bp.MaskDeg).FirstOrDefault()
             ?? throw new DeviceCheckFailedException(Description.Name, string.Create(CultureInfo.InvariantCulture, $"no pass above {_bp.MaskDeg:0.#}° within {maxWaitS:0} s"));
         var (curAz, _) = await rotator.GetPositionAsync(cancellationToken);
         var aosAz = PlanAosAzimuth(tracker, pass, curAz, rotator.Limits);

@@ -81,6 +81,12 @@ public sealed class HamlibConnection : IAsyncDisposable
     }
 
     /// <summary>Sends <paramref name="command"/> and returns its reply; throws <see cref="HamlibCommandException"/> for a non-zero RPRT.</summary>
+    /// <remarks>
+    /// The three steps of an exchange reuse their state machines (pooled builders): a station polls its rotator
+    /// once a second while it waits hours for a pass, and each poll allocated one per step. Each returned
+    /// ValueTask is awaited once, as every ValueTask must be.
+    /// </remarks>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<HamlibReply> RequestAsync(HamlibCommand command, CancellationToken cancellationToken)
     {
         var reply = await ExchangeAsync(command, cancellationToken);
@@ -88,6 +94,7 @@ public sealed class HamlibConnection : IAsyncDisposable
     }
 
     /// <summary>Sends <paramref name="command"/> and returns its reply whatever the RPRT (to check that a daemon refuses something).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<HamlibReply> ExchangeAsync(HamlibCommand command, CancellationToken cancellationToken)
     {
         var bytes = command.ToBytes();
@@ -155,6 +162,7 @@ public sealed class HamlibConnection : IAsyncDisposable
         }
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<HamlibReply> ExchangeOnceAsync(IByteTransport link, HamlibCommand command, byte[] bytes, CancellationToken cancellationToken)
     {
         // Anything left over belongs to an earlier, abandoned request.
@@ -196,7 +204,12 @@ public sealed class HamlibConnection : IAsyncDisposable
 
                 if (complete)
                 {
-                    _log.Verbose("{Device} {Command} -> RPRT {Code}", Device, command.Describe(), reply.Code);
+                    if (_log.IsEnabled(Serilog.Events.LogEventLevel.Verbose))
+                    {
+                        // Not formatted when nobody logs at Verbose: a station polls its rotator every second for hours.
+                        _log.Verbose("{Device} {Command} -> RPRT {Code}", Device, command.Describe(), reply.Code);
+                    }
+
                     return reply;
                 }
 

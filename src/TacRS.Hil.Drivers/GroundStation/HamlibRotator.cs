@@ -26,6 +26,7 @@ public sealed class HamlibRotator(HamlibConnection connection, RotatorLimits lim
 
     public RotatorLimits Limits { get; } = limits;
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<(double Azimuth, double Elevation)> GetPositionAsync(CancellationToken cancellationToken)
     {
         var reply = await Connection.RequestAsync(HamlibCommand.GetPosition(), cancellationToken);

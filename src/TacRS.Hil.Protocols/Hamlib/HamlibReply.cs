@@ -16,11 +16,29 @@ public sealed record HamlibReply(string Command, string Echo, IReadOnlyList<Haml
     /// <summary>Longest reply accepted (rigctld's dump_caps is ~3 KB); garbage must not grow a buffer forever.</summary>
     public const int MaxLength = 16 * 1024;
 
+    /// <summary>What a reply header's command name is made of.</summary>
+    private static readonly System.Buffers.SearchValues<byte> HeaderChars = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz_0123456789"u8);
+
     public bool IsOk => Code == 0;
 
     public HamlibError Error => HamlibErrors.FromReport(Code);
 
-    public string? this[string key] => Values.FirstOrDefault(v => string.Equals(v.Key, key, StringComparison.OrdinalIgnoreCase)).Value;
+    public string? this[string key]
+    {
+        get
+        {
+            // A loop, not FirstOrDefault with a lambda: a station reads two values from every get_pos, once a second for hours.
+            for (var i = 0; i < Values.Count; i++)
+            {
+                if (string.Equals(Values[i].Key, key, StringComparison.OrdinalIgnoreCase))
+                {
+                    return Values[i].Value;
+                }
+            }
+
+            return null;
+        }
+    }
 
     public double Number(string key)
     {
@@ -39,7 +57,7 @@ public sealed record HamlibReply(string Command, string Echo, IReadOnlyList<Haml
     {
         reply = null!;
         consumed = 0;
-        var values = new List<HamlibValue>();
+        List<HamlibValue>? values = null;
         string? command = null;
         var echo = string.Empty;
         var pos = 0;
@@ -56,57 +74,79 @@ public sealed record HamlibReply(string Command, string Echo, IReadOnlyList<Haml
                 return false;
             }
 
-            var raw = buffer.Slice(pos, nl);
-            if (raw.Length > 0 && raw[^1] == (byte)'\r')
+            var line = buffer.Slice(pos, nl);
+            if (line.Length > 0 && line[^1] == (byte)'\r')
             {
-                raw = raw[..^1];
+                line = line[..^1];
             }
 
-            foreach (var b in raw)
+            foreach (var b in line)
             {
                 if (b > 0x7e || (b < 0x20 && b != (byte)'\t'))
                 {
-                    throw new HamlibProtocolException($"byte 0x{b:x2} is not Hamlib text", pos + raw.IndexOf(b));
+                    throw new HamlibProtocolException($"byte 0x{b:x2} is not Hamlib text", pos + line.IndexOf(b));
                 }
             }
 
-            var line = Encoding.ASCII.GetString(raw);
+            // Read from the bytes (printable ASCII and tabs, checked above), with a string made only for what the
+            // reply keeps: a station polls get_pos once a second for hours.
             var lineStart = pos;
             pos += nl + 1;
-            if (line.StartsWith("RPRT ", StringComparison.Ordinal))
+            if (line.StartsWith("RPRT "u8))
             {
-                if (!int.TryParse(line.AsSpan(5), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var code) || code > 0)
+                if (!int.TryParse(line[5..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var code) || code > 0)
                 {
-                    throw new HamlibProtocolException($"'{line}' is not an RPRT status", lineStart);
+                    throw new HamlibProtocolException($"'{Encoding.ASCII.GetString(line)}' is not an RPRT status", lineStart);
                 }
 
-                reply = new HamlibReply(command ?? string.Empty, echo, values, code);
+                reply = new HamlibReply(command ?? string.Empty, echo, (IReadOnlyList<HamlibValue>?)values ?? [], code);
                 consumed = pos;
                 return true;
             }
 
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var colon = line.IndexOf((byte)':');
             if (command is null)
             {
                 // First line: "get_pos:" or "set_pos: 10 20" (the echo of the arguments).
-                if (colon <= 0 || line[..colon].Any(c => c is not ((>= 'a' and <= 'z') or '_' or (>= '0' and <= '9'))))
+                if (colon <= 0 || line[..colon].ContainsAnyExcept(HeaderChars))
                 {
-                    throw new HamlibProtocolException($"'{line}' is not an extended reply header (name:)", lineStart);
+                    throw new HamlibProtocolException($"'{Encoding.ASCII.GetString(line)}' is not an extended reply header (name:)", lineStart);
                 }
 
-                command = line[..colon];
-                echo = line[(colon + 1)..].Trim();
+                command = Known(line[..colon]);
+                echo = Text(line[(colon + 1)..].Trim(Blanks));
                 continue;
             }
 
             // A line without "Key:" is a bare value (get_level answers "get_level: STRENGTH\n-24\nRPRT 0").
-            values.Add(colon < 0
-                ? new HamlibValue(string.Empty, line.Trim())
-                : new HamlibValue(line[..colon].Trim(), line[(colon + 1)..].Trim()));
+            (values ??= []).Add(colon < 0
+                ? new HamlibValue(string.Empty, Text(line.Trim(Blanks)))
+                : new HamlibValue(Known(line[..colon].Trim(Blanks)), Text(line[(colon + 1)..].Trim(Blanks))));
             if (pos > MaxLength)
             {
                 throw new HamlibProtocolException($"reply to '{command}' longer than {MaxLength} bytes", lineStart);
             }
         }
     }
+
+    /// <summary>What <see cref="string.Trim()"/> removed from a line of printable ASCII and tabs.</summary>
+    private static ReadOnlySpan<byte> Blanks => " \t"u8;
+
+    /// <summary>Command names and keys a station reads over and over, as one string each.</summary>
+    private static readonly string[] KnownWords = ["get_pos", "set_pos", "get_freq", "set_freq", "get_mode", "set_mode", "get_level", "get_ptt", "set_ptt", "Azimuth", "Elevation", "Frequency", "Mode", "Passband", "PTT"];
+
+    private static string Known(ReadOnlySpan<byte> ascii)
+    {
+        foreach (var word in KnownWords)
+        {
+            if (ascii.Length == word.Length && System.Text.Ascii.Equals(ascii, word))
+            {
+                return word;
+            }
+        }
+
+        return Text(ascii);
+    }
+
+    private static string Text(ReadOnlySpan<byte> ascii) => ascii.IsEmpty ? string.Empty : Encoding.ASCII.GetString(ascii);
 }

@@ -312,10 +312,11 @@ public sealed class PowerPath : IPayloadLoad
     public double RailVoltage => Read(s => s.Vr);
 
     /// <summary>Current into the payload (A), noise-free: what the rail monitor's shunt carries.</summary>
-    public double LoadCurrent => Read(PayloadCurrent);
+    // The flight computer reads these two in every housekeeping packet (86,400 a day): the delegates are made once.
+    public double LoadCurrent => Read(_payloadCurrent ??= PayloadCurrent);
 
     /// <summary>Voltage at the payload (V), noise-free: what the rail monitor and the flight computer see.</summary>
-    public double BusVoltage => Read(BusVoltageOf);
+    public double BusVoltage => Read(_busVoltageOf ??= BusVoltageOf);
 
     /// <summary>Electrical power into the payload (W).</summary>
     public double Power => Read(s => BusVoltageOf(s) * PayloadCurrent(s));
@@ -514,6 +515,9 @@ public sealed class PowerPath : IPayloadLoad
                 return (vs, s.Vr * Math.Exp(-dt / Options.FallTime.TotalSeconds));
         }
     }
+
+    private Func<State, double>? _payloadCurrent;
+    private Func<State, double>? _busVoltageOf;
 
     private State Project(long now) => Step(_s, _time.GetElapsedTime(_at, now).TotalSeconds);
 

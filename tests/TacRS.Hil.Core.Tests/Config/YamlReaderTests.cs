@@ -195,4 +195,38 @@ public sealed class DurationRangeTests
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = Task.Delay(Duration.Max + TimeSpan.FromMilliseconds(1), time, CancellationToken.None));
         Assert.That(Task.Delay(Duration.Max, time, CancellationToken.None).IsCompleted, Is.False);
     }
+
+    [Test]
+    public void Load_FileEditedBetweenTwoLoads_SecondLoadReadsTheNewText()
+    {
+        // Parsed trees are kept per process by their text (a sweep loads the same files hundreds of times).
+        var dir = Directory.CreateTempSubdirectory("yaml-cache-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "r.yaml");
+            File.WriteAllText(path, "rig: first\n");
+            var first = ConfigDocument.Load(path).Root!.AsMap("a file")!.Get("rig")!.Text;
+            File.WriteAllText(path, "rig: second\n");
+            var second = ConfigDocument.Load(path).Root!.AsMap("a file")!.Get("rig")!.Text;
+            var again = ConfigDocument.Load(path).Root!.AsMap("a file")!.Get("rig")!.Text;
+
+            Assert.That((first, second, again), Is.EqualTo(("first", "second", "second")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Parse_SameTextTwice_EachDocumentKeepsItsOwnProblems()
+    {
+        var a = ConfigDocument.Parse("rig: x\nmode: simulated\n", "a.yaml");
+        a.Root!.AsMap("a file")!.Get("mode")!.Error("not allowed here");
+        var b = ConfigDocument.Parse("rig: x\nmode: simulated\n", "b.yaml");
+
+        Assert.That(a.Problems.Sorted().Select(p => p.ToString()), Is.EqualTo(new[] { "a.yaml:2:7: not allowed here" }));
+        Assert.That(b.Problems.Sorted(), Is.Empty);
+        Assert.That(b.Root!.Location.File, Is.EqualTo("b.yaml"), "the shared tree is wrapped in each load's own document");
+    }
 }

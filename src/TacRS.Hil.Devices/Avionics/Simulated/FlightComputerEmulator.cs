@@ -37,7 +37,7 @@ public sealed class FlightComputerEmulator
     private readonly FlightComputerEvent[] _events;
     private readonly CfsLabSoftware? _cfs;
     private long _eventCount;
-    private TaskCompletionSource? _wake;
+    private TickSignal? _wake;
     private long _poweredAt;
     private TimeSpan _nextHousekeeping;
     private TimeSpan? _imageDoneAt;
@@ -707,15 +707,20 @@ public sealed class FlightComputerEmulator
     }
 
     /// <summary>
-    /// One wake-up signal per turn, completed by a TimeProvider timer, by <see cref="Wake"/> or by cancellation,
-    /// and awaited directly (no WhenAny/WaitAsync), so under the simulated session's scheduler the loop's
-    /// continuations stay on that scheduler and virtual time only advances when the emulator is idle.
+    /// One wake-up signal per turn, set by a TimeProvider timer, by <see cref="Wake"/> or by cancellation, and
+    /// awaited directly (no WhenAny/WaitAsync), so under the simulated session's scheduler the loop's
+    /// continuations stay on that scheduler and virtual time only advances when the emulator is idle. The
+    /// signal, its timer and the cancellation callback are made once per loop and re-armed each turn (a
+    /// 24-hour soak is 86,400 turns): a turn posts one continuation and allocates nothing of its own.
     /// </summary>
     private async Task TelemetryLoopAsync(Func<byte[], CancellationToken, ValueTask> send, CancellationToken ct)
     {
+        var signal = new TickSignal();
+        using var timer = _time.CreateTimer(static s => ((TickSignal)s!).Set(), signal, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        using var registration = ct.Register(static s => ((TickSignal)s!).Set(), signal);
         while (!ct.IsCancellationRequested)
         {
-            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            signal.Reset();
             lock (_gate)
             {
                 _wake = signal;
@@ -724,12 +729,65 @@ public sealed class FlightComputerEmulator
             var due = Step();
             _options.Load?.Report(!Powered ? Models.PayloadActivity.Off : RfTransmit ? Models.PayloadActivity.Transmit : _imageDoneAt is not null ? Models.PayloadActivity.Imaging : Mode == FlightComputerMode.PayloadActive ? Models.PayloadActivity.Active : Mode >= FlightComputerMode.Nominal ? Models.PayloadActivity.Nominal : Models.PayloadActivity.Idle);
             await FlushAsync(send, ct);
-            using var timer = due is { } d
-                ? _time.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), signal, d > TimeSpan.Zero ? d : TimeSpan.Zero, Timeout.InfiniteTimeSpan)
-                : null;
-            using var registration = ct.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), signal);
-            await signal.Task;
+            timer.Change(due is { } d ? (d > TimeSpan.Zero ? d : TimeSpan.Zero) : Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            if (ct.IsCancellationRequested)
+            {
+                // Cancelled after this turn's Reset: the callback's Set may have come before it.
+                break;
+            }
+
+            await signal.WaitAsync();
+
+            // Woken by a command or cancellation, the timer may still be pending: it belongs to this turn only.
+            timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
+    }
+
+    /// <summary>
+    /// A reusable wake-up: set once per turn by whichever comes first (the timer, a command, cancellation);
+    /// later sets in the same turn are no-ops. The awaiting continuation is posted to the awaiting context
+    /// (the simulated session's scheduler), never run inline on the setter's stack, as a
+    /// <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/> completion would be.
+    /// </summary>
+    private sealed class TickSignal : System.Threading.Tasks.Sources.IValueTaskSource
+    {
+        private readonly Lock _lock = new();
+        private System.Threading.Tasks.Sources.ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+        private bool _set;
+
+        public void Reset()
+        {
+            lock (_lock)
+            {
+                _core.Reset();
+                _set = false;
+            }
+        }
+
+        public void Set()
+        {
+            // Under the lock with Reset, so a set from another thread (a real-time serve) never lands between a
+            // Reset and its flag; the continuation is posted, not run here, so nothing runs under the lock.
+            lock (_lock)
+            {
+                if (_set)
+                {
+                    return;
+                }
+
+                _set = true;
+                _core.SetResult(true);
+            }
+        }
+
+        public ValueTask WaitAsync() => new(this, _core.Version);
+
+        public void GetResult(short token) => _core.GetResult(token);
+
+        public System.Threading.Tasks.Sources.ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, System.Threading.Tasks.Sources.ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
     }
 
     private async ValueTask FlushAsync(Func<byte[], CancellationToken, ValueTask> send, CancellationToken ct)
@@ -757,12 +815,12 @@ public sealed class FlightComputerEmulator
 
     private void Wake()
     {
-        TaskCompletionSource? w;
+        TickSignal? w;
         lock (_gate)
         {
             w = _wake;
         }
 
-        w?.TrySetResult();
+        w?.Set();
     }
 }

@@ -121,6 +121,7 @@ public abstract class HamlibServer
         var buffer = new byte[HamlibRequest.MaxLength + 1024];
         var count = 0;
         var output = new StringBuilder();
+        var reply = new byte[256];
         // rigctld keeps the response mode a prefix asked for until a status line is printed (chk_vfo prints none).
         var extended = false;
         var separator = '\n';
@@ -192,7 +193,20 @@ public abstract class HamlibServer
 
                 if (output.Length > 0)
                 {
-                    await link.WriteAsync(Encoding.Latin1.GetBytes(output.ToString()), cancellationToken);
+                    // Encoded into a buffer kept for the next reply (a station polls once a second for hours);
+                    // the write has taken the bytes when it completes.
+                    if (reply.Length < output.Length)
+                    {
+                        reply = new byte[Math.Max(output.Length, reply.Length * 2)];
+                    }
+
+                    var length = 0;
+                    foreach (var chunk in output.GetChunks())
+                    {
+                        length += Encoding.Latin1.GetBytes(chunk.Span, reply.AsSpan(length));
+                    }
+
+                    await link.WriteAsync(reply.AsMemory(0, length), cancellationToken);
                     output.Clear();
                 }
 
