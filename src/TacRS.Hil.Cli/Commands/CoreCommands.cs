@@ -188,7 +188,8 @@ internal static class CoreCommands
                     System.Console.Out.WriteLine($"{d.Name} ({d.Kind})");
                     foreach (var s in d.Signals)
                     {
-                        System.Console.Out.WriteLine($"  {d.Name}.{s.Name,-28} {s.Unit.Symbol,-6} {(s.CanWrite ? (s.CanRead ? "read/write" : "write") : "read")}{(s.Description is null ? string.Empty : "  " + s.Description)}");
+                        var age = s.MaxAge is { } ma ? "max age " + Core.Config.Duration.Format(ma) : "any age";
+                        System.Console.Out.WriteLine($"  {d.Name}.{s.Name,-28} {s.Unit.Symbol,-6} {(s.CanWrite ? (s.CanRead ? "read/write" : "write") : "read"),-10}  {age,-14}{(s.Description is null ? string.Empty : "  " + s.Description)}");
                     }
 
                     foreach (var a in d.Actions)

@@ -20,7 +20,7 @@ namespace TacRS.Hil.Drivers.Avionics;
 /// command (telemetry values), so a condition that already held, or an event of the previous step, never counts.
 /// </para>
 /// </summary>
-public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice
+public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice, ISampledDevice, ILiveDevice
 {
     private readonly AvionicsBlueprint _blueprint;
     private readonly IBusProvider _buses;
@@ -181,6 +181,77 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice
 
     public ValueTask WriteAsync(string signal, double value, CancellationToken cancellationToken) =>
         throw new DeviceCheckFailedException(Name, $"telemetry channel '{signal}' is read-only; send a command instead");
+
+    /// <summary>A telemetry channel's latest value and when its packet arrived; link counters are current (sampled now).</summary>
+    public ValueTask<Sample> SampleAsync(string signal, CancellationToken cancellationToken)
+    {
+        ThrowIfLost();
+        if (_dictionary.FindField(signal) is { Channel: >= 0 } f)
+        {
+            return ValueTask.FromResult(_store.LatestSample(f.Channel));
+        }
+
+        var now = _services.Time.GetUtcNow();
+        return ReadAsync(signal, cancellationToken) is { IsCompletedSuccessfully: true } done
+            ? ValueTask.FromResult(new Sample(done.Result, now))
+            : throw new InvalidOperationException("link counters are read synchronously");
+    }
+
+    // ---------------------------------------------------------------- liveness
+
+    private DateTimeOffset? _expectedSince;
+
+    /// <summary>The shortest max age of the dictionary's periodic packets: silence longer than this is a lost link.</summary>
+    private TimeSpan? Silence => _dictionary.Packets.Select(p => p.MaxAge).Where(a => a is not null).Min();
+
+    /// <summary>
+    /// Housekeeping silence, checked once a period: while the flight computer is expected to talk (its <c>powered-by</c>
+    /// signal is on, or — without one — once it has sent its first packet), no packet for longer than the housekeeping
+    /// max age (three periods) is a lost link. Found within max age + one period of the last packet (4 s on a 1 Hz link).
+    /// A link error (closed, reset, a dead receive loop) is a loss at the next check.
+    /// </summary>
+    public LivenessSpec Liveness
+    {
+        get
+        {
+            var period = _dictionary.Packets.Select(p => p.Period).Where(p => p is not null).Min() ?? TimeSpan.FromSeconds(1);
+            var silence = Silence;
+            return new LivenessSpec(period, (silence ?? TimeSpan.Zero) + period, silence is null ? "link errors (no periodic packet declared)" : $"housekeeping silence beyond {Duration.Format(silence.Value)}")
+            {
+                PoweredBy = _blueprint.PoweredBy,
+            };
+        }
+    }
+
+    public ValueTask<LivenessReport> CheckLivenessAsync(bool powered, CancellationToken cancellationToken)
+    {
+        ThrowIfLost();
+        var now = _services.Time.GetUtcNow();
+        var last = _store.LastPacketAt;
+        var seen = last is { } l ? string.Create(CultureInfo.InvariantCulture, $"last packet {(now - l).TotalSeconds:0.0} s ago, {_store.Packets} packets") : "no packet yet";
+        if (!powered)
+        {
+            _expectedSince = null;
+            return ValueTask.FromResult(new LivenessReport("unpowered: silence expected; " + seen));
+        }
+
+        _expectedSince ??= now;
+        if (Silence is not { } silence || (_blueprint.PoweredBy is null && last is null))
+        {
+            // Without a power signal, a link that never spoke is not judged: the flight computer may not be on yet.
+            return ValueTask.FromResult(new LivenessReport(seen));
+        }
+
+        var from = last is { } at && at > _expectedSince.Value ? at : _expectedSince.Value;
+        if (now - from > silence)
+        {
+            var why = string.Create(CultureInfo.InvariantCulture, $"no telemetry for {(now - from).TotalSeconds:0.0} s (housekeeping max age {Duration.Format(silence)}); {seen}");
+            MarkLost(why);
+            throw new DeviceLostException(Name, LinkPath, why);
+        }
+
+        return ValueTask.FromResult(new LivenessReport(seen));
+    }
 
     public async ValueTask<ActionResult> InvokeAsync(string action, IReadOnlyDictionary<string, ArgumentValue> arguments, CancellationToken cancellationToken)
     {

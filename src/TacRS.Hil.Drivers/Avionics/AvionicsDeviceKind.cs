@@ -33,6 +33,9 @@ public sealed record AvionicsBlueprint(
     string? ReplayArchive = null) : DeviceBlueprint(Definition, Description)
 {
     public override string Endpoint => ReplayArchive is { } archive ? "replay " + archive : Transport?.Describe() ?? "simulated link";
+
+    /// <summary><c>powered-by: payload_io.payload_enable</c>: the signal that must read on for the flight computer to be expected to talk.</summary>
+    public string? PoweredBy { get; init; }
 }
 
 /// <summary>
@@ -89,6 +92,16 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
                 map.Get("replay")!.Error($"replay archive '{replayText}' not found (looked at {replay})");
             }
         }
+        var poweredBy = map.String("powered-by");
+        if (poweredBy is not null && (poweredBy.IndexOf('.', StringComparison.Ordinal) is var dot && (dot <= 0 || dot == poweredBy.Length - 1)))
+        {
+            map.Get("powered-by")!.Error($"'powered-by' must be device.signal (the line or relay that powers the flight computer), not '{poweredBy}'");
+        }
+        else if (poweredBy is not null && rig.FindDevice(poweredBy[..poweredBy.IndexOf('.', StringComparison.Ordinal)]) is null)
+        {
+            map.Get("powered-by")!.Error($"'powered-by' names device '{poweredBy[..poweredBy.IndexOf('.', StringComparison.Ordinal)]}', which the rig does not have");
+        }
+
         var accept = map.Duration("accept-within") ?? TimeSpan.FromSeconds(5);
         var complete = map.Duration("complete-within") ?? TimeSpan.FromSeconds(10);
         map.ReportUnknownKeys(where);
@@ -111,7 +124,7 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
             return null;
         }
 
-        return new AvionicsBlueprint(device, BuildDescription(device.Name, dictionary), transport, dictionary, ip, archive && replay is null, accept, complete, replay);
+        return new AvionicsBlueprint(device, BuildDescription(device.Name, dictionary), transport, dictionary, ip, archive && replay is null, accept, complete, replay) { PoweredBy = poweredBy };
     }
 
     public IDevice Create(DeviceBlueprint blueprint, IBusProvider buses, DeviceServices services)
@@ -158,7 +171,10 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
     public static DeviceDescription BuildDescription(string name, AvionicsDictionary dictionary)
     {
         var signals = dictionary.Channels
-            .Select(f => new SignalInfo(f.Name, f.Enumeration is null ? f.Unit : Unit.None, SignalAccess.Read, f.Description ?? (f.Enumeration is { } e ? string.Join(", ", e.Select(kv => $"{kv.Key}={kv.Value}")) : null)))
+            .Select(f => new SignalInfo(f.Name, f.Enumeration is null ? f.Unit : Unit.None, SignalAccess.Read, f.Description ?? (f.Enumeration is { } e ? string.Join(", ", e.Select(kv => $"{kv.Key}={kv.Value}")) : null))
+            {
+                MaxAge = dictionary.Packets.FirstOrDefault(p => p.Name == f.Packet)?.MaxAge,
+            })
             .Concat(LinkSignals.Select(s => new SignalInfo(s, Unit.Count, SignalAccess.Read, "avionics link counter")))
             .ToList();
 

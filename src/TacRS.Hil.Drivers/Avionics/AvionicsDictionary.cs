@@ -124,7 +124,14 @@ public sealed record TelemetryField(
         Enumeration is { } e && e.TryGetValue((long)value, out var label) ? label : value.ToString("G6", CultureInfo.InvariantCulture);
 }
 
-public sealed record TelemetryPacket(string Name, ushort MessageId, int Length, IReadOnlyList<TelemetryField> Fields, string? Description, SourceLocation Location);
+public sealed record TelemetryPacket(string Name, ushort MessageId, int Length, IReadOnlyList<TelemetryField> Fields, string? Description, SourceLocation Location)
+{
+    /// <summary>How often the flight software sends it (<c>period:</c>); its channels' max age defaults to three periods. Null: sent on events only.</summary>
+    public TimeSpan? Period { get; init; }
+
+    /// <summary>The packet's channels' default max age: three periods, so one or two lost packets are not yet stale.</summary>
+    public TimeSpan? MaxAge => Period * 3;
+}
 
 /// <summary>A command argument in engineering units: raw = value / Scale, checked against [Min, Max] before sending.</summary>
 public sealed record CommandArgument(

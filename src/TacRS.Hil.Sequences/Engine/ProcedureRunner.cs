@@ -275,8 +275,15 @@ public sealed class ProcedureRunner
         {
             foreach (var inhibit in step.Inhibits)
             {
-                var value = await ReadAsync(inhibit.Signal, ct);
-                if (Math.Abs(value - inhibit.Expected) > 1e-9)
+                // A stale or missing value never satisfies an inhibit: the hazard stays refused.
+                var (sample, stale) = await TrySampleAsync(inhibit.Signal, null, ct);
+                if (stale is not null)
+                {
+                    return (Outcome.Fail, $"inhibit {inhibit.Describe()} not satisfied ({stale.Message}): hazardous step refused");
+                }
+
+                var value = sample.Value;
+                if (!(Math.Abs(value - inhibit.Expected) <= 1e-9))
                 {
                     return (Outcome.Fail, $"inhibit {inhibit.Describe()} not satisfied (it reads {value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}): hazardous step refused");
                 }
@@ -368,14 +375,21 @@ public sealed class ProcedureRunner
         double last;
         while (true)
         {
-            last = until.Unit.IsDimensionless ? await ReadAsync(until.Signal, ct) : await ReadInAsync(until.Signal, until.Unit, ct);
-            if (until.Limits.Judge(last) != LimitVerdict.Outside)
+            // Only a fresh sample can end the wait; a stale one is waited past, and reported if it is all there is at the timeout.
+            var (sample, stale) = await TrySampleAsync(until.Signal, until.Unit.IsDimensionless ? null : until.Unit, ct);
+            last = sample.Value;
+            if (stale is null && until.Limits.Judge(last) != LimitVerdict.Outside)
             {
                 return;
             }
 
             if (_time.GetElapsedTime(start) >= until.Timeout)
             {
+                if (stale is not null)
+                {
+                    throw stale;
+                }
+
                 throw new StepTimeoutException(
                     $"{until.Signal} did not reach {until.Limits.Describe(until.Unit)} within {Core.Config.Duration.Format(until.Timeout)} (last value {last.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} {until.Unit.Symbol})".TrimEnd());
             }
@@ -401,26 +415,60 @@ public sealed class ProcedureRunner
         var start = _time.GetTimestamp();
         while (true)
         {
-            var value = await ReadInAsync(m.Signal!, m.Spec.Unit, ct);
-            var judged = m.Spec.Judge(value, _time.GetUtcNow(), attempt);
-            if (judged.Outcome == Outcome.Pass || m.Settle is not { } settle || _time.GetElapsedTime(start) >= settle)
+            var (sample, stale) = await TrySampleAsync(m.Signal!, m.Spec.Unit, ct);
+            var settling = m.Settle is { } settle && _time.GetElapsedTime(start) < settle;
+            if (stale is not null)
             {
-                return judged;
+                // Never judged on old data: a settling measurement waits for a fresh sample, any other is an ERROR.
+                if (!settling)
+                {
+                    throw stale;
+                }
+            }
+            else
+            {
+                var judged = m.Spec.Judge(sample.Value, _time.GetUtcNow(), attempt) with { SampledAt = sample.At };
+                if (judged.Outcome == Outcome.Pass || !settling)
+                {
+                    return judged;
+                }
             }
 
             await Task.Delay(m.Poll, _time, ct);
         }
     }
 
-    private async Task<double> ReadInAsync(SignalRef r, Core.Units.Unit unit, CancellationToken ct)
+    /// <summary>
+    /// Reads a sample of <paramref name="r"/> (converted to <paramref name="unit"/> when given): a device that keeps
+    /// received values says when each arrived; any other read is stamped with the time its request went out. The
+    /// sample comes back with the reason it may not be judged (missing, or older than the signal's max age), if any.
+    /// </summary>
+    internal async ValueTask<(Sample Sample, StaleSampleException? Stale)> TrySampleAsync(SignalRef r, Core.Units.Unit? unit, CancellationToken ct)
     {
         var device = Device(r.Device);
-        var raw = await device.ReadAsync(r.Signal, ct);
+        var requested = _time.GetUtcNow();
+        var sample = device is ISampledDevice sampled
+            ? await sampled.SampleAsync(r.Signal, ct)
+            : new Sample(await device.ReadAsync(r.Signal, ct), requested);
         var info = device.Description.FindSignal(r.Signal);
-        return info is not null && info.Unit.CanConvertTo(unit) ? info.Unit.ConvertTo(raw, unit) : raw;
+        if (unit is not null && info is not null && info.Unit.CanConvertTo(unit) && !sample.IsMissing)
+        {
+            sample = sample with { Value = info.Unit.ConvertTo(sample.Value, unit) };
+        }
+
+        return (sample, Freshness(r, info, sample));
     }
 
-    private ValueTask<double> ReadAsync(SignalRef r, CancellationToken ct) => Device(r.Device).ReadAsync(r.Signal, ct);
+    private StaleSampleException? Freshness(SignalRef r, SignalInfo? info, Sample sample)
+    {
+        if (sample.IsMissing)
+        {
+            return StaleSampleException.Missing(r.ToString());
+        }
+
+        var age = _time.GetUtcNow() - sample.At;
+        return info?.MaxAge is { } maxAge && age > maxAge ? StaleSampleException.Stale(r.ToString(), age, maxAge) : null;
+    }
 
     private async Task<OperatorResponse> AskAsync(OperatorRequest request, CancellationToken ct)
     {
@@ -559,7 +607,7 @@ public sealed class ProcedureRunner
             m.Outcome.ToWire(),
             m.Marginal,
             m.Attempt,
-            _phase) { At = m.At });
+            _phase) { At = m.At, SampledAt = m.SampledAt });
     }
 
     private IDevice Device(string name) =>

@@ -80,6 +80,12 @@ public sealed record RunIdentity(
 /// </summary>
 public sealed class RunLifecycle(IRunRecorder recorder, TimeProvider time, ILogger log)
 {
+    /// <summary>
+    /// Whether every device's liveness check runs in the background (<see cref="LivenessWatch"/>). On by default;
+    /// off only to measure what the checks cost (tools/engine-bench) or to diagnose a device by hand.
+    /// </summary>
+    public bool Liveness { get; init; } = true;
+
     public async Task<RunVerdict> RunAsync(RunIdentity run, IRunBody body, IReadOnlyList<DeviceOpening> devices, RunAbort abort)
     {
         var start = time.GetTimestamp();
@@ -89,7 +95,20 @@ public sealed class RunLifecycle(IRunRecorder recorder, TimeProvider time, ILogg
         {
             recorder.Write(run.Started(body, time.GetUtcNow()));
             var open = await DeviceConnections.OpenAllAsync(devices, opened, recorder, time, log, abort);
-            verdict = await body.RunAsync(open, abort);
+            var watch = Liveness && open.Failure is null
+                ? LivenessWatch.Start(open.Connected, devices.ToDictionary(d => d.Name, d => d.Endpoint, StringComparer.Ordinal), recorder, time, log, abort)
+                : null;
+            try
+            {
+                verdict = await body.RunAsync(open, abort);
+            }
+            finally
+            {
+                if (watch is not null)
+                {
+                    await watch.DisposeAsync();
+                }
+            }
         }
         catch (Exception e)
         {
