@@ -42,10 +42,13 @@ public sealed class StaleSampleException(string signal, string message) : Except
 /// </summary>
 public sealed record LivenessSpec(TimeSpan Interval, TimeSpan Bound, string Method)
 {
-    /// <summary>A signal that must read non-zero for the device to be expected alive (the flight computer's power enable); null: always expected.</summary>
-    public string? PoweredBy { get; init; }
+    /// <summary>
+    /// Signals (<c>device.signal</c>) that must all read non-zero for the device to be expected alive (the supply
+    /// output, the umbilical power relay and the enable line that feed a flight computer); empty: always expected.
+    /// </summary>
+    public IReadOnlyList<string> PoweredBy { get; init; } = [];
 
-    public string Describe() => $"{Method} every {Config.Duration.Format(Interval)}, lost within {Config.Duration.Format(Bound)}" + (PoweredBy is { } p ? $" while {p} is on" : string.Empty);
+    public string Describe() => $"{Method} every {Config.Duration.Format(Interval)}, lost within {Config.Duration.Format(Bound)}" + (PoweredBy.Count > 0 ? $" while {string.Join(" and ", PoweredBy)} are on" : string.Empty);
 }
 
 /// <summary>What one liveness check saw: a line for the record, and a note when it only just got through (a retry succeeded).</summary>

@@ -236,7 +236,7 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice, ISample
         }
 
         _expectedSince ??= now;
-        if (Silence is not { } silence || (_blueprint.PoweredBy is null && last is null))
+        if (Silence is not { } silence || (_blueprint.PoweredBy.Count == 0 && last is null))
         {
             // Without a power signal, a link that never spoke is not judged: the flight computer may not be on yet.
             return ValueTask.FromResult(new LivenessReport(seen));

@@ -34,8 +34,8 @@ public sealed record AvionicsBlueprint(
 {
     public override string Endpoint => ReplayArchive is { } archive ? "replay " + archive : Transport?.Describe() ?? "simulated link";
 
-    /// <summary><c>powered-by: payload_io.payload_enable</c>: the signal that must read on for the flight computer to be expected to talk.</summary>
-    public string? PoweredBy { get; init; }
+    /// <summary><c>powered-by: [gse.output_active, payload_io.payload_enable]</c>: the signals that must all read on for the flight computer to be expected to talk.</summary>
+    public IReadOnlyList<string> PoweredBy { get; init; } = [];
 }
 
 /// <summary>
@@ -92,14 +92,32 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
                 map.Get("replay")!.Error($"replay archive '{replayText}' not found (looked at {replay})");
             }
         }
-        var poweredBy = map.String("powered-by");
-        if (poweredBy is not null && (poweredBy.IndexOf('.', StringComparison.Ordinal) is var dot && (dot <= 0 || dot == poweredBy.Length - 1)))
+        // powered-by: one signal or a list; all must read on for the flight computer to be expected to talk.
+        var poweredBy = new List<string>();
+        if (map.Get("powered-by") is { IsNull: false } pb)
         {
-            map.Get("powered-by")!.Error($"'powered-by' must be device.signal (the line or relay that powers the flight computer), not '{poweredBy}'");
-        }
-        else if (poweredBy is not null && rig.FindDevice(poweredBy[..poweredBy.IndexOf('.', StringComparison.Ordinal)]) is null)
-        {
-            map.Get("powered-by")!.Error($"'powered-by' names device '{poweredBy[..poweredBy.IndexOf('.', StringComparison.Ordinal)]}', which the rig does not have");
+            foreach (var node in pb.IsList ? pb.AsList("'powered-by'") ?? [] : [pb])
+            {
+                var text = node.AsString("'powered-by'");
+                var dot = text?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+                if (text is null)
+                {
+                    continue;
+                }
+
+                if (dot <= 0 || dot == text.Length - 1)
+                {
+                    node.Error($"'powered-by' must be device.signal (a line, relay or supply output that powers the flight computer), not '{text}'");
+                }
+                else if (rig.FindDevice(text[..dot]) is null)
+                {
+                    node.Error($"'powered-by' names device '{text[..dot]}', which the rig does not have");
+                }
+                else
+                {
+                    poweredBy.Add(text);
+                }
+            }
         }
 
         var accept = map.Duration("accept-within") ?? TimeSpan.FromSeconds(5);

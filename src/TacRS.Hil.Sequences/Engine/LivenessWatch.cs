@@ -66,11 +66,12 @@ public sealed class LivenessWatch : IAsyncDisposable
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token, _abort.Token);
         var ct = linked.Token;
         using var tick = new PeriodicTimer(spec.Interval, _time);
+        var powered = false;
         try
         {
             while (await tick.WaitForNextTickAsync(ct))
             {
-                var powered = spec.PoweredBy is not { } gate || await IsPoweredAsync(gate, ct);
+                powered = spec.PoweredBy.Count == 0 || await IsPoweredAsync(spec.PoweredBy, powered, ct);
                 LivenessReport report;
                 try
                 {
@@ -95,23 +96,31 @@ public sealed class LivenessWatch : IAsyncDisposable
         }
     }
 
-    private async ValueTask<bool> IsPoweredAsync(string gate, CancellationToken ct)
+    /// <summary>Whether every power signal reads on; a signal that cannot be read keeps the last answer (its own device's check finds it).</summary>
+    private async ValueTask<bool> IsPoweredAsync(IReadOnlyList<string> gates, bool last, CancellationToken ct)
     {
-        var dot = gate.IndexOf('.', StringComparison.Ordinal);
-        if (dot <= 0 || !_devices.TryGetValue(gate[..dot], out var source))
+        foreach (var gate in gates)
         {
-            return true;
+            var dot = gate.IndexOf('.', StringComparison.Ordinal);
+            if (dot <= 0 || !_devices.TryGetValue(gate[..dot], out var source))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (await source.ReadAsync(gate[(dot + 1)..], ct) == 0)
+                {
+                    return false;
+                }
+            }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                return last;
+            }
         }
 
-        try
-        {
-            return await source.ReadAsync(gate[(dot + 1)..], ct) is var v && !(v == 0);
-        }
-        catch (Exception) when (!ct.IsCancellationRequested)
-        {
-            // The power source's own check finds it if it is gone; until then the device stays expected alive.
-            return true;
-        }
+        return true;
     }
 
     private void Lost(string name, string endpoint, LivenessSpec spec, Exception e, DateTimeOffset lastAlive, string lastSeen)

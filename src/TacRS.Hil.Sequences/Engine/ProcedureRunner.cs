@@ -223,6 +223,9 @@ public sealed class ProcedureRunner
         var ct = linked.Token;
         Outcome outcome;
         string reason;
+        var monitors = StepMonitors.Start(
+            _procedure.Monitors.Count == 0 ? step.Monitors : [.. _procedure.Monitors, .. step.Monitors],
+            step.Id, _phase, (r, u, c) => TrySampleAsync(r, u, c), _recorder, _time, _alarms, ct);
         try
         {
             (outcome, reason) = await RunStepBodyAsync(step, attempt, ct);
@@ -252,13 +255,21 @@ public sealed class ProcedureRunner
             (outcome, reason) = (abort.Outcome, $"{abort.Reason} (the step had also ended {outcome.ToWire()}: {reason})");
         }
 
+        if (monitors is not null)
+        {
+            foreach (var statistic in await monitors.StopAsync(attempt))
+            {
+                Record(step, statistic);
+            }
+        }
+
         var alarm = _alarms.Disarm();
         var forceSafe = false;
         if (alarm is not null && !outcome.IsAbort())
         {
             outcome = Outcome.Fail;
             var channel = alarm.Channel.StartsWith(alarm.Source + ".", StringComparison.Ordinal) ? alarm.Channel : $"{alarm.Source}.{alarm.Channel}";
-            reason = $"red alarm on {channel}: {alarm.Message}";
+            reason = alarm.Source == StepMonitors.MonitorSource ? alarm.Message : $"red alarm on {channel}: {alarm.Message}";
             forceSafe = _procedure.OnRedAlarm == AlarmPolicy.Safe;
         }
 
