@@ -67,6 +67,7 @@ public interface ILiveDevice
     /// <summary>The check, or null when this device has none to make (a local GPIO chip: nothing between it and the kernel can drop).</summary>
     LivenessSpec? Liveness { get; }
 
-    /// <param name="powered">False while <see cref="LivenessSpec.PoweredBy"/> reads off: silence is then expected.</param>
+    /// <param name="powered">False while <see cref="LivenessSpec.PoweredBy"/> reads off (or the run is safing): silence is
+    /// then expected and the device must not be probed. Always true for a device without <see cref="LivenessSpec.PoweredBy"/>.</param>
     ValueTask<LivenessReport> CheckLivenessAsync(bool powered, CancellationToken cancellationToken);
 }

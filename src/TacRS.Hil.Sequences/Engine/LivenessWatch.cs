@@ -56,6 +56,31 @@ public sealed class LivenessWatch : IAsyncDisposable
         return watch;
     }
 
+    private int _paused;
+
+    /// <summary>
+    /// Stops checking until the returned handle is disposed (nested pauses count): a procedure safes without a check
+    /// queued in front of its safing actions. The next check after the pause judges silence from the pause's end.
+    /// </summary>
+    public IDisposable Pause()
+    {
+        Interlocked.Increment(ref _paused);
+        return new Resume(this);
+    }
+
+    private sealed class Resume(LivenessWatch owner) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                Interlocked.Decrement(ref owner._paused);
+            }
+        }
+    }
+
     /// <summary>How many devices are watched.</summary>
     public int Count => _loops.Count;
 
@@ -71,6 +96,20 @@ public sealed class LivenessWatch : IAsyncDisposable
         {
             while (await tick.WaitForNextTickAsync(ct))
             {
+                if (Volatile.Read(ref _paused) > 0)
+                {
+                    // Silence while paused is not judged: a power-gated check is told "unpowered" (it restarts its clock
+                    // and probes nothing); any other device is simply not checked.
+                    if (spec.PoweredBy.Count > 0)
+                    {
+                        powered = false;
+                        await device.CheckLivenessAsync(false, ct);
+                    }
+
+                    lastAlive = _time.GetUtcNow();
+                    continue;
+                }
+
                 powered = spec.PoweredBy.Count == 0 || await IsPoweredAsync(spec.PoweredBy, powered, ct);
                 LivenessReport report;
                 try

@@ -60,6 +60,9 @@ public sealed class ProcedureRunner
         _promptTimeout = promptTimeout ?? TimeSpan.FromMinutes(10);
     }
 
+    /// <summary>The run's liveness checks: paused while this procedure safes, so no check races a safing action for a device.</summary>
+    public LivenessWatch? Liveness { get; init; }
+
     /// <summary>
     /// Runs the procedure. Requesting <paramref name="abort"/> (a signal, a lost device, the suite's timeout)
     /// ends the running step with the abort's outcome and goes to the safe state; the safe state itself
@@ -508,6 +511,7 @@ public sealed class ProcedureRunner
     /// <summary>Runs every safe-state action even if some fail, then verifies the safe state.</summary>
     private async Task<bool> SafeAsync(string trigger, string reason)
     {
+        using var paused = Liveness?.Pause();
         _recorder.Write(new SafingStarted(trigger, reason) { At = _time.GetUtcNow() });
         _log.Information("Safing after {Trigger}: {Reason}", trigger, reason);
         var failedActions = 0;

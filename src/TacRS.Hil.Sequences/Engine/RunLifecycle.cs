@@ -10,7 +10,11 @@ namespace TacRS.Hil.Sequences.Engine;
 public sealed record DeviceOpening(string Name, string Endpoint, Func<IDevice> Create);
 
 /// <summary>The devices a run could open, and the first reason one could not (the run then aborts before its first step).</summary>
-public sealed record OpenDevices(IReadOnlyDictionary<string, IDevice> Connected, (Outcome Outcome, string Reason)? Failure);
+public sealed record OpenDevices(IReadOnlyDictionary<string, IDevice> Connected, (Outcome Outcome, string Reason)? Failure)
+{
+    /// <summary>The devices' liveness checks, which a procedure pauses while it safes (null when they do not run).</summary>
+    public LivenessWatch? Liveness { get; init; }
+}
 
 /// <summary>What a run executes between opening its devices and closing them: one procedure, or a campaign of them.</summary>
 public interface IRunBody
@@ -100,7 +104,7 @@ public sealed class RunLifecycle(IRunRecorder recorder, TimeProvider time, ILogg
                 : null;
             try
             {
-                verdict = await body.RunAsync(open, abort);
+                verdict = await body.RunAsync(open with { Liveness = watch }, abort);
             }
             finally
             {
@@ -226,7 +230,7 @@ public sealed class ProcedureBody(
 
     public async Task<RunVerdict> RunAsync(OpenDevices devices, RunAbort abort)
     {
-        var runner = new ProcedureRunner(procedure, devices.Connected, recorder, time, log, op, alarms, promptTimeout: promptTimeout);
+        var runner = new ProcedureRunner(procedure, devices.Connected, recorder, time, log, op, alarms, promptTimeout: promptTimeout) { Liveness = devices.Liveness };
         var result = Result = await runner.RunAsync(abort, devices.Failure);
         return new RunVerdict(result.Outcome, result.Reason, result.SafeStateReached, []) { Passed = result.StepsPassed, NotPassed = result.StepsFailed };
     }
