@@ -16,6 +16,17 @@ using TacRS.Hil.Sequences.Operator;
 using TacRS.Hil.Sequences.Procedures;
 using TacRS.Hil.Simulation.Time;
 
+if (args.Length > 0 && args[0] == "--monitors")
+{
+    // Monitoring overhead (issue 14): a 12 h powered soak on the default rig, 1 Hz housekeeping, three monitors and
+    // every device's liveness check, against the same soak with neither; the CLI as a child process, side by side.
+    //   dotnet run -c Release --project tools/engine-bench -- --monitors on|off|both [runs]
+    var which = args.Length > 1 ? args[1] : "both";
+    var soakRuns = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
+    SoakBench.Run(FindRoot(), which, soakRuns);
+    return;
+}
+
 var steps = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20000;
 var campaignRuns = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 var root = FindRoot();
@@ -131,4 +142,77 @@ internal sealed class CountingRecorder : IRunRecorder
         Count++;
         return e with { Seq = Count };
     }
+}
+
+internal static class SoakBench
+{
+    public static void Run(string root, string which, int runs)
+    {
+        var cli = Path.Combine(root, "src", "TacRS.Hil.Cli", "bin", "Release", "net10.0", "tacrs-hil.dll");
+        var dir = Directory.CreateTempSubdirectory("soak-bench-").FullName;
+        foreach (var on in which switch { "on" => new[] { true }, "off" => [false], _ => [false, true] })
+        {
+            var procedure = Path.Combine(dir, on ? "soak-on.yaml" : "soak-off.yaml");
+            File.WriteAllText(procedure, Procedure(on));
+            var walls = new List<double>();
+            for (var i = 0; i < runs; i++)
+            {
+                var outDir = Path.Combine(dir, $"run-{on}-{i}");
+                string[] cmd = [cli, "run", "hil-configs/sim-laptop.yaml", "--procedure", procedure, "--out", outDir, .. on ? Array.Empty<string>() : ["--no-liveness"]];
+                var psi = new ProcessStartInfo("dotnet", cmd) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
+                var sw = Stopwatch.StartNew();
+                using var p = Process.Start(psi)!;
+                var err = p.StandardError.ReadToEndAsync();
+                var output = p.StandardOutput.ReadToEnd();
+                p.WaitForExit();
+                sw.Stop();
+                if (p.ExitCode != 0)
+                {
+                    Console.WriteLine($"soak monitors {(on ? "on" : "off")}: exit {p.ExitCode}\n{output}{err.Result}");
+                }
+
+                walls.Add(sw.Elapsed.TotalSeconds);
+                var bytes = new FileInfo(Path.Combine(outDir, "record.jsonl")).Length;
+                Console.WriteLine(FormattableString.Invariant($"soak 12h monitors+liveness {(on ? "on " : "off")} run {i + 1}: {sw.Elapsed.TotalSeconds:0.00} s wall, record {bytes / 1048576.0:0.00} MiB"));
+            }
+
+            walls.Sort();
+            Console.WriteLine(FormattableString.Invariant($"soak 12h monitors+liveness {(on ? "on " : "off")}: min {walls[0]:0.00} s, median {walls[walls.Count / 2]:0.00} s, max {walls[^1]:0.00} s over {runs} runs (process start included); load {File.ReadAllText("/proc/loadavg").Trim()}"));
+        }
+
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static string Procedure(bool monitors) => $$"""
+        procedure: soak-bench
+        safe-state:
+          - set: payload_io.payload_enable
+            value: 0
+          - call: gse.output_off
+        steps:
+          - id: power
+            do:
+              - set: gse.voltage_setpoint
+                value: 28
+              - set: gse.current_limit
+                value: 3
+              - call: gse.output_on
+              - set: umbilical.relay_umbilical_power
+                value: 1
+              - set: payload_io.payload_enable
+                value: 1
+              - wait: 5s
+          - id: soak
+            do:
+              - wait: 12h
+        {{(monitors ? MonitorBlock : string.Empty)}}
+            timeout: 13h
+        """;
+
+    private const string MonitorBlock = """
+            monitor:
+              - { signal: rail.bus_voltage, unit: V, limits: { low: 26, high: 30 } }
+              - { signal: rail.current, unit: A, limits: { high: 2.5 } }
+              - { signal: obc.bus_voltage, unit: V, limits: { low: 26, high: 30 } }
+        """;
 }

@@ -70,4 +70,10 @@ public interface ILiveDevice
     /// <param name="powered">False while <see cref="LivenessSpec.PoweredBy"/> reads off (or the run is safing): silence is
     /// then expected and the device must not be probed. Always true for a device without <see cref="LivenessSpec.PoweredBy"/>.</param>
     ValueTask<LivenessReport> CheckLivenessAsync(bool powered, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the next check needs the <see cref="LivenessSpec.PoweredBy"/> signals read (a device that is talking is
+    /// powered; reading the supply and relays every second would cost a transaction each). True by default.
+    /// </summary>
+    bool NeedsPowerState => true;
 }

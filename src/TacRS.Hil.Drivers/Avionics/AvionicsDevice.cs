@@ -223,6 +223,10 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice, ISample
         }
     }
 
+    /// <summary>While housekeeping flows (its last packet no older than one period), the flight computer is powered: its supply need not be read.</summary>
+    public bool NeedsPowerState =>
+        _expectedSince is null || Silence is not { } silence || _store.LastPacketAt is not { } last || _services.Time.GetUtcNow() - last > silence / 3;
+
     public ValueTask<LivenessReport> CheckLivenessAsync(bool powered, CancellationToken cancellationToken)
     {
         ThrowIfLost();

@@ -110,7 +110,7 @@ public sealed class LivenessWatch : IAsyncDisposable
                     continue;
                 }
 
-                powered = spec.PoweredBy.Count == 0 || await IsPoweredAsync(spec.PoweredBy, powered, ct);
+                powered = spec.PoweredBy.Count == 0 || !device.NeedsPowerState || await IsPoweredAsync(spec.PoweredBy, powered, ct);
                 LivenessReport report;
                 try
                 {
