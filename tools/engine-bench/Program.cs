@@ -150,16 +150,24 @@ internal static class SoakBench
     {
         var cli = Path.Combine(root, "src", "TacRS.Hil.Cli", "bin", "Release", "net10.0", "tacrs-hil.dll");
         var dir = Directory.CreateTempSubdirectory("soak-bench-").FullName;
-        foreach (var on in which switch { "on" => new[] { true }, "off" => [false], _ => [false, true] })
+        var modes = which switch { "on" => new[] { true }, "off" => [false], _ => [false, true] };
+        var wall = modes.ToDictionary(m => m, _ => new List<double>());
+        var cpu = modes.ToDictionary(m => m, _ => new List<double>());
+        foreach (var on in modes)
         {
-            var procedure = Path.Combine(dir, on ? "soak-on.yaml" : "soak-off.yaml");
-            File.WriteAllText(procedure, Procedure(on));
-            var walls = new List<double>();
-            for (var i = 0; i < runs; i++)
+            File.WriteAllText(Path.Combine(dir, on ? "soak-on.yaml" : "soak-off.yaml"), Procedure(on));
+        }
+
+        // Alternating off and on, so a change in the machine's load falls on both alike; CPU time (user + system) is
+        // reported beside wall time because this machine is shared.
+        for (var i = 0; i < runs; i++)
+        {
+            foreach (var on in modes)
             {
                 var outDir = Path.Combine(dir, $"run-{on}-{i}");
-                string[] cmd = [cli, "run", "hil-configs/sim-laptop.yaml", "--procedure", procedure, "--out", outDir, .. on ? Array.Empty<string>() : ["--no-liveness"]];
-                var psi = new ProcessStartInfo("dotnet", cmd) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
+                string[] cmd = [cli, "run", "hil-configs/sim-laptop.yaml", "--procedure", Path.Combine(dir, on ? "soak-on.yaml" : "soak-off.yaml"), "--out", outDir, .. on ? Array.Empty<string>() : ["--no-liveness"]];
+                // /usr/bin/time -f "%U %S" reports the child's user and system CPU seconds on stderr's last line.
+                var psi = new ProcessStartInfo("/usr/bin/time", ["-f", "%U %S", "dotnet", .. cmd]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
                 var sw = Stopwatch.StartNew();
                 using var p = Process.Start(psi)!;
                 var err = p.StandardError.ReadToEndAsync();
@@ -171,13 +179,25 @@ internal static class SoakBench
                     Console.WriteLine($"soak monitors {(on ? "on" : "off")}: exit {p.ExitCode}\n{output}{err.Result}");
                 }
 
-                walls.Add(sw.Elapsed.TotalSeconds);
+                var times = err.Result.Trim().Split('\n')[^1].Split(' ');
+                var cpuSeconds = times.Length == 2 ? double.Parse(times[0], CultureInfo.InvariantCulture) + double.Parse(times[1], CultureInfo.InvariantCulture) : double.NaN;
+                wall[on].Add(sw.Elapsed.TotalSeconds);
+                cpu[on].Add(cpuSeconds);
                 var bytes = new FileInfo(Path.Combine(outDir, "record.jsonl")).Length;
-                Console.WriteLine(FormattableString.Invariant($"soak 12h monitors+liveness {(on ? "on " : "off")} run {i + 1}: {sw.Elapsed.TotalSeconds:0.00} s wall, record {bytes / 1048576.0:0.00} MiB"));
+                Console.WriteLine(FormattableString.Invariant($"soak 12h monitors+liveness {(on ? "on " : "off")} run {i + 1}: {sw.Elapsed.TotalSeconds:0.00} s wall, {cpuSeconds:0.00} s CPU, record {bytes / 1048576.0:0.00} MiB"));
             }
+        }
 
-            walls.Sort();
-            Console.WriteLine(FormattableString.Invariant($"soak 12h monitors+liveness {(on ? "on " : "off")}: min {walls[0]:0.00} s, median {walls[walls.Count / 2]:0.00} s, max {walls[^1]:0.00} s over {runs} runs (process start included); load {File.ReadAllText("/proc/loadavg").Trim()}"));
+        foreach (var on in modes)
+        {
+            wall[on].Sort();
+            cpu[on].Sort();
+            Console.WriteLine(FormattableString.Invariant($"soak 12h monitors+liveness {(on ? "on " : "off")}: wall min {wall[on][0]:0.00} / median {wall[on][runs / 2]:0.00} / max {wall[on][^1]:0.00} s, CPU median {cpu[on][runs / 2]:0.00} s over {runs} runs (process start included)"));
+        }
+
+        if (modes.Length == 2)
+        {
+            Console.WriteLine(FormattableString.Invariant($"ratio on/off: wall median {wall[true][runs / 2] / wall[false][runs / 2]:0.00}x, CPU median {cpu[true][runs / 2] / cpu[false][runs / 2]:0.00}x; load {File.ReadAllText("/proc/loadavg").Trim()}"));
         }
 
         Directory.Delete(dir, recursive: true);

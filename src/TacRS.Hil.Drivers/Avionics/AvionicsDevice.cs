@@ -201,8 +201,23 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice, ISample
 
     private DateTimeOffset? _expectedSince;
 
+    private TimeSpan? _silence;
+    private bool _silenceKnown;
+
     /// <summary>The shortest max age of the dictionary's periodic packets: silence longer than this is a lost link.</summary>
-    private TimeSpan? Silence => _dictionary.Packets.Select(p => p.MaxAge).Where(a => a is not null).Min();
+    private TimeSpan? Silence
+    {
+        get
+        {
+            if (!_silenceKnown)
+            {
+                _silence = _dictionary.Packets.Select(p => p.MaxAge).Where(a => a is not null).Min();
+                _silenceKnown = true;
+            }
+
+            return _silence;
+        }
+    }
 
     /// <summary>
     /// Housekeeping silence, checked once a period: while the flight computer is expected to talk (its <c>powered-by</c>

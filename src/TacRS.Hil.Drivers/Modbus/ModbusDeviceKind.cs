@@ -149,7 +149,7 @@ public sealed class ModbusDeviceKind : IDeviceKind
 public sealed class ModbusDevice(ModbusBlueprint blueprint, IBusProvider buses, DeviceServices services) : IDevice, ILiveDevice
 {
     /// <summary>How often the run checks the device answers (a read of the map's first point, skipped when a step's own traffic was answered).</summary>
-    public static readonly TimeSpan LivenessInterval = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan LivenessInterval = TimeSpan.FromSeconds(2);
 
     private ModbusMaster? _master;
     private long _responsesSeen;
@@ -259,9 +259,9 @@ public sealed class ModbusDevice(ModbusBlueprint blueprint, IBusProvider buses, 
     }
 
     /// <summary>
-    /// A read of the map's first point once a second, unless the device answered anything since the last check.
-    /// Lost when it times out after every retry or the link drops: found within 1 s + timeout × (retries + 1) of its
-    /// last answer (2.5 s with the default 500 ms and 2 retries). An exception response is an answer: the device is there.
+    /// A read of the map's first point every 2 s, unless the device answered anything since the last check.
+    /// Lost when it times out after every retry or the link drops: found within 2 s + timeout × (retries + 1) of its
+    /// last answer (3.5 s with the default 500 ms and 2 retries). An exception response is an answer: the device is there.
     /// </summary>
     public LivenessSpec Liveness => new(
         LivenessInterval,

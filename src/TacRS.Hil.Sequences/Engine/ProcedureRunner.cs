@@ -228,7 +228,7 @@ public sealed class ProcedureRunner
         string reason;
         var monitors = StepMonitors.Start(
             _procedure.Monitors.Count == 0 ? step.Monitors : [.. _procedure.Monitors, .. step.Monitors],
-            step.Id, _phase, (r, u, c) => TrySampleAsync(r, u, c), _recorder, _time, _alarms, ct);
+            step.Id, _phase, r => (Device(r.Device), Device(r.Device).Description.FindSignal(r.Signal)), _recorder, _time, _alarms, ct);
         try
         {
             (outcome, reason) = await RunStepBodyAsync(step, attempt, ct);
@@ -457,31 +457,10 @@ public sealed class ProcedureRunner
     /// received values says when each arrived; any other read is stamped with the time its request went out. The
     /// sample comes back with the reason it may not be judged (missing, or older than the signal's max age), if any.
     /// </summary>
-    internal async ValueTask<(Sample Sample, StaleSampleException? Stale)> TrySampleAsync(SignalRef r, Core.Units.Unit? unit, CancellationToken ct)
+    internal ValueTask<(Sample Sample, StaleSampleException? Stale)> TrySampleAsync(SignalRef r, Core.Units.Unit? unit, CancellationToken ct)
     {
         var device = Device(r.Device);
-        var requested = _time.GetUtcNow();
-        var sample = device is ISampledDevice sampled
-            ? await sampled.SampleAsync(r.Signal, ct)
-            : new Sample(await device.ReadAsync(r.Signal, ct), requested);
-        var info = device.Description.FindSignal(r.Signal);
-        if (unit is not null && info is not null && info.Unit.CanConvertTo(unit) && !sample.IsMissing)
-        {
-            sample = sample with { Value = info.Unit.ConvertTo(sample.Value, unit) };
-        }
-
-        return (sample, Freshness(r, info, sample));
-    }
-
-    private StaleSampleException? Freshness(SignalRef r, SignalInfo? info, Sample sample)
-    {
-        if (sample.IsMissing)
-        {
-            return StaleSampleException.Missing(r.ToString());
-        }
-
-        var age = _time.GetUtcNow() - sample.At;
-        return info?.MaxAge is { } maxAge && age > maxAge ? StaleSampleException.Stale(r.ToString(), age, maxAge) : null;
+        return Sampling.SampleAsync(device, device.Description.FindSignal(r.Signal), r, unit, _time, ct);
     }
 
     private async Task<OperatorResponse> AskAsync(OperatorRequest request, CancellationToken ct)

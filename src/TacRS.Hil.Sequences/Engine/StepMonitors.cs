@@ -24,7 +24,7 @@ internal sealed class StepMonitors
     private readonly CancellationTokenSource _stop = new();
 
     public static StepMonitors? Start(
-        IReadOnlyList<MonitorDefinition> monitors, string step, string? phase, Func<SignalRef, Core.Units.Unit, CancellationToken, ValueTask<(Sample, StaleSampleException?)>> sample,
+        IReadOnlyList<MonitorDefinition> monitors, string step, string? phase, Func<SignalRef, (IDevice Device, SignalInfo? Info)> resolve,
         IRunRecorder recorder, TimeProvider time, IAlarmSink alarms, CancellationToken stepToken)
     {
         if (monitors.Count == 0)
@@ -34,11 +34,19 @@ internal sealed class StepMonitors
 
         var set = new StepMonitors();
         var linked = CancellationTokenSource.CreateLinkedTokenSource(stepToken, set._stop.Token);
-        foreach (var definition in monitors)
+        // One tick per sampling period, shared by the monitors that have it: three monitors at 1 s wake the clock once a second.
+        foreach (var group in monitors.GroupBy(m => m.Every))
         {
-            var m = new Monitor(definition, step, phase, recorder, time, alarms);
-            set._monitors.Add(m);
-            set._loops.Add(m.RunAsync(sample, linked.Token));
+            var members = new List<(Monitor, IDevice, SignalInfo?)>();
+            foreach (var definition in group)
+            {
+                var m = new Monitor(definition, step, phase, recorder, time, alarms);
+                set._monitors.Add(m);
+                var (device, info) = resolve(definition.Signal);
+                members.Add((m, device, info));
+            }
+
+            set._loops.Add(RunGroupAsync(members, group.Key, time, linked.Token));
         }
 
         set._linked = linked;
@@ -46,6 +54,25 @@ internal sealed class StepMonitors
     }
 
     private CancellationTokenSource? _linked;
+
+    private static async Task RunGroupAsync(List<(Monitor Monitor, IDevice Device, SignalInfo? Info)> members, TimeSpan every, TimeProvider time, CancellationToken ct)
+    {
+        using var tick = new PeriodicTimer(every, time);
+        try
+        {
+            do
+            {
+                foreach (var (monitor, device, info) in members)
+                {
+                    await monitor.SampleOnceAsync(device, info, ct);
+                }
+            }
+            while (await tick.WaitForNextTickAsync(ct));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
 
     /// <summary>Stops sampling and returns each monitor's statistics as measurements (unjudged: the excursions were judged as they came).</summary>
     public async Task<IReadOnlyList<Measurement>> StopAsync(int attempt)
@@ -81,39 +108,28 @@ internal sealed class StepMonitors
         private bool _tripped;
         private string? _unreadable;
 
-        public async Task RunAsync(Func<SignalRef, Core.Units.Unit, CancellationToken, ValueTask<(Sample, StaleSampleException?)>> sample, CancellationToken ct)
+        /// <summary>Takes one sample and judges it; a read that fails is noted once (the device's liveness check decides whether it is lost).</summary>
+        public async ValueTask SampleOnceAsync(IDevice device, SignalInfo? info, CancellationToken ct)
         {
-            using var tick = new PeriodicTimer(definition.Every, time);
             try
             {
-                do
+                var (s, stale) = await Sampling.SampleAsync(device, info, definition.Signal, definition.Unit, time, ct);
+                if (stale is not null)
                 {
-                    try
-                    {
-                        var (s, stale) = await sample(definition.Signal, definition.Unit, ct);
-                        if (stale is not null)
-                        {
-                            _stale++;
-                        }
-                        else if (s.At > _lastAt)
-                        {
-                            Add(s);
-                        }
-                    }
-                    catch (Exception e) when (!ct.IsCancellationRequested)
-                    {
-                        // The device's liveness check decides whether it is lost; the monitor notes what it could not read, once.
-                        if (_unreadable is null)
-                        {
-                            _unreadable = e.Message;
-                            recorder.Write(new Note("monitor", definition.Signal.ToString(), "yellow", $"monitor {definition.Name}: cannot read {definition.Signal}: {e.Message}", null, step) { At = time.GetUtcNow() });
-                        }
-                    }
+                    _stale++;
                 }
-                while (await tick.WaitForNextTickAsync(ct));
+                else if (s.At > _lastAt)
+                {
+                    Add(s);
+                }
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception e) when (!ct.IsCancellationRequested)
             {
+                if (_unreadable is null)
+                {
+                    _unreadable = e.Message;
+                    recorder.Write(new Note("monitor", definition.Signal.ToString(), "yellow", $"monitor {definition.Name}: cannot read {definition.Signal}: {e.Message}", null, step) { At = time.GetUtcNow() });
+                }
             }
         }
 
@@ -208,4 +224,34 @@ internal sealed class StepMonitors
 
     /// <summary>The <see cref="Alarm.Source"/> of a monitor's excursion.</summary>
     public const string MonitorSource = "monitor";
+}
+
+/// <summary>One reading of a signal as a judged sample: its value in the wanted unit, its time, and why it may not be judged.</summary>
+internal static class Sampling
+{
+    /// <summary>
+    /// Reads a sample of <paramref name="r"/> (converted to <paramref name="unit"/> when given): a device that keeps
+    /// received values says when each arrived; any other read is stamped with the time its request went out. The
+    /// sample comes back with the reason it may not be judged (missing, or older than the signal's max age), if any.
+    /// Allocation-free unless the sample is stale (a monitor calls it every second for hours).
+    /// </summary>
+    public static async ValueTask<(Sample Sample, StaleSampleException? Stale)> SampleAsync(IDevice device, SignalInfo? info, SignalRef r, Core.Units.Unit? unit, TimeProvider time, CancellationToken ct)
+    {
+        var requested = time.GetUtcNow();
+        var sample = device is ISampledDevice sampled
+            ? await sampled.SampleAsync(r.Signal, ct)
+            : new Sample(await device.ReadAsync(r.Signal, ct), requested);
+        if (unit is not null && info is not null && !sample.IsMissing && !ReferenceEquals(unit, info.Unit) && info.Unit.CanConvertTo(unit))
+        {
+            sample = sample with { Value = info.Unit.ConvertTo(sample.Value, unit) };
+        }
+
+        if (sample.IsMissing)
+        {
+            return (sample, StaleSampleException.Missing(r.ToString()));
+        }
+
+        var age = time.GetUtcNow() - sample.At;
+        return (sample, info?.MaxAge is { } maxAge && age > maxAge ? StaleSampleException.Stale(r.ToString(), age, maxAge) : null);
+    }
 }
