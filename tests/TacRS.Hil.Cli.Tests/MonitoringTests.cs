@@ -58,6 +58,16 @@ public sealed class MonitoringTests
         var samples = record.Events.OfType<MonitorSamples>().Where(m => m.Monitor == "soak_rail_voltage").ToList();
         Assert.That(samples.Sum(m => m.Excursions), Is.EqualTo(1));
         Assert.That(samples[^1].Final, Is.True);
+
+        // The report plots every monitored sample with the excursion marked, rebuilt from record.jsonl alone.
+        var report = Path.Combine(_dir, "run", "report.html");
+        File.Delete(report);
+        var (reportCode, reportOut, _) = InProcessCli.Run("report", Path.Combine(_dir, "run"));
+        Assert.That(reportCode, Is.EqualTo(0), reportOut);
+        var html = File.ReadAllText(report);
+        Assert.That(html, Does.Contain("<section id=\"monitors\">"));
+        Assert.That(html, Does.Contain("soak: soak_rail_voltage (rail.bus_voltage, " + samples.Sum(m => m.Values.Count) + " samples, 1 excursion)"));
+        Assert.That(html, Does.Contain("outside the limits"));
     }
 
     [Test]
