@@ -251,6 +251,7 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice, ISample
         if (!powered)
         {
             _expectedSince = null;
+            _unpoweredSeen = true;
             return ValueTask.FromResult(new LivenessReport("unpowered: silence expected; " + seen));
         }
 
@@ -423,7 +424,68 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice, ISample
         }
 
         CheckLimits(index);
+        CheckRestart(index, now);
         _store.Commit(index, now, evt);
+    }
+
+    private int _bootChannel = -2;
+    private int _uptimeChannel = -2;
+    private bool _unpoweredSeen;
+
+    /// <summary>
+    /// A restart of the flight software while the link flowed (no silence longer than the housekeeping max age, its power
+    /// never seen off): the boot counter went up or the uptime went back. A red alarm, so the running step fails (or the
+    /// rig is safed, per <c>on-red-alarm</c>) as for a red limit, and a <c>restart</c> note in the record.
+    /// </summary>
+    private void CheckRestart(int index, DateTimeOffset now)
+    {
+        if (_bootChannel == -2)
+        {
+            _bootChannel = _dictionary.BootCountChannel is { } b ? _dictionary.FindField(b)!.Channel : -1;
+            _uptimeChannel = _dictionary.UptimeChannel is { } u ? _dictionary.FindField(u)!.Channel : -1;
+        }
+
+        if (_bootChannel < 0 && _uptimeChannel < 0)
+        {
+            return;
+        }
+
+        string? what = null;
+        var continuous = !_unpoweredSeen;
+        foreach (var c in _decom.ChannelsOf(index))
+        {
+            if (c != _bootChannel && c != _uptimeChannel)
+            {
+                continue;
+            }
+
+            var before = _store.LatestSample(c);
+            var after = _store.Scratch[c];
+            if (before.IsMissing || now - before.At > (Silence ?? TimeSpan.FromSeconds(3)) || !continuous)
+            {
+                continue;
+            }
+
+            if (c == _bootChannel && after > before.Value)
+            {
+                what = string.Create(CultureInfo.InvariantCulture, $"boot count {before.Value:G6} → {after:G6}");
+            }
+            else if (c == _uptimeChannel && after < before.Value)
+            {
+                what ??= string.Create(CultureInfo.InvariantCulture, $"uptime {before.Value:G6} s → {after:G6} s");
+            }
+        }
+
+        _unpoweredSeen = false;
+        if (what is null)
+        {
+            return;
+        }
+
+        var message = $"{Name}: flight computer restarted while the link flowed ({what})";
+        _services.Log.Warning("Flight computer {Device} restarted: {What}", Name, what);
+        Note("restart", "red", message, new Dictionary<string, string> { ["what"] = what });
+        _services.Alarms.Raise(new Alarm(Name, $"{Name}.restart", AlarmSeverity.Red, message));
     }
 
     private void CheckLimits(int index)

@@ -189,6 +189,20 @@ public sealed class AvionicsDictionary
     private readonly Dictionary<string, TelemetryField> _fields;
     private readonly Dictionary<ushort, TelemetryPacket> _packetsById;
 
+    /// <summary>The channel counting boots (<c>restart: { boot-count: }</c>); a rise while the link flows is a restart.</summary>
+    public string? BootCountChannel { get; private set; }
+
+    /// <summary>The channel counting seconds since boot (<c>restart: { uptime: }</c>); a drop while the link flows is a restart.</summary>
+    public string? UptimeChannel { get; private set; }
+
+    /// <summary>This dictionary with the channels that show a restart.</summary>
+    public AvionicsDictionary WithRestart(string? bootCount, string? uptime)
+    {
+        BootCountChannel = bootCount;
+        UptimeChannel = uptime;
+        return this;
+    }
+
     public AvionicsDictionary(string name, string file, IReadOnlyList<CommandDefinition> commands, IReadOnlyList<TelemetryPacket> packets, EventSpec? events, DictionaryVersion? version = null, IReadOnlyList<DictionaryVersion>? versions = null)
     {
         Name = name;

@@ -63,6 +63,25 @@ public static class DictionaryLoader
             ReadVersion(root, name, doc.File, other, versions);
         }
 
+        // restart: { boot-count: CHANNEL, uptime: CHANNEL }: how a restart of the flight software shows in telemetry.
+        if (root.Map("restart") is { } restart && result is not null)
+        {
+            string? Channel(string key)
+            {
+                var channel = restart.String(key);
+                if (channel is not null && result.FindField(channel) is not { Channel: >= 0 })
+                {
+                    restart.Get(key)!.Error($"'restart' {key} names channel '{channel}', which dictionary '{name}' does not have");
+                    return null;
+                }
+
+                return channel;
+            }
+
+            result = result.WithRestart(Channel("boot-count"), Channel("uptime"));
+            restart.ReportUnknownKeys("'restart'");
+        }
+
         root.ReportUnknownKeys("a dictionary");
         return problems.Items.Count > before ? null : result;
     }
