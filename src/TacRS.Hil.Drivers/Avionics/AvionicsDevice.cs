@@ -385,7 +385,7 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice, ISample
     public void OnPacket(ReadOnlySpan<byte> packet)
     {
         var now = _services.Time.GetUtcNow();
-        _archive?.Write(now, PacketDirection.Received, LinkPath, packet);
+        Archive(now, PacketDirection.Received, LinkPath, packet);
         var index = _decom.Decode(packet, _store.Scratch);
         if (index < 0)
         {
@@ -430,7 +430,7 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice, ISample
 
     private int _bootChannel = -2;
     private int _uptimeChannel = -2;
-    private bool _unpoweredSeen;
+    private volatile bool _unpoweredSeen;
 
     /// <summary>
     /// A restart of the flight software while the link flowed (no silence longer than the housekeeping max age, its power
@@ -488,6 +488,38 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice, ISample
         _services.Alarms.Raise(new Alarm(Name, $"{Name}.restart", AlarmSeverity.Red, message));
     }
 
+    private bool _archiveFailed;
+
+    /// <summary>
+    /// Archives a packet; a full disk stops the archive (noted once), never the link: the flight computer is not lost
+    /// because its packets can no longer be kept (liveness would otherwise find a dead receive loop).
+    /// </summary>
+    private void Archive(DateTimeOffset at, PacketDirection direction, string path, ReadOnlySpan<byte> packet)
+    {
+        if (_archive is null || _archiveFailed)
+        {
+            return;
+        }
+
+        try
+        {
+            _archive.Write(at, direction, path, packet);
+        }
+        catch (IOException e)
+        {
+            _archiveFailed = true;
+            _services.Log.Error("Packet archive of {Device} stopped: {Error}", Name, e.Message);
+            try
+            {
+                Note("archive", "red", $"packet archive stopped: {e.Message}");
+            }
+            catch (IOException)
+            {
+                // The record is on the same full disk; the log line above and the run's artifact check say it.
+            }
+        }
+    }
+
     private void CheckLimits(int index)
     {
         foreach (var c in _decom.ChannelsOf(index))
@@ -538,7 +570,7 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice, ISample
         await _sendGate.EnterAsync(ct);
         try
         {
-            _archive?.Write(_services.Time.GetUtcNow(), PacketDirection.Sent, link.Path, packet.Span);
+            Archive(_services.Time.GetUtcNow(), PacketDirection.Sent, link.Path, packet.Span);
             await link.SendAsync(packet, ct);
             Interlocked.Increment(ref _txPackets);
         }
