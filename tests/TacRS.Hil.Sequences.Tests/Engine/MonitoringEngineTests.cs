@@ -122,6 +122,38 @@ public sealed class MonitoringEngineTests
         Assert.That(h.Events<MeasurementRecorded>(), Is.Empty, "nothing was judged");
     }
 
+    [TestCase(2.5, "PASS")]
+    [TestCase(3.5, "stale")]
+    public void Stale_PolledReadSlowerThanMaxAge_IsAnErrorNeverAPass(double readSeconds, string expected)
+    {
+        // The path of every device that reads on demand (Modbus, INA219/MCP9808 over I2C, GPIO, Hamlib): the sample is
+        // stamped when its request went out, so a reply that took longer than the signal's max age is refused.
+        using var h = new EngineHarness { Polled = true };
+        h.Dev.Script("voltage", () => 28);
+        h.Dev.ReadDelay = TimeSpan.FromSeconds(readSeconds);
+
+        h.Run(Proc("""
+              - id: read
+                measure:
+                  - name: v
+                    signal: dev.voltage
+                    unit: V
+                    limits: { low: 27, high: 29 }
+            """));
+
+        var end = h.Events<StepEnded>().Single();
+        if (expected == "PASS")
+        {
+            Assert.That(end.Outcome, Is.EqualTo("PASS"));
+            Assert.That(h.Events<MeasurementRecorded>().Single().SampledAt, Is.EqualTo(T0), "stamped when the request went out");
+        }
+        else
+        {
+            Assert.That(end.Outcome, Is.EqualTo("ERROR"));
+            Assert.That(end.Reason, Is.EqualTo("stale: dev.voltage last received 3.5 s ago (max age 3s)"));
+        }
+    }
+
     [Test]
     public void Stale_InhibitOlderThanMaxAge_RefusesTheHazardousStep()
     {

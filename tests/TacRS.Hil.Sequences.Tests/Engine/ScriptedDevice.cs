@@ -72,8 +72,12 @@ internal sealed class ScriptedDevice : IDevice, ILiveDevice, ISampledDevice
         return ValueTask.FromResult(new LivenessReport("pong", Degraded?.Invoke()));
     }
 
+    /// <summary>When set, every read takes this long on the run's clock (a slow bus, a delayed reply).</summary>
+    public TimeSpan? ReadDelay { get; set; }
+
     public async ValueTask<Sample> SampleAsync(string signal, CancellationToken cancellationToken)
     {
+
         var value = await ReadAsync(signal, cancellationToken);
         return new Sample(value, Time.GetUtcNow() - (SampleAge ?? TimeSpan.Zero));
     }
@@ -91,11 +95,16 @@ internal sealed class ScriptedDevice : IDevice, ILiveDevice, ISampledDevice
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<double> ReadAsync(string signal, CancellationToken cancellationToken)
+    public async ValueTask<double> ReadAsync(string signal, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         Log.Add($"read {signal}");
-        return ValueTask.FromResult(_reads.TryGetValue(signal, out var f) ? f() : _values.GetValueOrDefault(signal));
+        if (ReadDelay is { } delay)
+        {
+            await Task.Delay(delay, Time, cancellationToken);
+        }
+
+        return _reads.TryGetValue(signal, out var f) ? f() : _values.GetValueOrDefault(signal);
     }
 
     public ValueTask WriteAsync(string signal, double value, CancellationToken cancellationToken)
@@ -130,4 +139,20 @@ internal sealed class ScriptedDevice : IDevice, ILiveDevice, ISampledDevice
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
+
+/// <summary>The scripted device as one that reads on demand (Modbus, I2C, GPIO, Hamlib): no samples of its own, so the engine stamps each read with the time its request went out.</summary>
+internal sealed class PolledView(ScriptedDevice inner) : IDevice
+{
+    public DeviceDescription Description => inner.Description;
+
+    public ValueTask ConnectAsync(CancellationToken cancellationToken) => inner.ConnectAsync(cancellationToken);
+
+    public ValueTask<double> ReadAsync(string signal, CancellationToken cancellationToken) => inner.ReadAsync(signal, cancellationToken);
+
+    public ValueTask WriteAsync(string signal, double value, CancellationToken cancellationToken) => inner.WriteAsync(signal, value, cancellationToken);
+
+    public ValueTask<ActionResult> InvokeAsync(string action, IReadOnlyDictionary<string, ArgumentValue> arguments, CancellationToken cancellationToken) => inner.InvokeAsync(action, arguments, cancellationToken);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
 }
