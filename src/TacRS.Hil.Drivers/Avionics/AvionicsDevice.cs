@@ -425,7 +425,108 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice, ISample
 
         CheckLimits(index);
         CheckRestart(index, now);
+        Trend(index, now);
         _store.Commit(index, now, evt);
+    }
+
+    // ---------------------------------------------------------------- housekeeping trends for the report
+
+    /// <summary>Samples per trend line in the record (10 minutes of 1 Hz housekeeping).</summary>
+    private const int TrendBatch = 600;
+
+    private TrendBuffer?[]? _trends;
+
+    /// <summary>
+    /// Every value of every channel with dictionary limits goes into the record in batches (<see cref="MonitorSamples"/>
+    /// with step <c>telemetry</c>, the yellow limits, or the red ones), so the report plots the flight computer's
+    /// housekeeping against its dictionary limits from the record alone. Fixed arrays per channel; nothing per sample.
+    /// </summary>
+    private void Trend(int index, DateTimeOffset at)
+    {
+        _trends ??= _dictionary.Channels.Select(f => f.Limits is { } l && (l.Yellow ?? l.Red) is not null ? new TrendBuffer(f) : null).ToArray();
+        foreach (var c in _decom.ChannelsOf(index))
+        {
+            if (_trends[c] is { } t && t.Add(at, _store.Scratch[c]))
+            {
+                FlushTrend(t, final: false);
+            }
+        }
+    }
+
+    private void FlushTrend(TrendBuffer t, bool final)
+    {
+        if (t.Count == 0)
+        {
+            return;
+        }
+
+        var limits = t.Field.Limits!.Yellow ?? t.Field.Limits.Red!;
+        t.Batch++;
+        _services.Recorder.Write(new Core.Recording.MonitorSamples(
+            "telemetry", t.Field.Name, $"{Name}.{t.Field.Name}", t.Field.Unit.Symbol, limits.Low, limits.High, t.Start,
+            t.Offsets.AsSpan(0, t.Count).ToArray(), t.Values.AsSpan(0, t.Count).ToArray(), t.Excursions)
+        { At = _services.Time.GetUtcNow(), Batch = t.Batch, Final = final, RecordOnly = true });
+        t.Reset();
+    }
+
+    /// <summary>The last, partial batches of the housekeeping trends, before the run's last record line.</summary>
+    public void OnRunEnding() => FlushTrends();
+
+    private void FlushTrends()
+    {
+        foreach (var t in _trends ?? [])
+        {
+            if (t is not null)
+            {
+                FlushTrend(t, final: true);
+            }
+        }
+    }
+
+    private sealed class TrendBuffer(TelemetryField field)
+    {
+        public TelemetryField Field { get; } = field;
+
+        public double[] Offsets { get; } = new double[TrendBatch];
+
+        public double[] Values { get; } = new double[TrendBatch];
+
+        public int Count { get; private set; }
+
+        public int Batch { get; set; }
+
+        public int Excursions { get; private set; }
+
+        public DateTimeOffset Start { get; private set; }
+
+        private bool _outside;
+
+        /// <summary>Adds a sample; true when the batch is full.</summary>
+        public bool Add(DateTimeOffset at, double value)
+        {
+            if (Count == 0)
+            {
+                Start = at;
+            }
+
+            Offsets[Count] = (at - Start).TotalSeconds;
+            Values[Count] = value;
+            Count++;
+            var outside = Field.Judge(value) != LimitState.Nominal;
+            if (outside && !_outside)
+            {
+                Excursions++;
+            }
+
+            _outside = outside;
+            return Count == TrendBatch;
+        }
+
+        public void Reset()
+        {
+            Count = 0;
+            Excursions = 0;
+        }
     }
 
     private int _bootChannel = -2;

@@ -125,6 +125,18 @@ public sealed class RunLifecycle(IRunRecorder recorder, TimeProvider time, ILogg
         finally
         {
             verdict ??= new RunVerdict(Outcome.Error, "the run ended without a verdict", SafeStateReached: false, []);
+            foreach (var d in opened.OfType<IStepScopedDevice>())
+            {
+                try
+                {
+                    d.OnRunEnding();
+                }
+                catch (Exception e)
+                {
+                    log.Warning("Device {Device} could not finish its record: {Error}", ((IDevice)d).Name, e.Message);
+                }
+            }
+
             try
             {
                 recorder.Write(RunIdentity.Ended(verdict, time.GetElapsedTime(start), time.GetUtcNow()));
