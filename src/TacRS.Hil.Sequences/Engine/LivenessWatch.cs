@@ -50,6 +50,7 @@ public sealed class LivenessWatch : IAsyncDisposable
             if (device is ILiveDevice { Liveness: { } spec } live)
             {
                 watch._watched.Add(new Watched(name, endpoints.GetValueOrDefault(name) ?? name, live, spec, time.GetUtcNow()));
+                log.Information("Liveness of {Device}: {Check}", name, spec.Describe());
             }
         }
 
