@@ -36,6 +36,17 @@ using TacRS.Hil.Sequences.Operator;
 using TacRS.Hil.Sequences.Procedures;
 using TacRS.Hil.Simulation.Time;
 
+if (args.Length > 0 && args[0] == "--monitors")
+{
+    // Monitoring overhead (issue 14): a 12 h powered soak on the default rig, 1 Hz housekeeping, three monitors and
+    // every device's liveness check, against the same soak with neither; the CLI as a child process, side by side.
+    //   dotnet run -c Release --project tools/engine-bench -- --monitors on|off|both [runs]
+    var which = args.Length > 1 ? args[1] : "both";
+    var monitorRuns = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
+    SoakBench.Run(FindRoot(), which, monitorRuns);
+    return 0;
+}
+
 var positional = new List<string>();
 var inProcessRuns = 10;
 var soakRuns = 10;
@@ -433,4 +444,97 @@ internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListen
             _bytes[type] = _bytes.GetValueOrDefault(type) + amount;
         }
     }
+}
+
+internal static class SoakBench
+{
+    public static void Run(string root, string which, int runs)
+    {
+        var cli = Path.Combine(root, "src", "TacRS.Hil.Cli", "bin", "Release", "net10.0", "tacrs-hil.dll");
+        var dir = Directory.CreateTempSubdirectory("soak-bench-").FullName;
+        var modes = which switch { "on" => new[] { true }, "off" => [false], _ => [false, true] };
+        var wall = modes.ToDictionary(m => m, _ => new List<double>());
+        var cpu = modes.ToDictionary(m => m, _ => new List<double>());
+        foreach (var on in modes)
+        {
+            File.WriteAllText(Path.Combine(dir, on ? "soak-on.yaml" : "soak-off.yaml"), Procedure(on));
+        }
+
+        // Alternating off and on, so a change in the machine's load falls on both alike; CPU time (user + system) is
+        // reported beside wall time because this machine is shared.
+        for (var i = 0; i < runs; i++)
+        {
+            foreach (var on in modes)
+            {
+                var outDir = Path.Combine(dir, $"run-{on}-{i}");
+                string[] cmd = [cli, "run", "hil-configs/sim-laptop.yaml", "--procedure", Path.Combine(dir, on ? "soak-on.yaml" : "soak-off.yaml"), "--out", outDir, .. on ? Array.Empty<string>() : ["--no-liveness"]];
+                // /usr/bin/time -f "%U %S" reports the child's user and system CPU seconds on stderr's last line.
+                var psi = new ProcessStartInfo("/usr/bin/time", ["-f", "%U %S", "dotnet", .. cmd]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true };
+                var sw = Stopwatch.StartNew();
+                using var p = Process.Start(psi)!;
+                var err = p.StandardError.ReadToEndAsync();
+                var output = p.StandardOutput.ReadToEnd();
+                p.WaitForExit();
+                sw.Stop();
+                if (p.ExitCode != 0)
+                {
+                    Console.WriteLine($"soak monitors {(on ? "on" : "off")}: exit {p.ExitCode}\n{output}{err.Result}");
+                }
+
+                var times = err.Result.Trim().Split('\n')[^1].Split(' ');
+                var cpuSeconds = times.Length == 2 ? double.Parse(times[0], CultureInfo.InvariantCulture) + double.Parse(times[1], CultureInfo.InvariantCulture) : double.NaN;
+                wall[on].Add(sw.Elapsed.TotalSeconds);
+                cpu[on].Add(cpuSeconds);
+                var bytes = new FileInfo(Path.Combine(outDir, "record.jsonl")).Length;
+                Console.WriteLine(FormattableString.Invariant($"soak 12h monitors+liveness {(on ? "on " : "off")} run {i + 1}: {sw.Elapsed.TotalSeconds:0.00} s wall, {cpuSeconds:0.00} s CPU, record {bytes / 1048576.0:0.00} MiB"));
+            }
+        }
+
+        foreach (var on in modes)
+        {
+            wall[on].Sort();
+            cpu[on].Sort();
+            Console.WriteLine(FormattableString.Invariant($"soak 12h monitors+liveness {(on ? "on " : "off")}: wall min {wall[on][0]:0.00} / median {wall[on][runs / 2]:0.00} / max {wall[on][^1]:0.00} s, CPU median {cpu[on][runs / 2]:0.00} s over {runs} runs (process start included)"));
+        }
+
+        if (modes.Length == 2)
+        {
+            Console.WriteLine(FormattableString.Invariant($"ratio on/off: wall median {wall[true][runs / 2] / wall[false][runs / 2]:0.00}x, CPU median {cpu[true][runs / 2] / cpu[false][runs / 2]:0.00}x; load {File.ReadAllText("/proc/loadavg").Trim()}"));
+        }
+
+        Directory.Delete(dir, recursive: true);
+    }
+
+    private static string Procedure(bool monitors) => $$"""
+        procedure: soak-bench
+        safe-state:
+          - set: payload_io.payload_enable
+            value: 0
+          - call: gse.output_off
+        steps:
+          - id: power
+            do:
+              - set: gse.voltage_setpoint
+                value: 28
+              - set: gse.current_limit
+                value: 3
+              - call: gse.output_on
+              - set: umbilical.relay_umbilical_power
+                value: 1
+              - set: payload_io.payload_enable
+                value: 1
+              - wait: 5s
+          - id: soak
+            do:
+              - wait: 12h
+        {{(monitors ? MonitorBlock : string.Empty)}}
+            timeout: 13h
+        """;
+
+    private const string MonitorBlock = """
+            monitor:
+              - { signal: rail.bus_voltage, unit: V, limits: { low: 26, high: 30 } }
+              - { signal: rail.current, unit: A, limits: { high: 2.5 } }
+              - { signal: obc.bus_voltage, unit: V, limits: { low: 26, high: 30 } }
+        """;
 }

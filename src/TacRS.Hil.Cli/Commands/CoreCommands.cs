@@ -25,9 +25,10 @@ internal static class CoreCommands
         var realTime = new Option<bool>("--realtime") { Description = "run a simulated rig on the system clock instead of virtual time" };
         var vehicle = new Option<string?>("--vehicle") { Description = "launch vehicle profile for this run (alpha, electron, epsilon-s, kairos), overriding the rig's" };
         var set = new Option<string[]>("--set") { Description = "give a procedure parameter a value for this run (NAME=VALUE, repeatable; e.g. power-on.soak=30s); recorded in the run", AllowMultipleArgumentsPerToken = false };
+        var noLiveness = new Option<bool>("--no-liveness") { Description = "do not run the devices' background liveness checks (to measure what they cost, or to diagnose a device by hand); a lost device is then found only when a step uses it" };
         var cmd = new Command("run", "Run a procedure (or the rig's default) on a rig; the rig always ends in its safe state.")
         {
-            rig, procedure, outDir, seed, unattended, realTime, vehicle, set, waitForRig,
+            rig, procedure, outDir, seed, unattended, realTime, vehicle, set, waitForRig, noLiveness,
         };
         cmd.SetAction(pr =>
         {
@@ -43,7 +44,7 @@ internal static class CoreCommands
                     !System.Console.IsOutputRedirected,
                     pr.GetValue(vehicle),
                     Settings: ParseSettings(pr.GetValue(set)),
-                    WaitForRig: pr.GetValue(waitForRig)),
+                    WaitForRig: pr.GetValue(waitForRig)) { Liveness = !pr.GetValue(noLiveness) },
                 abort());
             return outcome.ExitCode;
         });
@@ -200,7 +201,8 @@ internal static class CoreCommands
                     System.Console.Out.WriteLine($"{d.Name} ({d.Kind})");
                     foreach (var s in d.Signals)
                     {
-                        System.Console.Out.WriteLine($"  {d.Name}.{s.Name,-28} {s.Unit.Symbol,-6} {(s.CanWrite ? (s.CanRead ? "read/write" : "write") : "read")}{(s.Description is null ? string.Empty : "  " + s.Description)}");
+                        var age = s.MaxAge is { } ma ? "max age " + Core.Config.Duration.Format(ma) : "any age";
+                        System.Console.Out.WriteLine($"  {d.Name}.{s.Name,-28} {s.Unit.Symbol,-6} {(s.CanWrite ? (s.CanRead ? "read/write" : "write") : "read"),-10}  {age,-14}{(s.Description is null ? string.Empty : "  " + s.Description)}");
                     }
 
                     foreach (var a in d.Actions)

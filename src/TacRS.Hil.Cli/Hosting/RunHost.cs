@@ -131,7 +131,7 @@ internal static class RunHost
             IRunBody body = plan.Campaign is { } campaign
                 ? new CampaignRunner(campaign, recorder, clock, Log, op, rig.Operator.PromptTimeout, router)
                 : new ProcedureBody(plan.Procedure!, recorder, clock, Log, op, alarms, rig.Operator.PromptTimeout);
-            return await new RunLifecycle(recorder, clock, Log).RunAsync(identity, body, plan.Openings((IBusProvider)buses, services), abort);
+            return await new RunLifecycle(recorder, clock, Log) { Liveness = request.Liveness }.RunAsync(identity, body, plan.Openings((IBusProvider)buses, services), abort);
         }
 
         private Dictionary<string, string> Context(bool virtualTime)

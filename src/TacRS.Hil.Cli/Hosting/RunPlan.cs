@@ -26,7 +26,11 @@ internal sealed record RunRequest(
     IReadOnlyDictionary<string, string>? Settings = null,
     TimeSpan? WaitForRig = null,
     Sequences.Operator.IOperator? Operator = null,
-    IReadOnlyList<Core.Recording.IRunRecorder>? Observers = null);
+    IReadOnlyList<Core.Recording.IRunRecorder>? Observers = null)
+{
+    /// <summary>Whether the devices' liveness checks run (<c>--no-liveness</c> turns them off).</summary>
+    public bool Liveness { get; init; } = true;
+}
 
 /// <summary>
 /// A run resolved once, before anything is recorded or touched: the rig with every device's blueprint,

@@ -9,4 +9,9 @@ namespace TacRS.Hil.Core.Devices;
 public interface IStepScopedDevice
 {
     void OnStepStarted(string stepId);
+
+    /// <summary>The run is about to write its last record line: anything the device batches for the record goes in now.</summary>
+    void OnRunEnding()
+    {
+    }
 }

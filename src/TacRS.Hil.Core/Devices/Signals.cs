@@ -16,6 +16,12 @@ public enum SignalAccess
 /// </summary>
 public sealed record SignalInfo(string Name, Unit Unit, SignalAccess Access, string? Description = null, double? Min = null, double? Max = null)
 {
+    /// <summary>
+    /// The oldest a sample of this signal may be and still be judged: from the source (a telemetry packet's
+    /// <c>period:</c> × 3, a polled device's liveness interval × 2) or the rig's <c>max-age:</c>. Null: any age.
+    /// </summary>
+    public TimeSpan? MaxAge { get; init; }
+
     public bool CanRead => Access.HasFlag(SignalAccess.Read);
 
     public bool CanWrite => Access.HasFlag(SignalAccess.Write);

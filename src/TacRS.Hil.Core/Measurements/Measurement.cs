@@ -28,6 +28,9 @@ public sealed record Measurement(
     DateTimeOffset At,
     int Attempt)
 {
+    /// <summary>When the judged value was sampled (received, or its request sent), when it came from a signal.</summary>
+    public DateTimeOffset? SampledAt { get; init; }
+
     public string FormatValue() => double.IsNaN(Value)
         ? "no value"
         : Value.ToString("G6", CultureInfo.InvariantCulture) + Unit.Suffix;

@@ -22,6 +22,7 @@ namespace TacRS.Hil.Core.Recording;
 [JsonDerivedType(typeof(PhaseStarted), "phase-start")]
 [JsonDerivedType(typeof(PhaseEnded), "phase-end")]
 [JsonDerivedType(typeof(RunEnded), "run-end")]
+[JsonDerivedType(typeof(MonitorSamples), "monitor-samples")]
 public abstract record RunEvent
 {
     public long Seq { get; init; }
@@ -68,7 +69,11 @@ public sealed record MeasurementRecorded(
     string Outcome,
     bool IsMarginal,
     int Attempt,
-    string? Phase = null) : RunEvent;
+    string? Phase = null) : RunEvent
+{
+    /// <summary>When the value was sampled (run clock): a measurement never hides how old its value was.</summary>
+    public DateTimeOffset? SampledAt { get; init; }
+}
 
 public sealed record StepEnded(
     string Step,
@@ -117,6 +122,34 @@ public sealed record RunEnded(
 
     /// <summary><c>fail</c> or <c>warn</c>: what the over-budget phases did to the verdict.</summary>
     public string? BudgetPolicy { get; init; }
+}
+
+/// <summary>
+/// A batch of the samples one monitor checked (every sample, in order), self-describing so a live page or a
+/// results database can plot it without the procedure: the signal, unit and limits, the first sample's time
+/// and each sample's offset from it in seconds. One batch per <c>BatchSize</c> samples and one at the step's end,
+/// so a 12-hour soak at 1 Hz is some 70 lines per monitor.
+/// </summary>
+public sealed record MonitorSamples(
+    string Step,
+    string Monitor,
+    string Signal,
+    string Unit,
+    double? Low,
+    double? High,
+    DateTimeOffset Start,
+    IReadOnlyList<double> Offsets,
+    IReadOnlyList<double> Values,
+    int Excursions,
+    string? Phase = null) : RunEvent
+{
+    /// <summary>The batch's number in its step (from 1), and whether it is the step's last.</summary>
+    public int Batch { get; init; }
+
+    public bool Final { get; init; }
+
+    /// <summary>True when excursions are only counted (<c>record-only</c>), not failing the step.</summary>
+    public bool RecordOnly { get; init; }
 }
 
 public static class RunEventJson

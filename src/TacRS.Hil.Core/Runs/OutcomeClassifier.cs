@@ -52,6 +52,9 @@ public static class OutcomeClassifier
         {
             DeviceLostException lost => (Outcome.LostDevice, lost.Message),
 
+            // Old data is never judged: neither a pass nor a fail, whatever the device.
+            StaleSampleException => (Outcome.Error, e.Message),
+
             // Opening or connecting a device: whatever went wrong (a refused socket, a vanished port, a daemon
             // that answers RPRT -1), the device cannot be used and the run is safed without it.
             _ when device is { } d => (Outcome.LostDevice, $"device '{d.Name}' lost ({d.Endpoint}): {Describe(e)}"),

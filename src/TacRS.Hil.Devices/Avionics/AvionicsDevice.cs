@@ -21,7 +21,7 @@ namespace TacRS.Hil.Devices.Avionics;
 /// command (telemetry values), so a condition that already held, or an event of the previous step, never counts.
 /// </para>
 /// </summary>
-public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice
+public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice, ISampledDevice, ILiveDevice
 {
     private readonly AvionicsBlueprint _blueprint;
     private readonly IBusProvider _buses;
@@ -183,6 +183,97 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice
     public ValueTask WriteAsync(string signal, double value, CancellationToken cancellationToken) =>
         throw new DeviceCheckFailedException(Name, $"telemetry channel '{signal}' is read-only; send a command instead");
 
+    /// <summary>A telemetry channel's latest value and when its packet arrived; link counters are current (sampled now).</summary>
+    public ValueTask<Sample> SampleAsync(string signal, CancellationToken cancellationToken)
+    {
+        ThrowIfLost();
+        if (_dictionary.FindField(signal) is { Channel: >= 0 } f)
+        {
+            return ValueTask.FromResult(_store.LatestSample(f.Channel));
+        }
+
+        var now = _services.Time.GetUtcNow();
+        return ReadAsync(signal, cancellationToken) is { IsCompletedSuccessfully: true } done
+            ? ValueTask.FromResult(new Sample(done.Result, now))
+            : throw new InvalidOperationException("link counters are read synchronously");
+    }
+
+    // ---------------------------------------------------------------- liveness
+
+    private DateTimeOffset? _expectedSince;
+
+    private TimeSpan? _silence;
+    private bool _silenceKnown;
+
+    /// <summary>The shortest max age of the dictionary's periodic packets: silence longer than this is a lost link.</summary>
+    private TimeSpan? Silence
+    {
+        get
+        {
+            if (!_silenceKnown)
+            {
+                _silence = _dictionary.Packets.Select(p => p.MaxAge).Where(a => a is not null).Min();
+                _silenceKnown = true;
+            }
+
+            return _silence;
+        }
+    }
+
+    /// <summary>
+    /// Housekeeping silence, checked once a period: while the flight computer is expected to talk (its <c>powered-by</c>
+    /// signal is on, or — without one — once it has sent its first packet), no packet for longer than the housekeeping
+    /// max age (three periods) is a lost link. Found within max age + one period of the last packet (4 s on a 1 Hz link).
+    /// A link error (closed, reset, a dead receive loop) is a loss at the next check.
+    /// </summary>
+    public LivenessSpec Liveness
+    {
+        get
+        {
+            var period = _dictionary.Packets.Select(p => p.Period).Where(p => p is not null).Min() ?? TimeSpan.FromSeconds(1);
+            var silence = Silence;
+            return new LivenessSpec(period, (silence ?? TimeSpan.Zero) + period, silence is null ? "link errors (no periodic packet declared)" : $"housekeeping silence beyond {Duration.Format(silence.Value)}")
+            {
+                PoweredBy = _blueprint.PoweredBy,
+            };
+        }
+    }
+
+    /// <summary>While housekeeping flows (its last packet no older than one period), the flight computer is powered: its supply need not be read.</summary>
+    public bool NeedsPowerState =>
+        _expectedSince is null || Silence is not { } silence || _store.LastPacketAt is not { } last || _services.Time.GetUtcNow() - last > silence / 3;
+
+    public ValueTask<LivenessReport> CheckLivenessAsync(bool powered, CancellationToken cancellationToken)
+    {
+        ThrowIfLost();
+        var now = _services.Time.GetUtcNow();
+        var last = _store.LastPacketAt;
+        var seen = last is { } l ? string.Create(CultureInfo.InvariantCulture, $"last packet {(now - l).TotalSeconds:0.0} s ago, {_store.Packets} packets") : "no packet yet";
+        if (!powered)
+        {
+            _expectedSince = null;
+            _unpoweredSeen = true;
+            return ValueTask.FromResult(new LivenessReport("unpowered: silence expected; " + seen));
+        }
+
+        _expectedSince ??= now;
+        if (Silence is not { } silence || (_blueprint.PoweredBy.Count == 0 && last is null))
+        {
+            // Without a power signal, a link that never spoke is not judged: the flight computer may not be on yet.
+            return ValueTask.FromResult(new LivenessReport(seen));
+        }
+
+        var from = last is { } at && at > _expectedSince.Value ? at : _expectedSince.Value;
+        if (now - from > silence)
+        {
+            var why = string.Create(CultureInfo.InvariantCulture, $"no telemetry for {(now - from).TotalSeconds:0.0} s (housekeeping max age {Duration.Format(silence)}); {seen}");
+            MarkLost(why);
+            throw new DeviceLostException(Name, LinkPath, why);
+        }
+
+        return ValueTask.FromResult(new LivenessReport(seen));
+    }
+
     public async ValueTask<ActionResult> InvokeAsync(string action, IReadOnlyDictionary<string, ArgumentValue> arguments, CancellationToken cancellationToken)
     {
         ThrowIfLost();
@@ -295,7 +386,7 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice
     public void OnPacket(ReadOnlySpan<byte> packet)
     {
         var now = _services.Time.GetUtcNow();
-        _archive?.Write(now, PacketDirection.Received, LinkPath, packet);
+        Archive(now, PacketDirection.Received, LinkPath, packet);
         var index = _decom.Decode(packet, _store.Scratch);
         if (index < 0)
         {
@@ -334,7 +425,201 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice
         }
 
         CheckLimits(index);
+        CheckRestart(index, now);
+        Trend(index, now);
         _store.Commit(index, now, evt);
+    }
+
+    // ---------------------------------------------------------------- housekeeping trends for the report
+
+    /// <summary>Samples per trend line in the record (10 minutes of 1 Hz housekeeping).</summary>
+    private const int TrendBatch = 600;
+
+    private TrendBuffer?[]? _trends;
+
+    /// <summary>
+    /// Every value of every channel with dictionary limits goes into the record in batches (<see cref="MonitorSamples"/>
+    /// with step <c>telemetry</c>, the yellow limits, or the red ones), so the report plots the flight computer's
+    /// housekeeping against its dictionary limits from the record alone. Fixed arrays per channel; nothing per sample.
+    /// </summary>
+    private void Trend(int index, DateTimeOffset at)
+    {
+        _trends ??= _dictionary.Channels.Select(f => f.Limits is { } l && (l.Yellow ?? l.Red) is not null ? new TrendBuffer(f) : null).ToArray();
+        foreach (var c in _decom.ChannelsOf(index))
+        {
+            if (_trends[c] is { } t && t.Add(at, _store.Scratch[c]))
+            {
+                FlushTrend(t, final: false);
+            }
+        }
+    }
+
+    private void FlushTrend(TrendBuffer t, bool final)
+    {
+        if (t.Count == 0)
+        {
+            return;
+        }
+
+        var limits = t.Field.Limits!.Yellow ?? t.Field.Limits.Red!;
+        t.Batch++;
+        _services.Recorder.Write(new Core.Recording.MonitorSamples(
+            "telemetry", t.Field.Name, $"{Name}.{t.Field.Name}", t.Field.Unit.Symbol, limits.Low, limits.High, t.Start,
+            t.Offsets.AsSpan(0, t.Count).ToArray(), t.Values.AsSpan(0, t.Count).ToArray(), t.Excursions)
+        { At = _services.Time.GetUtcNow(), Batch = t.Batch, Final = final, RecordOnly = true });
+        t.Reset();
+    }
+
+    /// <summary>The last, partial batches of the housekeeping trends, before the run's last record line.</summary>
+    public void OnRunEnding() => FlushTrends();
+
+    private void FlushTrends()
+    {
+        foreach (var t in _trends ?? [])
+        {
+            if (t is not null)
+            {
+                FlushTrend(t, final: true);
+            }
+        }
+    }
+
+    private sealed class TrendBuffer(TelemetryField field)
+    {
+        public TelemetryField Field { get; } = field;
+
+        public double[] Offsets { get; } = new double[TrendBatch];
+
+        public double[] Values { get; } = new double[TrendBatch];
+
+        public int Count { get; private set; }
+
+        public int Batch { get; set; }
+
+        public int Excursions { get; private set; }
+
+        public DateTimeOffset Start { get; private set; }
+
+        private bool _outside;
+
+        /// <summary>Adds a sample; true when the batch is full.</summary>
+        public bool Add(DateTimeOffset at, double value)
+        {
+            if (Count == 0)
+            {
+                Start = at;
+            }
+
+            Offsets[Count] = (at - Start).TotalSeconds;
+            Values[Count] = value;
+            Count++;
+            var outside = Field.Judge(value) != LimitState.Nominal;
+            if (outside && !_outside)
+            {
+                Excursions++;
+            }
+
+            _outside = outside;
+            return Count == TrendBatch;
+        }
+
+        public void Reset()
+        {
+            Count = 0;
+            Excursions = 0;
+        }
+    }
+
+    private int _bootChannel = -2;
+    private int _uptimeChannel = -2;
+    private volatile bool _unpoweredSeen;
+
+    /// <summary>
+    /// A restart of the flight software while the link flowed (no silence longer than the housekeeping max age, its power
+    /// never seen off): the boot counter went up or the uptime went back. A red alarm, so the running step fails (or the
+    /// rig is safed, per <c>on-red-alarm</c>) as for a red limit, and a <c>restart</c> note in the record.
+    /// </summary>
+    private void CheckRestart(int index, DateTimeOffset now)
+    {
+        if (_bootChannel == -2)
+        {
+            _bootChannel = _dictionary.BootCountChannel is { } b ? _dictionary.FindField(b)!.Channel : -1;
+            _uptimeChannel = _dictionary.UptimeChannel is { } u ? _dictionary.FindField(u)!.Channel : -1;
+        }
+
+        if (_bootChannel < 0 && _uptimeChannel < 0)
+        {
+            return;
+        }
+
+        string? what = null;
+        var continuous = !_unpoweredSeen;
+        foreach (var c in _decom.ChannelsOf(index))
+        {
+            if (c != _bootChannel && c != _uptimeChannel)
+            {
+                continue;
+            }
+
+            var before = _store.LatestSample(c);
+            var after = _store.Scratch[c];
+            if (before.IsMissing || now - before.At > (Silence ?? TimeSpan.FromSeconds(3)) || !continuous)
+            {
+                continue;
+            }
+
+            if (c == _bootChannel && after > before.Value)
+            {
+                what = string.Create(CultureInfo.InvariantCulture, $"boot count {before.Value:G6} → {after:G6}");
+            }
+            else if (c == _uptimeChannel && after < before.Value)
+            {
+                what ??= string.Create(CultureInfo.InvariantCulture, $"uptime {before.Value:G6} s → {after:G6} s");
+            }
+        }
+
+        _unpoweredSeen = false;
+        if (what is null)
+        {
+            return;
+        }
+
+        var message = $"{Name}: flight computer restarted while the link flowed ({what})";
+        _services.Log.Warning("Flight computer {Device} restarted: {What}", Name, what);
+        Note("restart", "red", message, new Dictionary<string, string> { ["what"] = what });
+        _services.Alarms.Raise(new Alarm(Name, $"{Name}.restart", AlarmSeverity.Red, message));
+    }
+
+    private bool _archiveFailed;
+
+    /// <summary>
+    /// Archives a packet; a full disk stops the archive (noted once), never the link: the flight computer is not lost
+    /// because its packets can no longer be kept (liveness would otherwise find a dead receive loop).
+    /// </summary>
+    private void Archive(DateTimeOffset at, PacketDirection direction, string path, ReadOnlySpan<byte> packet)
+    {
+        if (_archive is null || _archiveFailed)
+        {
+            return;
+        }
+
+        try
+        {
+            _archive.Write(at, direction, path, packet);
+        }
+        catch (IOException e)
+        {
+            _archiveFailed = true;
+            _services.Log.Error("Packet archive of {Device} stopped: {Error}", Name, e.Message);
+            try
+            {
+                Note("archive", "red", $"packet archive stopped: {e.Message}");
+            }
+            catch (IOException)
+            {
+                // The record is on the same full disk; the log line above and the run's artifact check say it.
+            }
+        }
     }
 
     private void CheckLimits(int index)
@@ -387,7 +672,7 @@ public sealed partial class AvionicsDevice : IDevice, IStepScopedDevice
         await _sendGate.EnterAsync(ct);
         try
         {
-            _archive?.Write(_services.Time.GetUtcNow(), PacketDirection.Sent, link.Path, packet.Span);
+            Archive(_services.Time.GetUtcNow(), PacketDirection.Sent, link.Path, packet.Span);
             await link.SendAsync(packet, ct);
             Interlocked.Increment(ref _txPackets);
         }

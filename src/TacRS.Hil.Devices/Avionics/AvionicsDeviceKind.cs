@@ -34,6 +34,9 @@ public sealed record AvionicsBlueprint(
     string? ReplayArchive = null) : DeviceBlueprint(Definition, Description)
 {
     public override string Endpoint => ReplayArchive is { } archive ? "replay " + archive : Transport?.Describe() ?? "simulated link";
+
+    /// <summary><c>powered-by: [gse.output_active, payload_io.payload_enable]</c>: the signals that must all read on for the flight computer to be expected to talk.</summary>
+    public IReadOnlyList<string> PoweredBy { get; init; } = [];
 }
 
 /// <summary>
@@ -90,6 +93,34 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
                 map.Get("replay")!.Error($"replay archive '{replayText}' not found (looked at {replay})");
             }
         }
+        // powered-by: one signal or a list; all must read on for the flight computer to be expected to talk.
+        var poweredBy = new List<string>();
+        if (map.Get("powered-by") is { IsNull: false } pb)
+        {
+            foreach (var node in pb.IsList ? pb.AsList("'powered-by'") ?? [] : [pb])
+            {
+                var text = node.AsString("'powered-by'");
+                var dot = text?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+                if (text is null)
+                {
+                    continue;
+                }
+
+                if (dot <= 0 || dot == text.Length - 1)
+                {
+                    node.Error($"'powered-by' must be device.signal (a line, relay or supply output that powers the flight computer), not '{text}'");
+                }
+                else if (rig.FindDevice(text[..dot]) is null)
+                {
+                    node.Error($"'powered-by' names device '{text[..dot]}', which the rig does not have");
+                }
+                else
+                {
+                    poweredBy.Add(text);
+                }
+            }
+        }
+
         var accept = map.Duration("accept-within") ?? TimeSpan.FromSeconds(5);
         var complete = map.Duration("complete-within") ?? TimeSpan.FromSeconds(10);
         map.ReportUnknownKeys(where);
@@ -112,7 +143,7 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
             return null;
         }
 
-        return new AvionicsBlueprint(device, BuildDescription(device.Name, dictionary), transport, dictionary, ip, archive && replay is null, accept, complete, replay);
+        return new AvionicsBlueprint(device, BuildDescription(device.Name, dictionary), transport, dictionary, ip, archive && replay is null, accept, complete, replay) { PoweredBy = poweredBy };
     }
 
     public IDevice Create(DeviceBlueprint blueprint, IBusProvider buses, DeviceServices services)
@@ -159,7 +190,10 @@ public sealed class AvionicsDeviceKind(AvionicsOptions? options = null) : IDevic
     public static DeviceDescription BuildDescription(string name, AvionicsDictionary dictionary)
     {
         var signals = dictionary.Channels
-            .Select(f => new SignalInfo(f.Name, f.Enumeration is null ? f.Unit : Unit.None, SignalAccess.Read, f.Description ?? (f.Enumeration is { } e ? string.Join(", ", e.Select(kv => $"{kv.Key}={kv.Value}")) : null)))
+            .Select(f => new SignalInfo(f.Name, f.Enumeration is null ? f.Unit : Unit.None, SignalAccess.Read, f.Description ?? (f.Enumeration is { } e ? string.Join(", ", e.Select(kv => $"{kv.Key}={kv.Value}")) : null))
+            {
+                MaxAge = dictionary.Packets.FirstOrDefault(p => p.Name == f.Packet)?.MaxAge,
+            })
             .Concat(LinkSignals.Select(s => new SignalInfo(s, Unit.Count, SignalAccess.Read, "avionics link counter")))
             .ToList();
 

@@ -14,8 +14,11 @@ namespace TacRS.Hil.Devices.Gpio;
 /// than one edge is a bounce and is noted in the record; an output whose read-back disagrees with
 /// what was written is stuck, noted, and fails the step.
 /// </summary>
-public sealed class GpioDevice : IDevice
+public sealed class GpioDevice : IDevice, ILiveDevice
 {
+    /// <summary>How often the run checks a pigpio daemon still answers for the lines (a level read of the first line).</summary>
+    public static readonly TimeSpan LivenessInterval = TimeSpan.FromSeconds(1);
+
     private readonly GpioBlueprint _bp;
     private readonly IBusProvider _buses;
     private readonly DeviceServices _services;
@@ -306,6 +309,22 @@ public sealed class GpioDevice : IDevice
     {
         _services.Log.Information("{Device}.{Line} changed to {Value} after {Edges} edge(s)", Name, s.Spec.Name, value ? 1 : 0, edges);
         Wake(s);
+    }
+
+    /// <summary>
+    /// Lines behind a pigpio daemon: a level read of the first line once a second, through the daemon connection; a
+    /// dropped or silent daemon is a lost device, found within 1 s + the daemon timeout (3 s by default). A local
+    /// chip has no check (nothing between it and the kernel can drop).
+    /// </summary>
+    public LivenessSpec? Liveness => _bp.Chip.Pigpio is { } daemon && _bp.Lines.Count > 0
+        ? new LivenessSpec(LivenessInterval, LivenessInterval + daemon.Timeout, "pigpio daemon connection (level read)")
+        : null;
+
+    public ValueTask<LivenessReport> CheckLivenessAsync(bool powered, CancellationToken cancellationToken)
+    {
+        var first = _bp.Lines[0];
+        var level = Lost(() => Controller().Read(first.Line));
+        return ValueTask.FromResult(new LivenessReport($"{_bp.Chip} answered: {first.Name} reads {(level == PinValue.High ? 1 : 0)}"));
     }
 
     /// <summary>A chip that stops answering mid-run (a pigpio daemon's link dropped, a USB GPIO adapter pulled) is a lost device.</summary>

@@ -11,6 +11,8 @@ public sealed record GpioBlueprint(DeviceDefinition Definition, DeviceDescriptio
     : DeviceBlueprint(Definition, Description)
 {
     public override string Endpoint => Chip.ToString();
+
+    public override TimeSpan? DefaultMaxAge => GpioDevice.LivenessInterval * 2;
 }
 
 /// <summary>

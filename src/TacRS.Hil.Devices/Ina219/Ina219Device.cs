@@ -19,8 +19,15 @@ using Ina219 = Iot.Device.Adc.Ina219;
 /// unsigned, so reverse current reads as a large positive value. The pinned-defect test in
 /// tests/TacRS.Hil.Drivers.Tests/I2c notices the day an upgrade fixes this.
 /// </summary>
-public sealed class Ina219Device(Ina219Blueprint blueprint, IBusProvider buses, DeviceServices services) : IDevice
+public sealed class Ina219Device(Ina219Blueprint blueprint, IBusProvider buses, DeviceServices services) : IDevice, ILiveDevice
 {
+    /// <summary>How often the run checks the chip acknowledges (a configuration-register read, skipped after a good read).</summary>
+    public static readonly TimeSpan LivenessInterval = TimeSpan.FromSeconds(1);
+
+    // One register exchange at a time: a liveness read on a bench's thread pool must not split a step's pointer write and read.
+    private readonly Lock _bus = new();
+    private long _reads;
+    private long _readsSeen;
     private I2cDevice? _i2c;
     private Ina219? _binding;
     private ushort _calibration;
@@ -172,11 +179,33 @@ public sealed class Ina219Device(Ina219Blueprint blueprint, IBusProvider buses, 
         i2c.Write(buffer);
     }
 
+    /// <summary>A read of the configuration register once a second unless a step read the chip since: a NACK is a lost device, found within 2 s.</summary>
+    public LivenessSpec Liveness => new(LivenessInterval, LivenessInterval * 2, "configuration register read");
+
+    public ValueTask<LivenessReport> CheckLivenessAsync(bool powered, CancellationToken cancellationToken)
+    {
+        var reads = Interlocked.Read(ref _reads);
+        if (reads > _readsSeen)
+        {
+            _readsSeen = reads;
+            return ValueTask.FromResult(new LivenessReport("read by a step since the last check"));
+        }
+
+        var config = Guard(() => ReadRegister(0x00));
+        _readsSeen = Interlocked.Read(ref _reads);
+        return ValueTask.FromResult(new LivenessReport(string.Create(CultureInfo.InvariantCulture, $"configuration register 0x{config:X4}")));
+    }
+
     private T Guard<T>(Func<T> read)
     {
         try
         {
-            return read();
+            lock (_bus)
+            {
+                var value = read();
+                Interlocked.Increment(ref _reads);
+                return value;
+            }
         }
         catch (IOException e)
         {

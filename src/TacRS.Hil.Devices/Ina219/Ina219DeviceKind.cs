@@ -16,6 +16,8 @@ public sealed record Ina219Blueprint(
     bool Range32V) : DeviceBlueprint(Definition, Description)
 {
     public override string Endpoint => Target.ToString();
+
+    public override TimeSpan? DefaultMaxAge => Ina219Device.LivenessInterval * 2;
 }
 
 /// <summary>

@@ -13,6 +13,8 @@ public sealed record Mcp9808Blueprint(DeviceDefinition Definition, DeviceDescrip
     : DeviceBlueprint(Definition, Description)
 {
     public override string Endpoint => Target.ToString();
+
+    public override TimeSpan? DefaultMaxAge => Mcp9808Device.LivenessInterval * 2;
 }
 
 /// <summary>
@@ -46,8 +48,14 @@ public sealed class Mcp9808DeviceKind : IDeviceKind
 }
 
 /// <summary>The MCP9808 driver: the Iot.Device binding (which checks the manufacturer and device IDs) over the I2cDevice it is handed.</summary>
-public sealed class Mcp9808Device(Mcp9808Blueprint blueprint, IBusProvider buses, DeviceServices services) : IDevice
+public sealed class Mcp9808Device(Mcp9808Blueprint blueprint, IBusProvider buses, DeviceServices services) : IDevice, ILiveDevice
 {
+    /// <summary>How often the run checks the chip acknowledges (a manufacturer-ID read, skipped after a good read).</summary>
+    public static readonly TimeSpan LivenessInterval = TimeSpan.FromSeconds(1);
+
+    private readonly Lock _bus = new();
+    private long _reads;
+    private long _readsSeen;
     private System.Device.I2c.I2cDevice? _i2c;
     private Mcp9808? _sensor;
 
@@ -90,7 +98,13 @@ public sealed class Mcp9808Device(Mcp9808Blueprint blueprint, IBusProvider buses
         var sensor = _sensor ?? throw new InvalidOperationException($"device '{Name}' is not connected");
         try
         {
-            var c = sensor.Temperature.DegreesCelsius;
+            double c;
+            lock (_bus)
+            {
+                c = sensor.Temperature.DegreesCelsius;
+                Interlocked.Increment(ref _reads);
+            }
+
             if (double.IsNaN(c))
             {
                 throw new DeviceCheckFailedException(Name, "temperature register reads 0xFFFF (bus pulled high: sensor unpowered?)");
@@ -102,6 +116,44 @@ public sealed class Mcp9808Device(Mcp9808Blueprint blueprint, IBusProvider buses
         {
             throw new DeviceLostException(Name, blueprint.Target.ToString(), e.Message, e);
         }
+    }
+
+    /// <summary>The manufacturer-ID register (0x06, reads 0x0054) once a second unless a step read the chip since: a NACK or a wrong ID is a lost device, found within 2 s.</summary>
+    public LivenessSpec Liveness => new(LivenessInterval, LivenessInterval * 2, "manufacturer-ID register read");
+
+    public ValueTask<LivenessReport> CheckLivenessAsync(bool powered, CancellationToken cancellationToken)
+    {
+        var reads = Interlocked.Read(ref _reads);
+        if (reads > _readsSeen)
+        {
+            _readsSeen = reads;
+            return ValueTask.FromResult(new LivenessReport("read by a step since the last check"));
+        }
+
+        var i2c = _i2c ?? throw new InvalidOperationException($"device '{Name}' is not connected");
+        ushort id;
+        try
+        {
+            lock (_bus)
+            {
+                Span<byte> buffer = stackalloc byte[2];
+                i2c.WriteByte(0x06);
+                i2c.Read(buffer);
+                id = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(buffer);
+            }
+        }
+        catch (IOException e)
+        {
+            throw new DeviceLostException(Name, blueprint.Target.ToString(), e.Message, e);
+        }
+
+        if (id != 0x0054)
+        {
+            throw new DeviceLostException(Name, blueprint.Target.ToString(), $"manufacturer ID reads 0x{id:X4}, not 0x0054: not the MCP9808 it was");
+        }
+
+        _readsSeen = Interlocked.Read(ref _reads);
+        return ValueTask.FromResult(new LivenessReport("manufacturer ID 0x0054"));
     }
 
     public ValueTask WriteAsync(string signal, double value, CancellationToken cancellationToken) =>

@@ -12,8 +12,11 @@ namespace TacRS.Hil.Devices.Station;
 /// run's clock; failures to arrive are returned as measurements (slew_time, final_error, reached)
 /// so the engine judges them against the procedure's limits.
 /// </summary>
-public sealed class StationDevice : IDevice
+public sealed class StationDevice : IDevice, ILiveDevice
 {
+    /// <summary>How often the run asks the daemons where they are (<c>get_pos</c>, <c>get_freq</c>).</summary>
+    public static readonly TimeSpan LivenessInterval = TimeSpan.FromSeconds(5);
+
     private readonly StationBlueprint _bp;
     private readonly DeviceServices _services;
     private readonly TimeProvider _time;
@@ -97,6 +100,41 @@ public sealed class StationDevice : IDevice
             default:
                 throw new DeviceCheckFailedException(Description.Name, $"no signal '{signal}'");
         }
+    }
+
+    /// <summary>
+    /// <c>get_pos</c> to rotctld and <c>get_freq</c> to rigctld every 5 s. A daemon that does not answer within its
+    /// timeout (after the one reconnect the connection allows) is lost: found within 5 s + 2 × timeout of its last
+    /// answer (9 s with the default 2 s timeout). A refusal (<c>RPRT -n</c>) is an answer.
+    /// </summary>
+    public LivenessSpec Liveness => new(
+        LivenessInterval,
+        LivenessInterval + _bp.Timeout * 2,
+        string.Join(" + ", new[] { Rotator is null ? null : "get_pos", Radio is null ? null : "get_freq" }.OfType<string>()) is { Length: > 0 } m ? m : "none");
+
+    public async ValueTask<LivenessReport> CheckLivenessAsync(bool powered, CancellationToken cancellationToken)
+    {
+        var seen = new List<string>(2);
+        try
+        {
+            if (Rotator is not null)
+            {
+                var (az, el) = await Rotator.GetPositionAsync(cancellationToken);
+                seen.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"rotator at az {az:0.0} el {el:0.0}"));
+            }
+
+            if (Radio is not null)
+            {
+                var f = await Radio.GetFrequencyAsync(cancellationToken);
+                seen.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"radio at {f:0} Hz"));
+            }
+        }
+        catch (HamlibCommandException e)
+        {
+            seen.Add("refused: " + e.Reason);
+        }
+
+        return new LivenessReport(string.Join(", ", seen));
     }
 
     public async ValueTask WriteAsync(string signal, double value, CancellationToken cancellationToken)

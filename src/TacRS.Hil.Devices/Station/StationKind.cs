@@ -29,6 +29,8 @@ public sealed record StationBlueprint(
     double? DownlinkHz) : DeviceBlueprint(Definition, Description)
 {
     public override string Endpoint => string.Join(", ", new[] { Rotator is null ? null : "rotator " + Rotator.Describe(), Radio is null ? null : "radio " + Radio.Describe() }.OfType<string>()) is { Length: > 0 } e ? e : "simulated station";
+
+    public override TimeSpan? DefaultMaxAge => StationDevice.LivenessInterval * 2;
 }
 
 /// <summary>

@@ -124,7 +124,14 @@ public sealed record TelemetryField(
         Enumeration is { } e && e.TryGetValue((long)value, out var label) ? label : value.ToString("G6", CultureInfo.InvariantCulture);
 }
 
-public sealed record TelemetryPacket(string Name, ushort MessageId, int Length, IReadOnlyList<TelemetryField> Fields, string? Description, SourceLocation Location);
+public sealed record TelemetryPacket(string Name, ushort MessageId, int Length, IReadOnlyList<TelemetryField> Fields, string? Description, SourceLocation Location)
+{
+    /// <summary>How often the flight software sends it (<c>period:</c>); its channels' max age defaults to three periods. Null: sent on events only.</summary>
+    public TimeSpan? Period { get; init; }
+
+    /// <summary>The packet's channels' default max age: three periods, so one or two lost packets are not yet stale.</summary>
+    public TimeSpan? MaxAge => Period * 3;
+}
 
 /// <summary>A command argument in engineering units: raw = value / Scale, checked against [Min, Max] before sending.</summary>
 public sealed record CommandArgument(
@@ -181,6 +188,20 @@ public sealed class AvionicsDictionary
     private readonly Dictionary<string, CommandDefinition> _commands;
     private readonly Dictionary<string, TelemetryField> _fields;
     private readonly Dictionary<ushort, TelemetryPacket> _packetsById;
+
+    /// <summary>The channel counting boots (<c>restart: { boot-count: }</c>); a rise while the link flows is a restart.</summary>
+    public string? BootCountChannel { get; private set; }
+
+    /// <summary>The channel counting seconds since boot (<c>restart: { uptime: }</c>); a drop while the link flows is a restart.</summary>
+    public string? UptimeChannel { get; private set; }
+
+    /// <summary>This dictionary with the channels that show a restart.</summary>
+    public AvionicsDictionary WithRestart(string? bootCount, string? uptime)
+    {
+        BootCountChannel = bootCount;
+        UptimeChannel = uptime;
+        return this;
+    }
 
     public AvionicsDictionary(string name, string file, IReadOnlyList<CommandDefinition> commands, IReadOnlyList<TelemetryPacket> packets, EventSpec? events, DictionaryVersion? version = null, IReadOnlyList<DictionaryVersion>? versions = null)
     {

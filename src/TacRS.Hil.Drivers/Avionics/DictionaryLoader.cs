@@ -63,6 +63,25 @@ public static class DictionaryLoader
             ReadVersion(root, name, doc.File, other, versions);
         }
 
+        // restart: { boot-count: CHANNEL, uptime: CHANNEL }: how a restart of the flight software shows in telemetry.
+        if (root.Map("restart") is { } restart && result is not null)
+        {
+            string? Channel(string key)
+            {
+                var channel = restart.String(key);
+                if (channel is not null && result.FindField(channel) is not { Channel: >= 0 })
+                {
+                    restart.Get(key)!.Error($"'restart' {key} names channel '{channel}', which dictionary '{name}' does not have");
+                    return null;
+                }
+
+                return channel;
+            }
+
+            result = result.WithRestart(Channel("boot-count"), Channel("uptime"));
+            restart.ReportUnknownKeys("'restart'");
+        }
+
         root.ReportUnknownKeys("a dictionary");
         return problems.Items.Count > before ? null : result;
     }
@@ -232,6 +251,14 @@ public static class DictionaryLoader
         var lengthNode = map.Get("length");
         var length = map.Int("length");
         var description = map.String("description");
+        var periodNode = map.Get("period");
+        var period = map.Duration("period");
+        if (period is { } pd && pd <= TimeSpan.Zero)
+        {
+            periodNode!.Error($"'period' of packet '{name}' must be longer than 0");
+            period = null;
+        }
+
         var order = ParseOrder(map, "byte-order") ?? defaultOrder;
         // A nameless packet has already been reported as missing its name: it is no duplicate of another nameless one.
         if (map.Get("name") is { } nameNode && packets.Any(p => p.Name == name))
@@ -287,7 +314,7 @@ public static class DictionaryLoader
             lengthNode!.Error($"'length' of packet '{name}' must be 16 to 65542 bytes, not {l}");
         }
 
-        return mid is null ? null : new TelemetryPacket(name, mid.Value, actualLength, fields, description, map.Location);
+        return mid is null ? null : new TelemetryPacket(name, mid.Value, actualLength, fields, description, map.Location) { Period = period };
     }
 
     private static TelemetryField? ReadField(ConfigNode node, string packet, FieldByteOrder defaultOrder, DictionaryVersion? version, IReadOnlyList<DictionaryVersion> versions)

@@ -32,6 +32,7 @@ public sealed class TelemetryStore
     private readonly Lock _gate = new();
     private readonly double[] _latest;
     private readonly long[] _latestPacket;
+    private readonly DateTimeOffset[] _latestAt;
     private readonly long[] _updates;
     private readonly TelemetrySample[][] _history;
     private readonly int[] _historyNext;
@@ -40,6 +41,7 @@ public sealed class TelemetryStore
     private readonly List<TaskCompletionSource> _waiters = [];
     private long _eventCount;
     private long _packets;
+    private DateTimeOffset _lastPacketAt;
 
     public TelemetryStore(Decommutator decommutator, int historyPerChannel = 1024, int eventHistory = 4096)
     {
@@ -50,6 +52,7 @@ public sealed class TelemetryStore
         _latest = new double[n];
         Array.Fill(_latest, double.NaN);
         _latestPacket = new long[n];
+        _latestAt = new DateTimeOffset[n];
         _updates = new long[n];
         _history = Enumerable.Range(0, n).Select(_ => new TelemetrySample[historyPerChannel]).ToArray();
         _historyNext = new int[n];
@@ -86,6 +89,27 @@ public sealed class TelemetryStore
         lock (_gate)
         {
             return new TelemetryMark(_packets, _eventCount, timestamp);
+        }
+    }
+
+    /// <summary>The latest value of <paramref name="channel"/> and when its packet arrived (NaN before the first).</summary>
+    public Core.Devices.Sample LatestSample(int channel)
+    {
+        lock (_gate)
+        {
+            return new Core.Devices.Sample(_latest[channel], _latestAt[channel]);
+        }
+    }
+
+    /// <summary>When the latest stored packet arrived (null before the first).</summary>
+    public DateTimeOffset? LastPacketAt
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _packets == 0 ? null : _lastPacketAt;
+            }
         }
     }
 
@@ -200,10 +224,12 @@ public sealed class TelemetryStore
         lock (_gate)
         {
             _packets++;
+            _lastPacketAt = at;
             foreach (var c in Decommutator.ChannelsOf(packetIndex))
             {
                 var v = Scratch[c];
                 _latest[c] = v;
+                _latestAt[c] = at;
                 _latestPacket[c] = _packets;
                 _updates[c]++;
                 var ring = _history[c];

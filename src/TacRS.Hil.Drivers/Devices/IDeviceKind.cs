@@ -39,6 +39,12 @@ public abstract record DeviceBlueprint(DeviceDefinition Definition, DeviceDescri
 {
     /// <summary>How the device is reached (<c>tcp://127.0.0.1:1502</c>, <c>/dev/ttyUSB0 115200 8N1</c>, <c>i2c-1@0x40</c>), for the messages that name a lost device.</summary>
     public abstract string Endpoint { get; }
+
+    /// <summary>
+    /// The max age of the signals of a device read on demand: twice its liveness interval (a read stamped when its
+    /// request went out, and slower than that, is stale). Null for kinds whose signals carry their own (telemetry).
+    /// </summary>
+    public virtual TimeSpan? DefaultMaxAge => null;
 }
 
 /// <summary>One kind of device a rig can name (<c>kind: gpio</c>, <c>kind: modbus</c> …).</summary>

@@ -426,6 +426,26 @@ public static class HtmlReport
             .GroupBy(m => (m.Name, m.Unit))
             .Where(g => g.Count() >= 2)
             .ToList();
+        var monitored = r.Events.OfType<MonitorSamples>()
+            .GroupBy(m => (m.Phase, m.Step, m.Monitor))
+            .ToList();
+        if (series.Count == 0 && monitored.Count == 0)
+        {
+            return;
+        }
+
+        if (monitored.Count > 0)
+        {
+            // Every sample a monitor checked, over its step (decimated for drawing; excursions marked).
+            sb.Append("<section id=\"monitors\"><h2>Monitored signals</h2><div class=\"plots\">");
+            foreach (var g in monitored)
+            {
+                MonitorPlot(sb, r, g.ToList());
+            }
+
+            sb.Append("</div></section>\n");
+        }
+
         if (series.Count == 0)
         {
             return;
@@ -440,16 +460,55 @@ public static class HtmlReport
         sb.Append("</div></section>\n");
     }
 
+    private static void MonitorPlot(StringBuilder sb, RunRecord r, List<MonitorSamples> batches)
+    {
+        var first = batches[0];
+        var xs = new List<double>();
+        var ys = new List<double>();
+        foreach (var b in batches)
+        {
+            var t0 = r.SecondsSinceStart(b.Start);
+            for (var i = 0; i < b.Values.Count && i < b.Offsets.Count; i++)
+            {
+                xs.Add(t0 + b.Offsets[i]);
+                ys.Add(b.Values[i]);
+            }
+        }
+
+        if (ys.Count == 0)
+        {
+            return;
+        }
+
+        bool Outside(double v) => (first.Low is { } lo && v < lo) || (first.High is { } hi && v > hi);
+        var excursions = batches.Sum(b => b.Excursions);
+        var title = $"{(first.Phase is { } ph ? ph + "/" : string.Empty)}{first.Step}: {first.Monitor} ({first.Signal}, {ys.Count} samples{(excursions > 0 ? $", {excursions} excursion{(excursions == 1 ? string.Empty : "s")}" : string.Empty)}{(first.RecordOnly ? ", record-only" : string.Empty)})";
+        var markers = Enumerable.Range(0, ys.Count).Where(i => Outside(ys[i])).Take(MaxPlotBuckets)
+            .Select(i => (i, "fail", $"{Num(ys[i])} {first.Unit} at {Elapsed(xs[i])}: outside the limits"));
+        var limits = first.Low == first.High && first.Low is not null ? $"== {Num(first.Low)}" : $"[{Num(first.Low)}, {Num(first.High)}]";
+        Chart(sb, title, first.Unit, limits, xs, ys, first.Low == first.High ? null : first.Low, first.Low == first.High ? null : first.High, null, first.Low == first.High ? first.Low : null, markers, excursions > 0);
+    }
+
     private static void Plot(StringBuilder sb, RunRecord r, string name, string unit, List<MeasurementRecorded> points)
     {
-        const double width = 560, height = 230, left = 60, right = 16, top = 14, bottom = 34;
         var last = points[^1];
-        var low = last.Low;
-        var high = last.High;
-        var marginal = last.Marginal;
         var xs = points.Select(p => r.SecondsSinceStart(p.At)).ToList();
         var ys = points.Select(p => p.Value!.Value).ToList();
-        var yValues = ys.Concat(new[] { low, high, last.Expected }.OfType<double>()).ToList();
+        var allDots = points.Count <= MaxPlotBuckets;
+        var markers = Enumerable.Range(0, points.Count)
+            .Where(i => allDots || points[i].IsMarginal || !string.Equals(points[i].Outcome, "PASS", StringComparison.Ordinal))
+            .Select(i => (i, OutcomeClass(points[i].Outcome), $"{points[i].Step}: {Num(points[i].Value)} {points[i].Unit} at {Elapsed(xs[i])} — {points[i].Outcome}"));
+        var anyFail = points.Any(p => !string.Equals(p.Outcome, "PASS", StringComparison.Ordinal));
+        Chart(sb, name, unit, DescribeLimits(last), xs, ys, last.Low, last.High, last.Marginal, last.Expected, markers, anyFail);
+    }
+
+    /// <summary>One series against its limits: the line decimated to <see cref="MaxPlotBuckets"/> buckets, the marked points as dots with a tooltip.</summary>
+    private static void Chart(
+        StringBuilder sb, string name, string unit, string limitsText, List<double> xs, List<double> ys,
+        double? low, double? high, double? marginal, double? expected, IEnumerable<(int Index, string Class, string Tip)> markers, bool anyFail)
+    {
+        const double width = 560, height = 230, left = 60, right = 16, top = 14, bottom = 34;
+        var yValues = ys.Concat(new[] { low, high, expected }.OfType<double>()).ToList();
         var (y0, y1) = (yValues.Min(), yValues.Max());
         var pad = y1 > y0 ? (y1 - y0) * 0.08 : Math.Max(Math.Abs(y0) * 0.1, 1);
         (y0, y1) = (y0 - pad, y1 + pad);
@@ -462,8 +521,7 @@ public static class HtmlReport
         double X(double s) => left + ((s - x0) / (x1 - x0) * (width - left - right));
         double Y(double v) => top + ((y1 - v) / (y1 - y0) * (height - top - bottom));
 
-        var anyFail = points.Any(p => !string.Equals(p.Outcome, "PASS", StringComparison.Ordinal));
-        sb.Append(CultureInfo.InvariantCulture, $"<figure class=\"plot{(anyFail ? " fail" : string.Empty)}\"><figcaption>{E(name)}{(unit.Length > 0 ? " [" + E(unit) + "]" : string.Empty)} <span class=\"dim\">limits {E(DescribeLimits(last))}</span></figcaption>");
+        sb.Append(CultureInfo.InvariantCulture, $"<figure class=\"plot{(anyFail ? " fail" : string.Empty)}\"><figcaption>{E(name)}{(unit.Length > 0 ? " [" + E(unit) + "]" : string.Empty)} <span class=\"dim\">limits {E(limitsText)}</span></figcaption>");
         sb.Append(CultureInfo.InvariantCulture, $"<svg class=\"chart\" viewBox=\"0 0 {Svg.N(width)} {Svg.N(height)}\" width=\"{Svg.N(width)}\" height=\"{Svg.N(height)}\" role=\"img\" aria-label=\"{E(name)} over time\">");
         foreach (var t in Svg.Ticks(y0, y1, 5))
         {
@@ -486,7 +544,7 @@ public static class HtmlReport
             }
         }
 
-        if (last.Expected is null)
+        if (expected is null)
         {
             Limit(high, "limit", "high");
             Limit(low, "limit", "low");
@@ -498,7 +556,7 @@ public static class HtmlReport
         }
         else
         {
-            Limit(last.Expected, "limit", "expected");
+            Limit(expected, "limit", "expected");
         }
 
         sb.Append("<polyline class=\"series\" points=\"");
@@ -508,16 +566,9 @@ public static class HtmlReport
         }
 
         sb.Append("\"/>");
-        var allDots = points.Count <= MaxPlotBuckets;
-        for (var i = 0; i < points.Count; i++)
+        foreach (var (i, cls, tip) in markers)
         {
-            var p = points[i];
-            if (!allDots && !p.IsMarginal && string.Equals(p.Outcome, "PASS", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            sb.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{Svg.N(X(xs[i]))}\" cy=\"{Svg.N(Y(ys[i]))}\" r=\"3.5\" class=\"pt {OutcomeClass(p.Outcome)}\"><title>{E($"{p.Step}: {Num(p.Value)} {p.Unit} at {Elapsed(xs[i])} — {p.Outcome}")}</title></circle>");
+            sb.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{Svg.N(X(xs[i]))}\" cy=\"{Svg.N(Y(ys[i]))}\" r=\"3.5\" class=\"pt {cls}\"><title>{E(tip)}</title></circle>");
         }
 
         sb.Append("</svg></figure>");

@@ -69,7 +69,7 @@ public sealed class CampaignRunner(
         foreach (var phase in campaign.Phases)
         {
             var deps = phase.After.Select(a => tasks[a]).ToList();
-            tasks[phase.Id] = RunPhaseAsync(phase, deps, open.Connected, open.Failure, abort);
+            tasks[phase.Id] = RunPhaseAsync(phase, deps, open, abort);
         }
 
         var results = await Task.WhenAll(tasks.Values);
@@ -117,8 +117,9 @@ public sealed class CampaignRunner(
 
     private bool _safe = true;
 
-    private async Task<PhaseResult> RunPhaseAsync(PhaseDefinition phase, IReadOnlyList<Task<PhaseResult>> deps, IReadOnlyDictionary<string, IDevice> devices, (Outcome Outcome, string Reason)? lost, RunAbort abort)
+    private async Task<PhaseResult> RunPhaseAsync(PhaseDefinition phase, IReadOnlyList<Task<PhaseResult>> deps, OpenDevices open, RunAbort abort)
     {
+        var (devices, lost) = (open.Connected, open.Failure);
         var before = await Task.WhenAll(deps);
         var blocked = before.FirstOrDefault(b => b.Outcome != Outcome.Pass);
         var planned = campaign.PlannedStarts()[phase.Id];
@@ -145,7 +146,7 @@ public sealed class CampaignRunner(
                 Timeout.InfiniteTimeSpan);
             var engineAlarms = new EngineAlarms(recorder, time);
             using var route = alarms.Route(phase.Procedure.Devices(), engineAlarms);
-            var runner = new ProcedureRunner(phase.Procedure, devices, recorder, time, log, op, engineAlarms, phase.Id, promptTimeout);
+            var runner = new ProcedureRunner(phase.Procedure, devices, recorder, time, log, op, engineAlarms, phase.Id, promptTimeout) { Liveness = open.Liveness };
             var result = await runner.RunAsync(abort, lost);
             _safe &= result.SafeStateReached;
             var end = Now();

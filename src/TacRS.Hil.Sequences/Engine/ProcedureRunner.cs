@@ -60,6 +60,9 @@ public sealed class ProcedureRunner
         _promptTimeout = promptTimeout ?? TimeSpan.FromMinutes(10);
     }
 
+    /// <summary>The run's liveness checks: paused while this procedure safes, so no check races a safing action for a device.</summary>
+    public LivenessWatch? Liveness { get; init; }
+
     /// <summary>
     /// Runs the procedure. Requesting <paramref name="abort"/> (a signal, a lost device, the suite's timeout)
     /// ends the running step with the abort's outcome and goes to the safe state; the safe state itself
@@ -223,6 +226,9 @@ public sealed class ProcedureRunner
         var ct = linked.Token;
         Outcome outcome;
         string reason;
+        var monitors = StepMonitors.Start(
+            _procedure.Monitors.Count == 0 ? step.Monitors : [.. _procedure.Monitors, .. step.Monitors],
+            step.Id, _phase, r => (Device(r.Device), Device(r.Device).Description.FindSignal(r.Signal)), _recorder, _time, _alarms, ct);
         try
         {
             (outcome, reason) = await RunStepBodyAsync(step, attempt, ct);
@@ -252,13 +258,21 @@ public sealed class ProcedureRunner
             (outcome, reason) = (abort.Outcome, $"{abort.Reason} (the step had also ended {outcome.ToWire()}: {reason})");
         }
 
+        if (monitors is not null)
+        {
+            foreach (var statistic in await monitors.StopAsync(attempt))
+            {
+                Record(step, statistic);
+            }
+        }
+
         var alarm = _alarms.Disarm();
         var forceSafe = false;
         if (alarm is not null && !outcome.IsAbort())
         {
             outcome = Outcome.Fail;
             var channel = alarm.Channel.StartsWith(alarm.Source + ".", StringComparison.Ordinal) ? alarm.Channel : $"{alarm.Source}.{alarm.Channel}";
-            reason = $"red alarm on {channel}: {alarm.Message}";
+            reason = alarm.Source == StepMonitors.MonitorSource ? alarm.Message : $"red alarm on {channel}: {alarm.Message}";
             forceSafe = _procedure.OnRedAlarm == AlarmPolicy.Safe;
         }
 
@@ -275,8 +289,15 @@ public sealed class ProcedureRunner
         {
             foreach (var inhibit in step.Inhibits)
             {
-                var value = await ReadAsync(inhibit.Signal, ct);
-                if (Math.Abs(value - inhibit.Expected) > 1e-9)
+                // A stale or missing value never satisfies an inhibit: the hazard stays refused.
+                var (sample, stale) = await TrySampleAsync(inhibit.Signal, null, ct);
+                if (stale is not null)
+                {
+                    return (Outcome.Fail, $"inhibit {inhibit.Describe()} not satisfied ({stale.Message}): hazardous step refused");
+                }
+
+                var value = sample.Value;
+                if (!(Math.Abs(value - inhibit.Expected) <= 1e-9))
                 {
                     return (Outcome.Fail, $"inhibit {inhibit.Describe()} not satisfied (it reads {value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}): hazardous step refused");
                 }
@@ -368,14 +389,21 @@ public sealed class ProcedureRunner
         double last;
         while (true)
         {
-            last = until.Unit.IsDimensionless ? await ReadAsync(until.Signal, ct) : await ReadInAsync(until.Signal, until.Unit, ct);
-            if (until.Limits.Judge(last) != LimitVerdict.Outside)
+            // Only a fresh sample can end the wait; a stale one is waited past, and reported if it is all there is at the timeout.
+            var (sample, stale) = await TrySampleAsync(until.Signal, until.Unit.IsDimensionless ? null : until.Unit, ct);
+            last = sample.Value;
+            if (stale is null && until.Limits.Judge(last) != LimitVerdict.Outside)
             {
                 return;
             }
 
             if (_time.GetElapsedTime(start) >= until.Timeout)
             {
+                if (stale is not null)
+                {
+                    throw stale;
+                }
+
                 throw new StepTimeoutException(
                     $"{until.Signal} did not reach {until.Limits.Describe(until.Unit)} within {Core.Config.Duration.Format(until.Timeout)} (last value {last.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} {until.Unit.Symbol})".TrimEnd());
             }
@@ -401,26 +429,39 @@ public sealed class ProcedureRunner
         var start = _time.GetTimestamp();
         while (true)
         {
-            var value = await ReadInAsync(m.Signal!, m.Spec.Unit, ct);
-            var judged = m.Spec.Judge(value, _time.GetUtcNow(), attempt);
-            if (judged.Outcome == Outcome.Pass || m.Settle is not { } settle || _time.GetElapsedTime(start) >= settle)
+            var (sample, stale) = await TrySampleAsync(m.Signal!, m.Spec.Unit, ct);
+            var settling = m.Settle is { } settle && _time.GetElapsedTime(start) < settle;
+            if (stale is not null)
             {
-                return judged;
+                // Never judged on old data: a settling measurement waits for a fresh sample, any other is an ERROR.
+                if (!settling)
+                {
+                    throw stale;
+                }
+            }
+            else
+            {
+                var judged = m.Spec.Judge(sample.Value, _time.GetUtcNow(), attempt) with { SampledAt = sample.At };
+                if (judged.Outcome == Outcome.Pass || !settling)
+                {
+                    return judged;
+                }
             }
 
             await Task.Delay(m.Poll, _time, ct);
         }
     }
 
-    private async Task<double> ReadInAsync(SignalRef r, Core.Units.Unit unit, CancellationToken ct)
+    /// <summary>
+    /// Reads a sample of <paramref name="r"/> (converted to <paramref name="unit"/> when given): a device that keeps
+    /// received values says when each arrived; any other read is stamped with the time its request went out. The
+    /// sample comes back with the reason it may not be judged (missing, or older than the signal's max age), if any.
+    /// </summary>
+    internal ValueTask<(Sample Sample, StaleSampleException? Stale)> TrySampleAsync(SignalRef r, Core.Units.Unit? unit, CancellationToken ct)
     {
         var device = Device(r.Device);
-        var raw = await device.ReadAsync(r.Signal, ct);
-        var info = device.Description.FindSignal(r.Signal);
-        return info is not null && info.Unit.CanConvertTo(unit) ? info.Unit.ConvertTo(raw, unit) : raw;
+        return Sampling.SampleAsync(device, device.Description.FindSignal(r.Signal), r, unit, _time, ct);
     }
-
-    private ValueTask<double> ReadAsync(SignalRef r, CancellationToken ct) => Device(r.Device).ReadAsync(r.Signal, ct);
 
     private async Task<OperatorResponse> AskAsync(OperatorRequest request, CancellationToken ct)
     {
@@ -449,6 +490,7 @@ public sealed class ProcedureRunner
     /// <summary>Runs every safe-state action even if some fail, then verifies the safe state.</summary>
     private async Task<bool> SafeAsync(string trigger, string reason)
     {
+        using var paused = Liveness?.Pause();
         _recorder.Write(new SafingStarted(trigger, reason) { At = _time.GetUtcNow() });
         _log.Information("Safing after {Trigger}: {Reason}", trigger, reason);
         var failedActions = 0;
@@ -559,7 +601,7 @@ public sealed class ProcedureRunner
             m.Outcome.ToWire(),
             m.Marginal,
             m.Attempt,
-            _phase) { At = m.At });
+            _phase) { At = m.At, SampledAt = m.SampledAt });
     }
 
     private IDevice Device(string name) =>

@@ -10,7 +10,11 @@ namespace TacRS.Hil.Sequences.Engine;
 public sealed record DeviceOpening(string Name, string Endpoint, Func<IDevice> Create);
 
 /// <summary>The devices a run could open, and the first reason one could not (the run then aborts before its first step).</summary>
-public sealed record OpenDevices(IReadOnlyDictionary<string, IDevice> Connected, (Outcome Outcome, string Reason)? Failure);
+public sealed record OpenDevices(IReadOnlyDictionary<string, IDevice> Connected, (Outcome Outcome, string Reason)? Failure)
+{
+    /// <summary>The devices' liveness checks, which a procedure pauses while it safes (null when they do not run).</summary>
+    public LivenessWatch? Liveness { get; init; }
+}
 
 /// <summary>What a run executes between opening its devices and closing them: one procedure, or a campaign of them.</summary>
 public interface IRunBody
@@ -80,6 +84,12 @@ public sealed record RunIdentity(
 /// </summary>
 public sealed class RunLifecycle(IRunRecorder recorder, TimeProvider time, ILogger log)
 {
+    /// <summary>
+    /// Whether every device's liveness check runs in the background (<see cref="LivenessWatch"/>). On by default;
+    /// off only to measure what the checks cost (tools/engine-bench) or to diagnose a device by hand.
+    /// </summary>
+    public bool Liveness { get; init; } = true;
+
     public async Task<RunVerdict> RunAsync(RunIdentity run, IRunBody body, IReadOnlyList<DeviceOpening> devices, RunAbort abort)
     {
         var start = time.GetTimestamp();
@@ -89,7 +99,20 @@ public sealed class RunLifecycle(IRunRecorder recorder, TimeProvider time, ILogg
         {
             recorder.Write(run.Started(body, time.GetUtcNow()));
             var open = await DeviceConnections.OpenAllAsync(devices, opened, recorder, time, log, abort);
-            verdict = await body.RunAsync(open, abort);
+            var watch = Liveness && open.Failure is null
+                ? LivenessWatch.Start(open.Connected, devices.ToDictionary(d => d.Name, d => d.Endpoint, StringComparer.Ordinal), recorder, time, log, abort)
+                : null;
+            try
+            {
+                verdict = await body.RunAsync(open with { Liveness = watch }, abort);
+            }
+            finally
+            {
+                if (watch is not null)
+                {
+                    await watch.DisposeAsync();
+                }
+            }
         }
         catch (Exception e)
         {
@@ -102,6 +125,18 @@ public sealed class RunLifecycle(IRunRecorder recorder, TimeProvider time, ILogg
         finally
         {
             verdict ??= new RunVerdict(Outcome.Error, "the run ended without a verdict", SafeStateReached: false, []);
+            foreach (var d in opened.OfType<IStepScopedDevice>())
+            {
+                try
+                {
+                    d.OnRunEnding();
+                }
+                catch (Exception e)
+                {
+                    log.Warning("Device {Device} could not finish its record: {Error}", ((IDevice)d).Name, e.Message);
+                }
+            }
+
             try
             {
                 recorder.Write(RunIdentity.Ended(verdict, time.GetElapsedTime(start), time.GetUtcNow()));
@@ -207,7 +242,7 @@ public sealed class ProcedureBody(
 
     public async Task<RunVerdict> RunAsync(OpenDevices devices, RunAbort abort)
     {
-        var runner = new ProcedureRunner(procedure, devices.Connected, recorder, time, log, op, alarms, promptTimeout: promptTimeout);
+        var runner = new ProcedureRunner(procedure, devices.Connected, recorder, time, log, op, alarms, promptTimeout: promptTimeout) { Liveness = devices.Liveness };
         var result = Result = await runner.RunAsync(abort, devices.Failure);
         return new RunVerdict(result.Outcome, result.Reason, result.SafeStateReached, []) { Passed = result.StepsPassed, NotPassed = result.StepsFailed };
     }

@@ -59,6 +59,18 @@ public sealed record MeasureDefinition(
     TimeSpan Poll,
     SourceLocation At);
 
+/// <summary>
+/// <c>monitor:</c> on a step (or a procedure, for every one of its steps): a signal checked against its limits on
+/// every sample while the step runs. An excursion fails the step at that moment (time, value, limits in the record;
+/// <c>on-red-alarm</c> applies as to a red telemetry alarm) unless <c>record-only</c>, which only counts it. At the
+/// step's end it leaves <c>NAME_min</c>, <c>_max</c>, <c>_mean</c>, <c>_samples</c> and <c>_time_outside</c>.
+/// </summary>
+public sealed record MonitorDefinition(string Name, SignalRef Signal, Unit Unit, Limits Limits, TimeSpan Every, bool RecordOnly, SourceLocation At)
+{
+    /// <summary>How often a monitor samples when its file does not say (<c>every:</c>): telemetry at 1 Hz housekeeping sees every packet.</summary>
+    public static readonly TimeSpan DefaultEvery = TimeSpan.FromSeconds(1);
+}
+
 /// <summary>A condition that must hold before a hazardous step may run (arm plug safe, enable low …).</summary>
 public sealed record Inhibit(SignalRef Signal, double Expected, SourceLocation At)
 {
@@ -102,6 +114,9 @@ public sealed record StepDefinition(
     /// <see cref="DefaultMaxAttempts"/>; never less than <see cref="Retries"/> + 1.
     /// </summary>
     public int MaxAttempts { get; init; } = DefaultMaxAttempts;
+
+    /// <summary>The step's own <c>monitor:</c> entries (the procedure's come on top, see <see cref="ProcedureDefinition.Monitors"/>).</summary>
+    public IReadOnlyList<MonitorDefinition> Monitors { get; init; } = [];
 }
 
 public enum AlarmPolicy
@@ -131,6 +146,9 @@ public sealed record ProcedureDefinition(
     /// what a step without its own <c>max-attempts</c> gets (each step carries its value in <see cref="StepDefinition.MaxAttempts"/>).
     /// </summary>
     public int DefaultMaxAttempts { get; init; } = StepDefinition.DefaultMaxAttempts;
+
+    /// <summary>The procedure's <c>monitor:</c> entries: they watch every step (each step gets its own statistics and plot).</summary>
+    public IReadOnlyList<MonitorDefinition> Monitors { get; init; } = [];
 
     private Dictionary<string, int>? _index;
 
@@ -175,6 +193,16 @@ public sealed record ProcedureDefinition(
             {
                 set.Add(i.Signal.Device);
             }
+
+            foreach (var m in st.Monitors)
+            {
+                set.Add(m.Signal.Device);
+            }
+        }
+
+        foreach (var m in Monitors)
+        {
+            set.Add(m.Signal.Device);
         }
 
         foreach (var a in SafeState)

@@ -150,11 +150,21 @@ public sealed class ProcedureLoader
             steps.Add(step);
         }
 
+        var procedureMonitors = ReadMonitors(root, $"procedure '{id}'", new HashSet<string>(StringComparer.Ordinal));
+        foreach (var step in steps)
+        {
+            foreach (var m in procedureMonitors.Where(m => step.Measurements.Any(x => x.Spec.Name == m.Name) || step.Monitors.Any(x => x.Name == m.Name)))
+            {
+                _problems.Add(m.At, $"procedure monitor '{m.Name}' has the name of a measurement or monitor of step '{step.Id}'");
+            }
+        }
+
         root.ReportUnknownKeys("the procedure");
 
         var proc = new ProcedureDefinition(id, title, description, path, Hash(path), steps, safeActions, safeVerify, onRed, safingTimeout)
         {
             DefaultMaxAttempts = stepDefaults.MaxAttempts ?? StepDefinition.DefaultMaxAttempts,
+            Monitors = procedureMonitors,
         };
         CheckFlow(proc);
         _problems.AddRange(ProcedureChecks.ZeroTimeLoops(proc, s => stepDefaults.MaxAttempts is not null || _attemptLimited.Contains(s)));
@@ -316,10 +326,12 @@ public sealed class ProcedureLoader
             map.Node.Error($"{where} has nothing to do: give it 'do:' actions or 'measure:' entries");
         }
 
+        var monitors = ReadMonitors(map, where, names);
         map.ReportUnknownKeys(where);
         var step = new StepDefinition(id, title, actions, measures, timeout, retries, retryDelay, policy, gotoStep, next, hazardous, inhibits, node.Location)
         {
             MaxAttempts = maxAttempts,
+            Monitors = monitors,
         };
         if (ownAttempts is not null)
         {
@@ -332,6 +344,56 @@ public sealed class ProcedureLoader
         }
 
         return step;
+    }
+
+    /// <summary>
+    /// <c>monitor:</c> entries (on a step, or the procedure): <c>signal</c>, <c>limits</c> or <c>expect</c>, and optionally
+    /// <c>name</c>, <c>unit</c>, <c>every</c> and <c>record-only</c>. <paramref name="taken"/> holds the names already used
+    /// in the step, so a monitor's measurements cannot clash with a measurement.
+    /// </summary>
+    private List<MonitorDefinition> ReadMonitors(ConfigMap map, string where, HashSet<string> taken)
+    {
+        var monitors = new List<MonitorDefinition>();
+        if (map.List("monitor") is not { } nodes)
+        {
+            return monitors;
+        }
+
+        foreach (var n in nodes)
+        {
+            if (n.AsMap("a monitor") is not { } mm)
+            {
+                continue;
+            }
+
+            var signal = mm.Require("signal", "a monitor") is { } sn ? ReadSignalRef(sn, "'signal'", needRead: true) : null;
+            var name = mm.String("name") ?? signal?.ToString().Replace('.', '_').Replace('-', '_');
+            if (mm.Get("name") is { } nn && name is not null && !IsMeasurementName(name))
+            {
+                nn.Error($"monitor name '{name}' must be lower-case letters, digits and '_'");
+            }
+
+            var unit = ReadUnit(mm, signal, "monitor");
+            var hasLimits = mm.Has("limits") || mm.Has("expect");
+            var limits = ReadLimits(mm, signal, required: !mm.Has("expect"));
+            var every = PositiveDuration(mm, "every") ?? MonitorDefinition.DefaultEvery;
+            var recordOnly = mm.Bool("record-only") ?? false;
+            mm.ReportUnknownKeys(name is null ? "a monitor" : $"monitor '{name}'");
+            if (signal is null || unit is null || limits is null || name is null || !hasLimits)
+            {
+                continue;
+            }
+
+            if (!taken.Add(name))
+            {
+                _problems.Add(mm.Location, $"duplicate monitor or measurement name '{name}' in {where}");
+                continue;
+            }
+
+            monitors.Add(new MonitorDefinition(name, signal, unit, limits, every, recordOnly, mm.Location));
+        }
+
+        return monitors;
     }
 
     /// <summary><c>retries</c> on a step or in <c>defaults:</c>: 0 to 100 (reported where it is written).</summary>

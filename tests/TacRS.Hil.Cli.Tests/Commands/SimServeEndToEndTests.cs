@@ -219,3 +219,99 @@ public class SimLaptopUdpRigTests
         Assert.That(File.ReadAllText(Path.Combine(_dir, "log.clef")), Does.Contain("TO_LAB output enable"), "telemetry flowed only after the driver's output enable");
     }
 }
+
+/// <summary>
+/// Issue 14 over real UDP: the flight computer served by a real <c>sim serve</c>, a hardware-mode run of its rehearsal
+/// rig waiting in a step, and sim serve stopped during the wait. The run must find the device lost within the avionics
+/// bound (housekeeping max age 3 s + one 1 s check) on the wall clock, safe, exit 3, and pass nothing measured after the stop.
+/// </summary>
+[NonParallelizable]
+public class SimServeLostDeviceTests
+{
+    private string _dir = string.Empty;
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("tacrs-serve-lost-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private static int FreeUdpPort()
+    {
+        using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        s.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)s.LocalEndPoint!).Port;
+    }
+
+    [Test]
+    public void SimServeStoppedDuringAWait_LostDeviceWithinTheBoundOfWallTime_NothingAfterTheStopPasses()
+    {
+        var procedures = Directory.CreateDirectory(Path.Combine(_dir, "procedures")).FullName;
+        File.WriteAllText(Path.Combine(procedures, "obc-wait.yaml"), """
+            procedure: obc-wait
+            safe-state:
+              - wait: 100ms
+            steps:
+              - id: telemetry-alive
+                do:
+                  - call: obc.expect
+                    with: { channel: mode, value: SAFE, timeout: 20s }
+                timeout: 30s
+              - id: wait
+                do:
+                  - wait: 15s
+                measure:
+                  - name: obc_mode_after_wait
+                    signal: obc.mode
+                    expect: 2
+                timeout: 30s
+            """);
+        var (command, telemetry) = (FreeUdpPort(), FreeUdpPort());
+        var rig = Path.Combine(_dir, "rig.yaml");
+        File.WriteAllText(rig, $$"""
+            rig: serve-lost
+            procedures: {{procedures}}
+            devices:
+              obc:
+                kind: avionics
+                transport: { udp: "127.0.0.1:{{command.ToString(CultureInfo.InvariantCulture)}}", listen: {{telemetry.ToString(CultureInfo.InvariantCulture)}} }
+                to-lab-enable: { ip: 127.0.0.1 }
+                dictionary: {{RepoPaths.Fixture("dictionaries", "payload-obc.yaml")}}
+                sim: { payload: sda, power: always }
+            simulation: { seed: 11 }
+            """);
+        var rehearsal = Path.Combine(_dir, "rehearsal.yaml");
+        var serve = CliProcess.Start("sim", "serve", rig, "--dir", Path.Combine(_dir, "ptys"), "--out", rehearsal);
+        try
+        {
+            serve.WaitUntil(() => serve.Stderr.Contains("running in real time", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "sim serve to start");
+            using var run = CliProcess.Start("run", rehearsal, "--procedure", "obc-wait", "--out", Path.Combine(_dir, "run"));
+            run.WaitUntil(() => run.Stdout.Contains("▶ wait", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the run to reach its wait");
+            using (var settle = new ManualResetEventSlim())
+            {
+                settle.Wait(TimeSpan.FromSeconds(1)); // a real child process on real time: let housekeeping flow into the wait
+            }
+
+            var stopped = TimeProvider.System.GetUtcNow();
+            serve.Signal("TERM");
+            serve.WaitForExit(TimeSpan.FromSeconds(30));
+
+            var code = run.WaitForExit(TimeSpan.FromSeconds(60));
+            var detected = TimeProvider.System.GetUtcNow();
+
+            Assert.That(code, Is.EqualTo(3), run.Stdout + run.Stderr);
+            var record = Reporting.Html.RunRecord.Load(Path.Combine(_dir, "run", "record.jsonl"));
+            var lost = record.Events.OfType<Core.Recording.Note>().Single(n => n.Category == "device-lost");
+            Assert.That(lost.Source, Is.EqualTo("obc"));
+            Assert.That(lost.Fields!["endpoint"], Does.Contain($"127.0.0.1:{command}"));
+            Assert.That(lost.At - stopped, Is.LessThan(TimeSpan.FromSeconds(5)), "the avionics bound (4 s after the last packet) on the wall clock, plus the time sim serve took to stop");
+            Assert.That(detected - stopped, Is.LessThan(TimeSpan.FromSeconds(15)), "the run ended well before its 15 s wait would have");
+            Assert.That(record.Events.OfType<Core.Recording.MeasurementRecorded>().Where(m => m.At > stopped && m.Outcome == "PASS"), Is.Empty, "nothing measured after the stop passes");
+            Assert.That(record.Steps.Single(s => s.Step == "wait").Outcome, Is.EqualTo("LOST-DEVICE"));
+        }
+        finally
+        {
+            serve.Dispose();
+        }
+    }
+}

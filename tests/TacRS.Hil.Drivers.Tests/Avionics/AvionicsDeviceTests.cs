@@ -131,6 +131,75 @@ public class AvionicsDeviceTests
     }
 
     [Test]
+    public void Restart_PowerBlipWhileHousekeepingFlows_RedAlarmNamesTheBootCount()
+    {
+        Start();
+        PowerUpAndWaitForHousekeeping();
+
+        // Off and on again between two housekeeping packets: the flight software boots again while the link flowed.
+        _obc.PowerOff();
+        _obc.PowerOn();
+        Invoke("wait-packet", ("timeout", "5s"));
+
+        var restart = _alarms.Alarms.Single(a => a.Channel == "obc.restart");
+        Assert.That(restart.Severity, Is.EqualTo(AlarmSeverity.Red));
+        Assert.That(restart.Message, Does.Contain("flight computer restarted while the link flowed (boot count 1 → 2)"));
+        Assert.That(_record.Events.OfType<Note>().Count(n => n.Category == "restart"), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void Restart_HousekeepingAfterAFirstBoot_IsNoRestart()
+    {
+        Start();
+        PowerUpAndWaitForHousekeeping();
+        Invoke("wait-packet", ("timeout", "5s"));
+
+        Assert.That(_alarms.Alarms.Where(a => a.Channel == "obc.restart"), Is.Empty);
+    }
+
+    [Test]
+    public void Sample_TelemetryChannel_CarriesTheTimeItsPacketArrived()
+    {
+        Start();
+        PowerUpAndWaitForHousekeeping();
+        var arrived = _loop.Time.GetUtcNow();
+        _loop.Run(async () => await Task.Delay(TimeSpan.FromSeconds(0.4), _loop.Time));
+
+        var sample = _loop.Run(async () => await _device.SampleAsync("mode", CancellationToken.None));
+
+        Assert.That(sample.Value, Is.EqualTo((double)FlightComputerMode.Safe));
+        Assert.That(sample.At, Is.LessThanOrEqualTo(arrived), "the packet's arrival, not the time of the read");
+        Assert.That(_device.Description.FindSignal("mode")!.MaxAge, Is.EqualTo(TimeSpan.FromSeconds(3)), "three periods of OBC_HK (period: 1s)");
+    }
+
+    [Test]
+    public void Liveness_PoweredButSilent_LostAfterTheHousekeepingMaxAge()
+    {
+        Start();
+        PowerUpAndWaitForHousekeeping();
+        _obc.PowerOff();
+        var ok = _loop.Run(async () => await _device.CheckLivenessAsync(true, CancellationToken.None));
+        Assert.That(ok.Seen, Does.StartWith("last packet"));
+
+        _loop.Run(async () => await Task.Delay(TimeSpan.FromSeconds(3.5), _loop.Time));
+        var lost = Assert.Throws<DeviceLostException>(() => _loop.Run(async () => await _device.CheckLivenessAsync(true, CancellationToken.None)));
+        Assert.That(lost!.Message, Does.Contain("no telemetry for").And.Contain("(housekeeping max age 3s)"));
+    }
+
+    [Test]
+    public void Liveness_Unpowered_SilenceIsNoLoss()
+    {
+        Start();
+        PowerUpAndWaitForHousekeeping();
+        _obc.PowerOff();
+        _loop.Run(async () => await Task.Delay(TimeSpan.FromSeconds(10), _loop.Time));
+
+        var report = _loop.Run(async () => await _device.CheckLivenessAsync(false, CancellationToken.None));
+
+        Assert.That(report.Seen, Does.StartWith("unpowered"));
+    }
+
+    [Test]
     public void WaitPacket_Unpowered_TimesOut()
     {
         Start();

@@ -55,12 +55,15 @@ internal sealed class EngineHarness : IDisposable
             var body = new ProcedureBody(proc, Recorder, Clock, Serilog.Core.Logger.None, op ?? new UnattendedOperator(Policy, "test-rig"), alarms, TimeSpan.FromMinutes(1));
             AbortSource = abort;
             var identity = new RunIdentity("run-1", "test-rig", "rig.yaml", "simulated", 1, default, true, "test");
-            var verdict = await new RunLifecycle(Recorder, Clock, Serilog.Core.Logger.None).RunAsync(identity, body, [new DeviceOpening(Dev.Description.Name, "scripted", () => Dev)], abort);
+            var verdict = await new RunLifecycle(Recorder, Clock, Serilog.Core.Logger.None).RunAsync(identity, body, [new DeviceOpening(Dev.Description.Name, "scripted", () => Polled ? new PolledView(Dev) : Dev)], abort);
             return new EngineRun(verdict, body.Result);
         });
     }
 
     public EngineAlarms? Alarms { get; private set; }
+
+    /// <summary>Open the scripted device as one that reads on demand (no samples of its own, no liveness check).</summary>
+    public bool Polled { get; set; }
 
     public RunAbort? AbortSource { get; private set; }
 
