@@ -146,6 +146,17 @@ public sealed class MonitoringTests
         Assert.That(StepReason(record), Does.Contain("stale: obc.rf_transmit has no value (never received)"));
     }
 
+    [Test]
+    public void NoLiveness_TheRecordSaysTheChecksWereOff()
+    {
+        var rig = RepoPaths.WriteRig(_dir);
+        var outDir = Path.Combine(_dir, "run");
+        var (code, stdout, stderr) = InProcessCli.Run("run", rig, "-p", "payload-power-on", "--set", "power-on.soak=5s", "--no-liveness", "--out", outDir);
+        Assert.That(code, Is.Zero, stdout + stderr);
+        var notes = RunRecord.Load(Path.Combine(outDir, "record.jsonl")).Events.OfType<Note>().Where(n => n.Category == "liveness").ToList();
+        Assert.That(notes.Select(n => n.Message), Has.One.Contains("liveness checks are off"), "a pass without liveness checks says so");
+    }
+
     private static string StepReason(RunRecord record) => record.Steps.Single(s => s.Step == "read").End!.Reason ?? string.Empty;
 
     private (int Code, string Stdout, RunRecord Record) RunStale(string? find, string? replace, string body, string? fault = null)

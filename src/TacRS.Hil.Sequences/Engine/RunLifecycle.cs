@@ -99,6 +99,12 @@ public sealed class RunLifecycle(IRunRecorder recorder, TimeProvider time, ILogg
         {
             recorder.Write(run.Started(body, time.GetUtcNow()));
             var open = await DeviceConnections.OpenAllAsync(devices, opened, recorder, time, log, abort);
+            if (!Liveness)
+            {
+                // Said in the record, so nobody later trusts a pass of this run for device health it never checked.
+                recorder.Write(new Note("liveness", "run", "yellow", "liveness checks are off (--no-liveness): a device that stops answering is found only when a step uses it") { At = time.GetUtcNow() });
+            }
+
             var watch = Liveness && open.Failure is null
                 ? LivenessWatch.Start(open.Connected, devices.ToDictionary(d => d.Name, d => d.Endpoint, StringComparer.Ordinal), recorder, time, log, abort)
                 : null;
