@@ -103,7 +103,7 @@ for (var runIndex = 1; runIndex <= runs; runIndex++)
             continue;
         }
 
-        var dir = run[$"pty-{gap.Ticks}"];
+        var dir = run[$"pty-{runIndex}-{gap.Ticks}"]; // fresh per case: a killed socat leaves its links behind
         Directory.CreateDirectory(dir);
         using var socat = Start("socat", ["-d", "-d", $"pty,raw,echo=0,link={dir}/a", $"pty,raw,echo=0,link={dir}/b"]);
         while (!File.Exists($"{dir}/a") || !File.Exists($"{dir}/b"))
@@ -153,6 +153,7 @@ for (var runIndex = 1; runIndex <= runs; runIndex++)
 
         Kill(srv);
         Kill(socat);
+        Directory.Delete(dir, recursive: true);
     }
 
     Console.WriteLine($"run {runIndex} of {runs}, ended {DateTime.UtcNow:HH:mm:ss} UTC");
