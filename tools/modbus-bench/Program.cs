@@ -36,6 +36,7 @@ if (pin is not null && !peersOnly && Environment.GetEnvironmentVariable("TACRS_B
 
     self.Environment["TACRS_BENCH_PINNED"] = "1";
     using var child = Process.Start(self)!;
+    using var forward = RunDirectory.ForwardSignals(child);
     child.WaitForExit();
     return child.ExitCode;
 }

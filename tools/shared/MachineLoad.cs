@@ -39,12 +39,15 @@ internal sealed class MachineLoad
             ours += ReadPid(pid) - _peer0.GetValueOrDefault(pid);
         }
 
-        var cpus = Environment.ProcessorCount;
+        var cpus = Cpus;
         var dt = Math.Max(1, total - _total0) / (double)cpus; // ticks of wall time
         var busyPct = 100.0 * (busy - _busy0) / dt;
         var foreignPct = Math.Max(0, 100.0 * (busy - _busy0 - ours) / dt);
         return new Window(busyPct, foreignPct);
     }
+
+    /// <summary>CPUs of the machine, from /proc/stat (not Environment.ProcessorCount: under taskset that is the pinned set).</summary>
+    public static int Cpus { get; } = File.ReadLines("/proc/stat").Count(l => l.StartsWith("cpu", StringComparison.Ordinal) && char.IsDigit(l[3]));
 
     /// <summary>Busy and total jiffies over all CPUs (idle and iowait are not busy).</summary>
     private static (long Busy, long Total) ReadStat()
@@ -76,6 +79,6 @@ internal sealed class MachineLoad
     /// <summary>Machine busy and foreign (not the benchmark) CPU, percent of one CPU.</summary>
     internal readonly record struct Window(double BusyPercent, double ForeignPercent)
     {
-        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"busy {BusyPercent:0}%, foreign {ForeignPercent:0}% (of {Environment.ProcessorCount * 100}%)");
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"busy {BusyPercent:0}%, foreign {ForeignPercent:0}% (of {Cpus * 100}%)");
     }
 }

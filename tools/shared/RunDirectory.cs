@@ -18,6 +18,7 @@ internal sealed class RunDirectory : IDisposable
     {
         Path = Directory.CreateTempSubdirectory(prefix).FullName;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Dispose();
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => Dispose();
         foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP })
         {
             _signals.Add(PosixSignalRegistration.Create(signal, context =>
@@ -29,6 +30,34 @@ internal sealed class RunDirectory : IDisposable
     }
 
     public string Path { get; }
+
+    /// <summary>
+    /// For a benchmark that re-executes itself (under taskset): passes SIGINT/SIGTERM/SIGHUP on to the
+    /// child, which then cleans up after itself, instead of leaving it running.
+    /// </summary>
+    public static IDisposable ForwardSignals(Process child)
+    {
+        var registrations = new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP }.Select(signal => PosixSignalRegistration.Create(signal, context =>
+        {
+            _ = Kill(child.Id, context.Signal switch { PosixSignal.SIGINT => 2, PosixSignal.SIGTERM => 15, _ => 1 } /* Linux numbers */);
+            context.Cancel = true; // wait for the child to finish its cleanup and exit
+        })).ToArray();
+        return new Registrations(registrations);
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    private sealed class Registrations(PosixSignalRegistration[] all) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var r in all)
+            {
+                r.Dispose();
+            }
+        }
+    }
 
     public string this[string name] => System.IO.Path.Combine(Path, name);
 
@@ -50,22 +79,36 @@ internal sealed class RunDirectory : IDisposable
             return;
         }
 
+        // Kill every child first (the newest first: a server before the socat it reads from), then wait:
+        // the run's main flow may be failing at the same moment (a peer just died), and must not be
+        // able to end the process between one kill and the next.
+        Process[] children;
         lock (_children)
         {
-            foreach (var c in _children)
+            children = [.. _children];
+        }
+
+        Array.Reverse(children);
+        foreach (var c in children)
+        {
+            try
             {
-                try
-                {
-                    if (!c.HasExited)
-                    {
-                        c.Kill(entireProcessTree: true);
-                        c.WaitForExit(2000);
-                    }
-                }
-                catch (InvalidOperationException)
-                {
-                    // Never started or already reaped.
-                }
+                c.Kill();
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+            {
+                // Never started, already reaped, or already gone.
+            }
+        }
+
+        foreach (var c in children)
+        {
+            try
+            {
+                c.WaitForExit(1000);
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or SystemException)
+            {
             }
         }
 
