@@ -52,7 +52,7 @@ public sealed class RtuSilentIntervalTests
         TestContext.Out.WriteLine($"{N} transactions with a {Gap.TotalMilliseconds} ms gap: wall {wall.TotalMilliseconds:0} ms, process CPU {cpu.TotalMilliseconds:0.0} ms, median {each[N / 2]:0.000} ms");
 
         Assert.That(each[0], Is.GreaterThanOrEqualTo(Gap.TotalMilliseconds), "no gap is cut short");
-        Assert.That(cpu.TotalMilliseconds, Is.LessThan(0.25 * wall.TotalMilliseconds), "sleeps: a spin would cost about the wall time");
+        Assert.That(cpu.TotalMilliseconds, Is.LessThan(0.5 * wall.TotalMilliseconds), "sleeps: a spin costs about the wall time (measured 186 ms of 224 ms); the rest of the test process adds some");
 
         // Task.Delay(1.75 ms) sleeps ~3–4 ms on Linux (millisecond timer granularity); the precise timer does not.
         Assert.That(each[N / 2], Is.LessThan(Gap.TotalMilliseconds + 0.75), "no millisecond-granular oversleep");
