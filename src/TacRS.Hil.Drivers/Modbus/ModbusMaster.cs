@@ -147,6 +147,7 @@ public sealed class ModbusMaster : IModbusMaster
     private ushort _transactionId;
     private long _lastActivity;
     private bool _disposed;
+    private PreciseDelay? _silence;
 
     public ModbusMaster(
         IByteTransport transport,
@@ -613,30 +614,27 @@ public sealed class ModbusMaster : IModbusMaster
         }
     }
 
-    /// <summary>Keeps the 3.5-character quiet time between the end of the last RTU transaction and the next request.</summary>
-    private async ValueTask KeepSilentIntervalAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Keeps the 3.5-character quiet time between the end of the last RTU transaction and the next request.
+    /// On a real line it sleeps on a precise timer (<see cref="PreciseDelay"/>: a Task.Delay of 1.75 ms
+    /// sleeps ~4 ms on Linux, and spinning for it cost the whole gap in CPU); on virtual time it is
+    /// Task.Delay on the run's clock.
+    /// </summary>
+    private ValueTask KeepSilentIntervalAsync(CancellationToken cancellationToken)
     {
-        if (_options.RtuSilentInterval > TimeSpan.Zero && _lastActivity != 0)
+        if (_options.RtuSilentInterval <= TimeSpan.Zero || _lastActivity == 0)
         {
-            var quiet = _time.GetElapsedTime(_lastActivity);
-            if (quiet < _options.RtuSilentInterval)
-            {
-                var rest = _options.RtuSilentInterval - quiet;
-                if (ReferenceEquals(_time, TimeProvider.System) && rest < TimeSpan.FromMilliseconds(3))
-                {
-                    // On a real line the OS timer cannot do 1.75 ms (a Task.Delay of it sleeps ~4 ms on
-                    // Linux): spin for the short gap instead. Never on virtual time, which has no such cost.
-                    while (_time.GetElapsedTime(_lastActivity) < _options.RtuSilentInterval)
-                    {
-                        Thread.SpinWait(20);
-                    }
-                }
-                else
-                {
-                    await Task.Delay(rest, _time, cancellationToken);
-                }
-            }
+            return ValueTask.CompletedTask;
         }
+
+        var quiet = _time.GetElapsedTime(_lastActivity);
+        if (quiet >= _options.RtuSilentInterval)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _silence ??= new PreciseDelay(_time);
+        return _silence.DelayAsync(_options.RtuSilentInterval - quiet, cancellationToken);
     }
 
     /// <summary>Looks for the response in what has been received; throws for a response that is definitely wrong.</summary>
@@ -873,6 +871,7 @@ public sealed class ModbusMaster : IModbusMaster
         _disposed = true;
         await _timer.DisposeAsync();
         await DropTransportAsync();
+        _silence?.Dispose();
         _timeoutCts.Dispose();
     }
 }

@@ -177,22 +177,24 @@ public sealed class SyncDeframer
                 return false;
             }
 
-            SpacePacketHeader.TryRead(data[SyncFraming.MarkerSize..], out var header, out _);
-            if (header.Version != 0 || header.PacketLength > MaxPacketLength)
+            // Only the version and the length matter here (no header struct): this runs for every packet on the line.
+            var version = data[SyncFraming.MarkerSize] >> 5;
+            var packetLength = BinaryPrimitives.ReadUInt16BigEndian(data[(SyncFraming.MarkerSize + 4)..]) + SpacePacketHeader.Size + 1;
+            if (version != 0 || packetLength > MaxPacketLength)
             {
                 BadHeaders++;
                 Discard(1, DeframeReject.BadHeader);
                 continue;
             }
 
-            var frameLength = header.PacketLength + SyncFraming.Overhead;
+            var frameLength = packetLength + SyncFraming.Overhead;
             if (data.Length < frameLength)
             {
                 packet = default;
                 return false;
             }
 
-            var body = data.Slice(SyncFraming.MarkerSize, header.PacketLength);
+            var body = data.Slice(SyncFraming.MarkerSize, packetLength);
             var crc = (ushort)((data[frameLength - 2] << 8) | data[frameLength - 1]);
             if (crc != Crc16Ccitt.Compute(body))
             {
@@ -259,6 +261,11 @@ public sealed class SyncDeframer
 
     private static int FindMarker(ReadOnlySpan<byte> data)
     {
+        if (data.Length >= SyncFraming.MarkerSize && BinaryPrimitives.ReadUInt32BigEndian(data) == SyncFraming.AttachedSyncMarker)
+        {
+            return 0; // the usual case on a clean line: the next frame starts right where the last one ended
+        }
+
         var from = 0;
         while (true)
         {

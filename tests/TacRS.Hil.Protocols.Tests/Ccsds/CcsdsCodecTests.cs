@@ -13,6 +13,36 @@ public class CcsdsCodecTests
     }
 
     // TO_LAB NOOP as cFS's cmdUtil builds it: 18 80 C0 00 00 01 00 <cks>; checksum = 0xFF^0x18^0x80^0xC0^0x01 = 0xA6.
+    /// <summary>The sliced CRC (8 bytes a step) against the polynomial done bit by bit, every length and split point to 70 bytes.</summary>
+    [Test]
+    public void Crc16Ccitt_Sliced_EqualsBitwiseDefinition_AnyLengthAnyStart()
+    {
+        static ushort Bitwise(ReadOnlySpan<byte> data, ushort crc)
+        {
+            foreach (var b in data)
+            {
+                crc ^= (ushort)(b << 8);
+                for (var k = 0; k < 8; k++)
+                {
+                    crc = (crc & 0x8000) != 0 ? (ushort)((crc << 1) ^ 0x1021) : (ushort)(crc << 1);
+                }
+            }
+
+            return crc;
+        }
+
+        var rng = new Random(17);
+        var data = new byte[80];
+        for (var length = 0; length <= 70; length++)
+        {
+            rng.NextBytes(data);
+            var init = (ushort)rng.Next(0x10000);
+            Assert.That(Crc16Ccitt.Compute(data.AsSpan(0, length), init), Is.EqualTo(Bitwise(data.AsSpan(0, length), init)), $"length {length}");
+            var split = rng.Next(length + 1);
+            Assert.That(Crc16Ccitt.Compute(data.AsSpan(split, length - split), Crc16Ccitt.Compute(data.AsSpan(0, split))), Is.EqualTo(Bitwise(data.AsSpan(0, length), 0xFFFF)), $"length {length} split {split}");
+        }
+    }
+
     [Test]
     public void WritePacket_ToLabNoop_MatchesCfsBytes()
     {
