@@ -43,6 +43,21 @@ public sealed partial class DeviceModuleTests
         });
     }
 
+    /// <summary>
+    /// Issue 14: every device kind declares its liveness check, so a device that stops answering is found while nothing
+    /// references it. A kind added without one fails here (lm75 and relay-bank once did).
+    /// </summary>
+    [TestCaseSource(nameof(Modules))]
+    public void Module_ItsDevicesDeclareALivenessCheck(IDeviceModule module)
+    {
+        var devices = Devices.GetTypes()
+            .Where(t => t is { IsClass: true, IsAbstract: false } && typeof(Core.Devices.IDevice).IsAssignableFrom(t) && t.Namespace == module.GetType().Namespace)
+            .ToList();
+
+        Assert.That(devices, Is.Not.Empty, $"{module.Kind}: no device class in {module.GetType().Namespace}");
+        Assert.That(devices.Where(t => !typeof(Core.Devices.ILiveDevice).IsAssignableFrom(t)).Select(t => t.Name), Is.Empty, $"{module.Kind}: device classes without ILiveDevice");
+    }
+
     [Test]
     public void Modules_EveryKindFolderIsRegistered_AndEveryKindOnce()
     {

@@ -63,6 +63,34 @@ public sealed class Lm75RigTests
     }
 
     [Test]
+    public void Run_Lm75NackWhileNothingReadsIt_LivenessFindsItLostWithinTwoSeconds()
+    {
+        // The procedure only waits: the liveness check alone must find the chip gone from the bus.
+        var procedure = Path.Combine(_dir, "wait.yaml");
+        File.WriteAllText(procedure, """
+            procedure: wait-only
+            safe-state:
+              actions:
+                - set: payload_io.payload_enable
+                  value: 0
+            steps:
+              - id: idle
+                do:
+                  - wait: 30s
+            """);
+        var outDir = Path.Combine(_dir, "run");
+        var (code, stdout, stderr) = InProcessCli.Run("run", Rig("  faults:\n    - { device: board_temp, fault: nack, at: 10s }"), "-p", procedure, "--out", outDir);
+
+        Assert.That(code, Is.EqualTo(3), stdout + stderr);
+        var record = TacRS.Hil.Reporting.Html.RunRecord.Load(Path.Combine(outDir, "record.jsonl"));
+        var lost = record.Events.OfType<TacRS.Hil.Core.Recording.Note>().First(n => n.Category == "device-lost" || n.Message.Contains("lost", StringComparison.Ordinal));
+        var start = record.Start!.At;
+        Assert.That((lost.At - start).TotalSeconds, Is.InRange(10.0, 12.0), lost.Message);
+        Assert.That(lost.Message, Does.Contain("board_temp"));
+        Assert.That(stdout, Does.Contain("SAFE STATE REACHED"));
+    }
+
+    [Test]
     public void Check_Lm75WithAGpioFault_FileLineAndField()
     {
         var (code, stdout, stderr) = InProcessCli.Run("validate", Rig("  faults:\n    - { device: board_temp, fault: stuck-high, line: x }"));

@@ -13,6 +13,8 @@ public sealed record Lm75Blueprint(DeviceDefinition Definition, DeviceDescriptio
     : DeviceBlueprint(Definition, Description)
 {
     public override string Endpoint => Target.ToString();
+
+    public override TimeSpan? DefaultMaxAge => Lm75Device.LivenessInterval * 2;
 }
 
 /// <summary>
@@ -50,8 +52,14 @@ public sealed class Lm75DeviceKind : IDeviceKind
 /// chip (clears CONF bit 0, SHUTDOWN); the temperature register is read raw and decoded here, because the binding
 /// 4.2.0 rounds every reading to 0.1 °C and so throws away the LM75B's 0.125 °C steps (25.125 °C reads 25.1).
 /// </summary>
-public sealed class Lm75Device(Lm75Blueprint blueprint, IBusProvider buses, DeviceServices services) : IDevice
+public sealed class Lm75Device(Lm75Blueprint blueprint, IBusProvider buses, DeviceServices services) : IDevice, ILiveDevice
 {
+    /// <summary>How often the run checks the chip acknowledges (a configuration-register read, skipped after a good read).</summary>
+    public static readonly TimeSpan LivenessInterval = TimeSpan.FromSeconds(1);
+
+    private readonly Lock _bus = new();
+    private long _reads;
+    private long _readsSeen;
     private System.Device.I2c.I2cDevice? _i2c;
     private Lm75Binding? _binding;
 
@@ -93,8 +101,13 @@ public sealed class Lm75Device(Lm75Blueprint blueprint, IBusProvider buses, Devi
         try
         {
             Span<byte> buffer = stackalloc byte[2];
-            i2c.WriteByte(0x00);
-            i2c.Read(buffer);
+            lock (_bus)
+            {
+                i2c.WriteByte(0x00);
+                i2c.Read(buffer);
+                Interlocked.Increment(ref _reads);
+            }
+
             return ValueTask.FromResult(DecodeTemperature(BinaryPrimitives.ReadUInt16BigEndian(buffer)));
         }
         catch (IOException e)
@@ -102,6 +115,45 @@ public sealed class Lm75Device(Lm75Blueprint blueprint, IBusProvider buses, Devi
             // A NACK: the chip is gone from the bus (unpowered, disconnected, address wrong).
             throw new DeviceLostException(Name, blueprint.Target.ToString(), e.Message, e);
         }
+    }
+
+    /// <summary>
+    /// The configuration register (0x01) once a second unless a step read the chip since: a NACK is a lost device, found
+    /// within 2 s; a chip found in shutdown (CONF bit 0: it stopped converting, so its temperature is old) is lost too.
+    /// </summary>
+    public LivenessSpec Liveness => new(LivenessInterval, LivenessInterval * 2, "configuration register read");
+
+    public ValueTask<LivenessReport> CheckLivenessAsync(bool powered, CancellationToken cancellationToken)
+    {
+        var reads = Interlocked.Read(ref _reads);
+        if (reads > _readsSeen)
+        {
+            _readsSeen = reads;
+            return ValueTask.FromResult(new LivenessReport("read by a step since the last check"));
+        }
+
+        var i2c = _i2c ?? throw new InvalidOperationException($"device '{Name}' is not connected");
+        byte conf;
+        try
+        {
+            lock (_bus)
+            {
+                i2c.WriteByte(0x01);
+                conf = i2c.ReadByte();
+            }
+        }
+        catch (IOException e)
+        {
+            throw new DeviceLostException(Name, blueprint.Target.ToString(), e.Message, e);
+        }
+
+        if ((conf & 0x01) != 0)
+        {
+            throw new DeviceLostException(Name, blueprint.Target.ToString(), $"configuration register reads 0x{conf:X2}: the chip is shut down and no longer converts");
+        }
+
+        _readsSeen = Interlocked.Read(ref _reads);
+        return ValueTask.FromResult(new LivenessReport($"configuration register 0x{conf:X2}"));
     }
 
     public ValueTask WriteAsync(string signal, double value, CancellationToken cancellationToken) =>

@@ -14,6 +14,8 @@ public sealed record RelayBankBlueprint(DeviceDefinition Definition, DeviceDescr
     : DeviceBlueprint(Definition, Description)
 {
     public override string Endpoint => Target.ToString();
+
+    public override TimeSpan? DefaultMaxAge => RelayBankDevice.LivenessInterval * 2;
 }
 
 /// <summary>
@@ -87,8 +89,13 @@ public sealed class RelayBankDeviceKind : IDeviceKind
         new RelayBankDevice((RelayBankBlueprint)blueprint, buses, services);
 }
 
-public sealed class RelayBankDevice(RelayBankBlueprint blueprint, IBusProvider buses, DeviceServices services) : IDevice
+public sealed class RelayBankDevice(RelayBankBlueprint blueprint, IBusProvider buses, DeviceServices services) : IDevice, ILiveDevice
 {
+    /// <summary>How often the run checks the expander acknowledges (a relay read back, skipped after a step used it).</summary>
+    public static readonly TimeSpan LivenessInterval = TimeSpan.FromSeconds(1);
+
+    private long _uses;
+    private long _usesSeen;
     private GpioController? _controller;
 
     public DeviceDescription Description => blueprint.Description;
@@ -150,6 +157,24 @@ public sealed class RelayBankDevice(RelayBankBlueprint blueprint, IBusProvider b
     public ValueTask<ActionResult> InvokeAsync(string action, IReadOnlyDictionary<string, ArgumentValue> arguments, CancellationToken cancellationToken) =>
         throw new DeviceCheckFailedException(Name, $"no action '{action}'");
 
+    /// <summary>The first relay's level read back from the MCP23017 once a second unless a step used the bank since: a NACK is a lost device, found within 2 s.</summary>
+    public LivenessSpec Liveness => new(LivenessInterval, LivenessInterval * 2, "relay read-back");
+
+    public ValueTask<LivenessReport> CheckLivenessAsync(bool powered, CancellationToken cancellationToken)
+    {
+        var uses = Interlocked.Read(ref _uses);
+        if (uses > _usesSeen)
+        {
+            _usesSeen = uses;
+            return ValueTask.FromResult(new LivenessReport("used by a step since the last check"));
+        }
+
+        var (name, pin) = blueprint.Relays.First();
+        var closed = Guard(() => Logical(Controller().Read(pin)));
+        _usesSeen = Interlocked.Read(ref _uses);
+        return ValueTask.FromResult(new LivenessReport($"{name} reads {(closed ? "closed" : "open")}"));
+    }
+
     public ValueTask DisposeAsync()
     {
         _controller?.Dispose();
@@ -170,7 +195,9 @@ public sealed class RelayBankDevice(RelayBankBlueprint blueprint, IBusProvider b
     {
         try
         {
-            return f();
+            var result = f();
+            Interlocked.Increment(ref _uses);
+            return result;
         }
         catch (IOException e)
         {
