@@ -376,6 +376,137 @@ public class PigpioServerTests
     }
 
     [Test]
+    public async Task Notifications_StreamLostWhileCommandsStillWork_ReadsFailSoTheChipIsLost()
+    {
+        // Through a relay that can cut one connection: the driver's command socket is the first, its notification
+        // socket (opened when a line is first watched) the second. Cut only the second.
+        using var relay = new CuttableRelay(_server.Port);
+        var driver = new PigpioGpioDriver(relay.Endpoint, Bound);
+        var gpio = new GpioController(driver);
+        _clients.Add(gpio);
+        gpio.OpenPin(17, PinMode.InputPullUp);
+        gpio.RegisterCallbackForPinValueChangedEvent(17, PinEventTypes.Falling, (_, _) => { });
+        Assert.That(gpio.Read(17), Is.EqualTo(PinValue.High), "both connections up");
+        Assert.That(relay.Connections, Is.EqualTo(2));
+
+        relay.Cut(1);
+        var deadline = TimeProvider.System.GetTimestamp();
+        TransportException? e = null;
+        while (e is null && TimeProvider.System.GetElapsedTime(deadline) < Bound)
+        {
+            try
+            {
+                gpio.Read(17);
+                await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System);
+            }
+            catch (TransportException x)
+            {
+                e = x;
+            }
+        }
+
+        Assert.That(e, Is.Not.Null, "a read after the edge reports stopped must not answer as if they still came");
+        Assert.That(e!.Message, Does.Contain("pigpio notifications lost"));
+    }
+
+    /// <summary>A loopback relay in front of the server that can cut one of the connections through it.</summary>
+    private sealed class CuttableRelay : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly List<(TcpClient Client, TcpClient Server)> _pairs = [];
+        private readonly CancellationTokenSource _stop = new();
+
+        public CuttableRelay(int target)
+        {
+            _listener.Start();
+            _ = AcceptAsync(target);
+        }
+
+        public string Endpoint => $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+
+        public int Connections
+        {
+            get
+            {
+                lock (_pairs)
+                {
+                    return _pairs.Count;
+                }
+            }
+        }
+
+        public void Cut(int index)
+        {
+            lock (_pairs)
+            {
+                _pairs[index].Client.Client.Shutdown(SocketShutdown.Both);
+                _pairs[index].Server.Dispose();
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            lock (_pairs)
+            {
+                foreach (var (c, srv) in _pairs)
+                {
+                    c.Dispose();
+                    srv.Dispose();
+                }
+            }
+
+            _stop.Dispose();
+        }
+
+        private async Task AcceptAsync(int target)
+        {
+            try
+            {
+                while (true)
+                {
+                    var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                    var server = new TcpClient();
+                    await server.ConnectAsync(IPAddress.Loopback, target, _stop.Token);
+                    lock (_pairs)
+                    {
+                        _pairs.Add((client, server));
+                    }
+
+                    _ = PumpAsync(client, server);
+                    _ = PumpAsync(server, client);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                // Stopped.
+            }
+        }
+
+        private async Task PumpAsync(TcpClient from, TcpClient to)
+        {
+            var buffer = new byte[4096];
+            try
+            {
+                while (await from.GetStream().ReadAsync(buffer, _stop.Token) is var n and > 0)
+                {
+                    await to.GetStream().WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // Cut or stopped.
+            }
+            finally
+            {
+                from.Dispose();
+                to.Dispose();
+            }
+        }
+    }
+
+    [Test]
     public void Connect_NothingListening_ThrowsTransportExceptionNamingTheEndpoint()
     {
         var l = new TcpListener(IPAddress.Loopback, 0);

@@ -125,8 +125,18 @@ public sealed class PigpioGpioDriver : GpioDriver
     protected override bool IsPinModeSupported(int pinNumber, PinMode mode) =>
         mode is PinMode.Input or PinMode.Output or PinMode.InputPullUp or PinMode.InputPullDown;
 
-    protected override PinValue Read(int pinNumber) =>
-        Run(PigpioCommandCode.Read, Gpio(pinNumber), 0, $"read GPIO {pinNumber}") != 0 ? PinValue.High : PinValue.Low;
+    protected override PinValue Read(int pinNumber)
+    {
+        // Watched inputs are known from their edge reports: once that stream is gone, every level this chip's
+        // users hold may be old, so a read fails (the device is lost, and its liveness check finds it) rather
+        // than answer for a line while its edges go unseen.
+        if (Volatile.Read(ref _notifyBroken) is { } why)
+        {
+            throw new TransportException(_connection.Path, $"pigpio notifications lost ({why})");
+        }
+
+        return Run(PigpioCommandCode.Read, Gpio(pinNumber), 0, $"read GPIO {pinNumber}") != 0 ? PinValue.High : PinValue.Low;
+    }
 
     protected override void Write(int pinNumber, PinValue value) =>
         Run(PigpioCommandCode.Write, Gpio(pinNumber), value == PinValue.High ? 1u : 0u, $"write {(value == PinValue.High ? 1 : 0)} to GPIO {pinNumber}");
