@@ -80,7 +80,8 @@ internal sealed class RunArtifacts : IDisposable
         try
         {
             System.IO.Directory.CreateDirectory(directory);
-            jsonl = new JsonlRecorder(record);
+            // On the system clock (a bench, a rehearsal) every event is on the disk before the run goes on.
+            jsonl = new JsonlRecorder(record, durable: !virtualClock);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -8,9 +8,10 @@ namespace TacRS.Hil.Reporting.Record;
 /// Appends each event to <c>record.jsonl</c> as one line, handed to the operating system (one
 /// <c>write(2)</c>, no buffer in this process) before returning, so a run killed at any moment (SIGKILL,
 /// a crash of the harness) keeps every event that finished: the kernel writes it out whatever becomes of
-/// the process. It is not fsynced per event: an fsync per line cost more than the rest of a simulated
-/// campaign together (13 % of its CPU and most of its wall time, a disk flush per event), and only a
-/// power loss of the host in the next few seconds could take what the kernel holds.
+/// the process. A <em>durable</em> recorder (every run on the system clock: a bench, a rehearsal) also
+/// flushes each line to the disk before returning, so a power loss of the bench host keeps it too. A
+/// simulated run is not fsynced per event: that cost more than the rest of a simulated campaign together
+/// (13 % of its CPU and most of its wall time), and a simulated run lost to a power cut is run again, the same.
 /// The file is created new: a record is never appended to another run's.
 /// A write that fails (a full disk, a vanished mount) never reaches the engine — recording must not
 /// stop a run from safing its rig. The recorder keeps the first failure in <see cref="Failure"/> and
@@ -29,10 +30,14 @@ public sealed class JsonlRecorder : IRunRecorder, IDisposable
     private long _written;
     private bool _closed;
 
+    private readonly bool _durable;
+
     /// <summary>Creates the record file; throws <see cref="IOException"/> when it exists or cannot be created.</summary>
-    public JsonlRecorder(string path)
+    /// <param name="durable">Flush each event to the disk (fsync) before returning.</param>
+    public JsonlRecorder(string path, bool durable = false)
     {
         Path = path;
+        _durable = durable;
         _stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
         _json = new Utf8JsonWriter(_line, new JsonWriterOptions { Encoder = RunEventJson.Options.Encoder, Indented = false, SkipValidation = true });
     }
@@ -62,6 +67,11 @@ public sealed class JsonlRecorder : IRunRecorder, IDisposable
                 _line.GetSpan(1)[0] = (byte)'\n';
                 _line.Advance(1);
                 _stream.Write(_line.WrittenSpan);
+                if (_durable)
+                {
+                    _stream.Flush(flushToDisk: true);
+                }
+
                 _written++;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
