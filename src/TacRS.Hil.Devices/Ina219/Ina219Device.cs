@@ -98,13 +98,13 @@ public sealed class Ina219Device(Ina219Blueprint blueprint, IBusProvider buses, 
     public ValueTask<double> ReadAsync(string signal, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return ValueTask.FromResult(Guard(() => signal switch
+        return ValueTask.FromResult(Guard(signal, static (self, signal) => signal switch
         {
-            "bus_voltage" => BusVoltage(),
-            "shunt_voltage" => DecodeShuntMillivolts(ReadRegister(0x01)),
-            "current" => Current(),
-            "power" => Power(),
-            _ => throw new DeviceCheckFailedException(Name, $"no signal '{signal}'"),
+            "bus_voltage" => self.BusVoltage(),
+            "shunt_voltage" => DecodeShuntMillivolts(self.ReadRegister(0x01)),
+            "current" => self.Current(),
+            "power" => self.Power(),
+            _ => throw new DeviceCheckFailedException(self.Name, $"no signal '{signal}'"),
         }));
     }
 
@@ -196,13 +196,16 @@ public sealed class Ina219Device(Ina219Blueprint blueprint, IBusProvider buses, 
         return ValueTask.FromResult(new LivenessReport(string.Create(CultureInfo.InvariantCulture, $"configuration register 0x{config:X4}")));
     }
 
-    private T Guard<T>(Func<T> read)
+    private T Guard<T>(Func<T> read) => Guard(read, static (_, read) => read());
+
+    /// <summary>As <see cref="Guard{T}(Func{T})"/> with the read's argument passed in, so a monitor's read every second allocates no closure.</summary>
+    private T Guard<TArg, T>(TArg arg, Func<Ina219Device, TArg, T> read)
     {
         try
         {
             lock (_bus)
             {
-                var value = read();
+                var value = read(this, arg);
                 Interlocked.Increment(ref _reads);
                 return value;
             }

@@ -362,11 +362,14 @@ public sealed class StationDevice : IDevice, ILiveDevice
         var aosAz = PlanAosAzimuth(tracker, pass, curAz, rotator.Limits);
         await rotator.SetPositionAsync(aosAz, Math.Clamp(_bp.MaskDeg, rotator.Limits.MinElevation, rotator.Limits.MaxElevation), cancellationToken);
         var wait = pass.Aos - _time.GetUtcNow().UtcDateTime;
-        // Keep polling while waiting: Hamlib's dummy rotator only moves when asked where it is.
+        // Keep polling while waiting: Hamlib's dummy rotator only moves when asked where it is (by the time since
+        // it was last asked). Every liveness interval, so a rotator gone during the wait is found within the
+        // station's liveness bound even with the background checks off (--no-liveness); a poll once a second was
+        // 10,000 exchanges of a 2 h 45 min wait.
         while (wait > TimeSpan.Zero)
         {
             // Whole milliseconds: Task.Delay works in milliseconds, and a sub-millisecond delay would spin.
-            var step = wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)) : TimeSpan.FromSeconds(1);
+            var step = wait < LivenessInterval ? TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)) : LivenessInterval;
             await Task.Delay(step, _time, cancellationToken);
             await rotator.GetPositionAsync(cancellationToken);
             wait = pass.Aos - _time.GetUtcNow().UtcDateTime;

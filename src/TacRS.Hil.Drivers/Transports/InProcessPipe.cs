@@ -70,20 +70,20 @@ public static class InProcessPipe
                 if (_count + data.Length > _buffer.Length)
                 {
                     var grown = new byte[Math.Min(capacity, Math.Max(_buffer.Length * 2, _count + data.Length))];
-                    for (var i = 0; i < _count; i++)
-                    {
-                        grown[i] = _buffer[(_head + i) % _buffer.Length];
-                    }
+                    var held = Math.Min(_count, _buffer.Length - _head);
+                    _buffer.AsSpan(_head, held).CopyTo(grown);
+                    _buffer.AsSpan(0, _count - held).CopyTo(grown.AsSpan(held));
 
                     _buffer = grown;
                     _head = 0;
                 }
 
-                foreach (var b in data)
-                {
-                    _buffer[(_head + _count) % _buffer.Length] = b;
-                    _count++;
-                }
+                // The free space is at most two runs of the ring: from the tail to the end, then from the start.
+                var tail = (_head + _count) % _buffer.Length;
+                var first = Math.Min(data.Length, _buffer.Length - tail);
+                data[..first].CopyTo(_buffer.AsSpan(tail));
+                data[first..].CopyTo(_buffer);
+                _count += data.Length;
 
                 wake = _waiter;
                 _waiter = null;
@@ -137,11 +137,9 @@ public static class InProcessPipe
                     {
                         var n = Math.Min(_count, destination.Length);
                         var span = destination.Span;
-                        for (var i = 0; i < n; i++)
-                        {
-                            span[i] = _buffer[(_head + i) % _buffer.Length];
-                        }
-
+                        var first = Math.Min(n, _buffer.Length - _head);
+                        _buffer.AsSpan(_head, first).CopyTo(span);
+                        _buffer.AsSpan(0, n - first).CopyTo(span[first..]);
                         _head = (_head + n) % _buffer.Length;
                         _count -= n;
                         return n;

@@ -168,6 +168,15 @@ public sealed class ModbusDataStore
         return null;
     }
 
+    /// <summary>
+    /// Whether a read of these addresses covers a point only the device writes (a discrete input, an input register,
+    /// a read-only coil or holding register). An emulator brings its model up to the present only for such a read: a
+    /// master-writable point holds what the master wrote, so a liveness read of a setpoint or a relay coil costs no
+    /// model evaluation.
+    /// </summary>
+    public bool CoversDeviceOwned(RegisterTable table, ushort address, int count) =>
+        table is RegisterTable.Coil or RegisterTable.DiscreteInput ? Bits(table).AnyReadOnly(address, count) : Words(table).AnyReadOnly(address, count);
+
     private Table<bool> Bits(RegisterTable table) => table == RegisterTable.Coil ? _coils : table == RegisterTable.DiscreteInput ? _discrete
         : throw new ArgumentException($"{table} is not a bit table", nameof(table));
 

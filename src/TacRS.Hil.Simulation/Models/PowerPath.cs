@@ -521,11 +521,24 @@ public sealed class PowerPath : IPayloadLoad
 
     private State Project(long now) => Step(_s, _time.GetElapsedTime(_at, now).TotalSeconds);
 
+    // The state projected to _projectedAt, valid until the next commit or input change: the readers of one instant
+    // (a supply's register map, an INA219's bus and shunt, a monitor's three signals) project once, not once each.
+    private long _projectedAt = long.MinValue;
+    private State _projected;
+
     private T Read<T>(Func<State, T> f)
     {
         lock (_gate)
         {
-            return f(Project(_time.GetTimestamp()));
+            var now = _time.GetTimestamp();
+            if (now != _projectedAt || _external is not null)
+            {
+                // An external load is the caller's object and may change between two reads of one instant: not cached.
+                _projected = Project(now);
+                _projectedAt = now;
+            }
+
+            return f(_projected);
         }
     }
 
@@ -538,6 +551,7 @@ public sealed class PowerPath : IPayloadLoad
             Commit();
             result = change();
             Evaluate();
+            _projectedAt = long.MinValue;
         }
 
         Raise();
@@ -549,6 +563,7 @@ public sealed class PowerPath : IPayloadLoad
         var now = _time.GetTimestamp();
         _s = Project(now);
         _at = now;
+        _projectedAt = long.MinValue;
     }
 
     private void OnTick()
@@ -557,6 +572,7 @@ public sealed class PowerPath : IPayloadLoad
         {
             Commit();
             Evaluate();
+            _projectedAt = long.MinValue;
         }
 
         Raise();

@@ -9,7 +9,7 @@ namespace TacRS.Hil.Simulation.Time;
 public sealed class SimulationScheduler : SingleThreadScheduler
 {
     private readonly Queue<(SendOrPostCallback Callback, object? State)> _queue = new();
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
 
     public SimulationScheduler(VirtualTimeProvider clock)
     {
@@ -32,8 +32,8 @@ public sealed class SimulationScheduler : SingleThreadScheduler
     {
         lock (_gate)
         {
+            // Nothing waits on the queue (an idle pump advances the clock instead), so there is no one to wake.
             _queue.Enqueue((d, state));
-            Monitor.Pulse(_gate);
         }
     }
 

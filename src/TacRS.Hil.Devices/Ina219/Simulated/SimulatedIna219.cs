@@ -59,18 +59,21 @@ public sealed class SimulatedIna219 : SimulatedRegister16Device
 
     protected override ushort ReadRegister(byte register)
     {
-        var s = Convert();
+        // The configuration and calibration registers hold what was written: reading them samples nothing (a
+        // current read reads the calibration first, so this halves the conversions a monitor costs).
         return (Ina219Register)register switch
         {
             Ina219Register.Configuration => _configuration,
-            Ina219Register.ShuntVoltage => (ushort)s.Shunt,
-            Ina219Register.BusVoltage => (ushort)((s.Bus << 3) | (Mode == 0 ? 0 : 0x2) | (s.Overflow ? 0x1 : 0)),
-            Ina219Register.Power => (ushort)s.Power,
-            Ina219Register.Current => (ushort)s.Current,
             Ina219Register.Calibration => _calibration,
+            Ina219Register.ShuntVoltage => (ushort)Convert().Shunt,
+            Ina219Register.BusVoltage => BusRegister(Convert()),
+            Ina219Register.Power => (ushort)Convert().Power,
+            Ina219Register.Current => (ushort)Convert().Current,
             _ => 0,
         };
     }
+
+    private ushort BusRegister(in Sample s) => (ushort)((s.Bus << 3) | (Mode == 0 ? 0 : 0x2) | (s.Overflow ? 0x1 : 0));
 
     protected override void WriteRegister(byte register, ushort value)
     {

@@ -59,7 +59,14 @@ public sealed class PowerSupplyEmulator : IModbusEmulator
         Store.Set("model_id", 0x5053);
         Command();
         Publish();
-        Store.BeforeRead = (_, _, _) => Publish();
+        // Only what the device itself writes needs the present state; a read of a setpoint or a coil gets what the master wrote.
+        Store.BeforeRead = (table, address, count) =>
+        {
+            if (Store.CoversDeviceOwned(table, address, count))
+            {
+                Publish();
+            }
+        };
         Store.AfterWrite = (_, _, _) => OnWrite();
     }
 

@@ -51,7 +51,14 @@ public sealed class UmbilicalRelayBoxEmulator : IModbusEmulator
         }
 
         Publish();
-        Store.BeforeRead = (_, _, _) => Publish();
+        // Only what the device itself writes needs the present state; a read of a setpoint or a coil gets what the master wrote.
+        Store.BeforeRead = (table, address, count) =>
+        {
+            if (Store.CoversDeviceOwned(table, address, count))
+            {
+                Publish();
+            }
+        };
         Store.AfterWrite = (_, _, _) => OnWrite();
     }
 
