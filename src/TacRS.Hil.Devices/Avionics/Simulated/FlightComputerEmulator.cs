@@ -282,17 +282,21 @@ public sealed class FlightComputerEmulator
         }
         finally
         {
-            stop.Cancel(); // not CancelAsync: keep the callbacks on the caller's (simulated) scheduler
-            try
-            {
-                await telemetry;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (TransportException)
-            {
-            }
+            await StopTelemetryAsync(stop, telemetry);
+        }
+    }
+
+    /// <summary>Ends a link's telemetry loop once the link is done, whichever way it ended.</summary>
+    private static async Task StopTelemetryAsync(CancellationTokenSource stop, Task telemetry)
+    {
+        stop.Cancel(); // not CancelAsync: keep the callbacks on the caller's (simulated) scheduler
+        try
+        {
+            await telemetry;
+        }
+        catch (Exception e) when (e is OperationCanceledException or TransportException)
+        {
+            // Stopped, or the link it sent on went away with the rest.
         }
     }
 
@@ -330,17 +334,7 @@ public sealed class FlightComputerEmulator
         }
         finally
         {
-            stop.Cancel(); // not CancelAsync: keep the callbacks on the caller's (simulated) scheduler
-            try
-            {
-                await telemetry;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            catch (TransportException)
-            {
-            }
+            await StopTelemetryAsync(stop, telemetry);
         }
     }
 
