@@ -312,9 +312,10 @@ public sealed class GpioDevice : IDevice, ILiveDevice
     }
 
     /// <summary>
-    /// Lines behind a pigpio daemon: a level read of the first line once a second, through the daemon connection; a
-    /// dropped or silent daemon is a lost device, found within 1 s + the daemon timeout (3 s by default). A local
-    /// chip has no check (nothing between it and the kernel can drop).
+    /// Lines behind a pigpio daemon: a level read once a second through the daemon connection, of a debounced input
+    /// when there is one (its level comes from the daemon's edge reports, so the read also fails once that stream is
+    /// lost), else of the first line; a dropped or silent daemon is a lost device, found within 1 s + the daemon
+    /// timeout (3 s by default). A local chip has no check (nothing between it and the kernel can drop).
     /// </summary>
     public LivenessSpec? Liveness => _bp.Chip.Pigpio is { } daemon && _bp.Lines.Count > 0
         ? new LivenessSpec(LivenessInterval, LivenessInterval + daemon.Timeout, "pigpio daemon connection (level read)")
@@ -322,7 +323,7 @@ public sealed class GpioDevice : IDevice, ILiveDevice
 
     public ValueTask<LivenessReport> CheckLivenessAsync(bool powered, CancellationToken cancellationToken)
     {
-        var first = _bp.Lines[0];
+        var first = _bp.Lines.FirstOrDefault(l => !l.IsOutput && l.Debounce > TimeSpan.Zero) ?? _bp.Lines[0];
         var level = Lost(() => Controller().Read(first.Line));
         return ValueTask.FromResult(new LivenessReport($"{_bp.Chip} answered: {first.Name} reads {(level == PinValue.High ? 1 : 0)}"));
     }

@@ -385,6 +385,7 @@ public class PigpioServerTests
         var gpio = new GpioController(driver);
         _clients.Add(gpio);
         gpio.OpenPin(17, PinMode.InputPullUp);
+        gpio.OpenPin(23, PinMode.Output, PinValue.Low);
         gpio.RegisterCallbackForPinValueChangedEvent(17, PinEventTypes.Falling, (_, _) => { });
         Assert.That(gpio.Read(17), Is.EqualTo(PinValue.High), "both connections up");
         Assert.That(relay.Connections, Is.EqualTo(2));
@@ -407,6 +408,10 @@ public class PigpioServerTests
 
         Assert.That(e, Is.Not.Null, "a read after the edge reports stopped must not answer as if they still came");
         Assert.That(e!.Message, Does.Contain("pigpio notifications lost"));
+
+        // An unwatched line (an output driven low by safing, read back) still works over the command socket.
+        gpio.Write(23, PinValue.High);
+        Assert.That(gpio.Read(23), Is.EqualTo(PinValue.High), "an output's read-back does not depend on the edge reports");
     }
 
     /// <summary>A loopback relay in front of the server that can cut one of the connections through it.</summary>

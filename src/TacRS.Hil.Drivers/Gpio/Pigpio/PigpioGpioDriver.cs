@@ -127,10 +127,10 @@ public sealed class PigpioGpioDriver : GpioDriver
 
     protected override PinValue Read(int pinNumber)
     {
-        // Watched inputs are known from their edge reports: once that stream is gone, every level this chip's
-        // users hold may be old, so a read fails (the device is lost, and its liveness check finds it) rather
-        // than answer for a line while its edges go unseen.
-        if (Volatile.Read(ref _notifyBroken) is { } why)
+        // A watched line is known to its users from its edge reports: once that stream is gone, what they hold
+        // may be old, so a read of it fails (the device is lost, and its liveness check finds it) rather than
+        // answer for a line whose edges go unseen. Unwatched lines (an output read back) are still read.
+        if (Volatile.Read(ref _notifyBroken) is { } why && pinNumber < NotifiableGpioCount && (Volatile.Read(ref _watched) & (1u << pinNumber)) != 0)
         {
             throw new TransportException(_connection.Path, $"pigpio notifications lost ({why})");
         }
