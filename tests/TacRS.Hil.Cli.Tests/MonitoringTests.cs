@@ -147,6 +147,23 @@ public sealed class MonitoringTests
     }
 
     [Test]
+    public void RotatorLostWhileWaitingForAos_WithoutLiveness_TheWaitsOwnPollFindsItWithinNineSeconds()
+    {
+        // The wait for AOS lasts hours of virtual time; even with the liveness checks off, its own poll of the
+        // rotator (every 5 s, 2 s timeout) must end it within the station's documented bound of 9 s.
+        var rig = RepoPaths.WriteRig(_dir, t => t.Replace("  seed: 42", "  seed: 42\n  faults:\n    - { device: station, fault: link-loss, at: 10min }", StringComparison.Ordinal));
+        var outDir = Path.Combine(_dir, "run");
+        var (code, stdout, stderr) = InProcessCli.Run("run", rig, "-p", "ground-segment-checkout", "--no-liveness", "--out", outDir);
+
+        Assert.That(code, Is.Not.Zero, stdout + stderr);
+        var step = RunRecord.Load(Path.Combine(outDir, "record.jsonl")).Steps.Single(s => s.Step == "wait-aos");
+        Assert.That(step.Passed, Is.False, step.End?.Reason);
+        var start = RunRecord.Load(Path.Combine(outDir, "record.jsonl")).Start!.At;
+        Assert.That(step.StartedAt - start, Is.LessThan(TimeSpan.FromMinutes(10)), "the link is lost in the middle of the wait");
+        Assert.That((step.End!.At - start).TotalSeconds, Is.InRange(600.0, 609.0), step.End.Reason);
+    }
+
+    [Test]
     public void NoLiveness_TheRecordSaysTheChecksWereOff()
     {
         var rig = RepoPaths.WriteRig(_dir);
