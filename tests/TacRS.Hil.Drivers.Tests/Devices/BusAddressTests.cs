@@ -42,7 +42,7 @@ public sealed class BusAddressTests
     [Test]
     public void I2c_OnPigpio_TargetNamesDaemonBusAndAddress()
     {
-        var (bp, problems) = Describe<Mcp9808Blueprint>(new Mcp9808DeviceKind(), "mcp9808", "i2c: { bus: 1, address: 0x18, pigpio: \"127.0.0.1:8890\" }\n");
+        var (bp, problems) = Describe<I2cSensorBlueprint>(new Mcp9808DeviceKind(), "mcp9808", "i2c: { bus: 1, address: 0x18, pigpio: \"127.0.0.1:8890\" }\n");
 
         Assert.That(problems, Is.Empty);
         Assert.That(bp!.Target, Is.EqualTo(new I2cTarget(1, 0x18, new PigpioEndpoint("127.0.0.1", 8890, PigpioEndpoint.DefaultTimeout))));
